@@ -1,0 +1,17 @@
+// bpfprobe: feature probing for BPF applications. Umbrella header.
+#pragma once
+
+#include <bpfprobe/btf/kernel_btf.hpp>
+#include <bpfprobe/insn/insn.hpp>
+#include <bpfprobe/probe/classify.hpp>
+#include <bpfprobe/probe/prober.hpp>
+#include <bpfprobe/probe/report.hpp>
+#include <bpfprobe/probe/verdict.hpp>
+#include <bpfprobe/sys/bpf.hpp>
+#include <bpfprobe/sys/result.hpp>
+#include <bpfprobe/sys/syscalls.hpp>
+#include <bpfprobe/sys/unique_fd.hpp>
+
+namespace bpfprobe {
+inline constexpr const char* version = "0.1.0";
+}

@@ -1,0 +1,103 @@
+// What every probe may consult: the kernel's enums, its BTF, its version code, and owned helpers.
+#pragma once
+
+#include <linux/version.h>
+#include <sys/utsname.h>
+
+#include <bpfprobe/btf/kernel_btf.hpp>
+#include <bpfprobe/probe/classify.hpp>
+#include <bpfprobe/sys/bpf.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+
+namespace bpfprobe::probe {
+
+// Reads a small text file (sysfs/procfs), trimmed; nullopt when it cannot be read.
+inline std::optional<std::string> read_text(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  if (!in) return std::nullopt;
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  if (in.bad()) return std::nullopt;
+  return s;
+}
+
+// LINUX_VERSION_CODE of the running kernel, for the kern_version attr old kprobe loads need.
+inline std::uint32_t running_version_code() {
+  utsname u{};
+  if (uname(&u) != 0) return 0;
+  unsigned a = 0, b = 0, c = 0;
+  if (std::sscanf(u.release, "%u.%u.%u", &a, &b, &c) < 2) return 0;
+  return KERNEL_VERSION(a, b, c > 255 ? 255 : c);
+}
+
+struct options {
+  std::filesystem::path btf_path = btf::vmlinux_path;  // names come from here (--btf)
+  unsigned threads = 0;                                 // 0: one per CPU
+};
+
+class context {
+ public:
+  explicit context(const options& opt = {}) : opt_(opt) {
+    auto named = btf::kernel_btf::open(opt.btf_path);
+    if (named) {
+      enums_ = btf::enums_from(named.value());
+      names_btf_.emplace(std::move(named).value());
+    } else {
+      btf_error_ = named.error().describe();
+      enums_ = btf::builtin_enums("built-in tables (" + btf_error_ + ")");
+    }
+    // Attach targets must come from the running kernel, even when names come from --btf.
+    if (opt.btf_path == btf::vmlinux_path) {
+      if (names_btf_) kernel_btf_ = &*names_btf_;
+    } else if (auto k = btf::kernel_btf::open(); k) {
+      own_kernel_btf_.emplace(std::move(k).value());
+      kernel_btf_ = &*own_kernel_btf_;
+    }
+    version_code_ = running_version_code();
+    if (auto l = read_text("/sys/kernel/security/lockdown")) {
+      auto open = l->find('['), close = l->find(']');
+      if (open != std::string::npos && close != std::string::npos) lockdown_ = l->substr(open + 1, close - open - 1);
+    }
+  }
+  context(const context&) = delete;
+  context& operator=(const context&) = delete;
+
+  [[nodiscard]] const btf::kernel_enums& enums() const noexcept { return enums_; }
+  // The running kernel's BTF (attach targets, struct layouts); null when it has none.
+  [[nodiscard]] const btf::kernel_btf* kernel_btf() const noexcept { return kernel_btf_; }
+  [[nodiscard]] const std::string& btf_error() const noexcept { return btf_error_; }
+  [[nodiscard]] std::uint32_t version_code() const noexcept { return version_code_; }
+  // "none", "integrity", "confidentiality", or empty when securityfs is not readable.
+  [[nodiscard]] const std::string& lockdown() const noexcept { return lockdown_; }
+  [[nodiscard]] const options& opts() const noexcept { return opt_; }
+
+  // Rules with the permission hint filled in from what we know of this machine.
+  [[nodiscard]] classify::rules rules(classify::rules r = {}) const {
+    if (!lockdown_.empty() && lockdown_ != "none") r.permission_hint = "lockdown=" + lockdown_;
+    else if (geteuid() != 0) r.permission_hint = "not running as root";
+    return r;
+  }
+
+  [[nodiscard]] std::optional<std::int64_t> prog_type(std::string_view name) const {
+    return btf::kernel_enums::value_of(enums_.prog_types, name);
+  }
+  [[nodiscard]] std::optional<std::int64_t> attach_type(std::string_view name) const {
+    return btf::kernel_enums::value_of(enums_.attach_types, name);
+  }
+
+ private:
+  options opt_;
+  btf::kernel_enums enums_;
+  std::optional<btf::kernel_btf> names_btf_;
+  std::optional<btf::kernel_btf> own_kernel_btf_;
+  const btf::kernel_btf* kernel_btf_ = nullptr;
+  std::string btf_error_;
+  std::uint32_t version_code_ = 0;
+  std::string lockdown_;
+};
+
+}  // namespace bpfprobe::probe

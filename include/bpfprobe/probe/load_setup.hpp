@@ -1,0 +1,141 @@
+// Per-program-type load set-up: what a tiny program of each type needs before the verifier will
+// look at it (expected attach type, attach BTF id, flags, an extension target).
+#pragma once
+
+#include <bpf/btf.h>
+
+#include <bpfprobe/insn/insn.hpp>
+#include <bpfprobe/probe/context.hpp>
+#include <bpfprobe/sys/bpf.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bpfprobe::probe {
+
+struct load_setup {
+  sys::prog_load_args args;         // insns are filled in by the caller
+  std::vector<sys::unique_fd> keep;  // fds that args refer to
+  std::vector<bpf_func_info> func_info;
+  std::string note;  // what the set-up chose, e.g. "attach bpf_fentry_test1"
+  std::string gap;   // why the set-up is incomplete (no BTF target found), if it is
+};
+
+// The first FUNC of `candidates` present in the running kernel's BTF.
+inline std::optional<std::pair<std::string, std::uint32_t>> first_func(const context& ctx,
+                                                                       std::initializer_list<const char*> candidates) {
+  if (!ctx.kernel_btf()) return std::nullopt;
+  for (const char* c : candidates)
+    if (auto id = ctx.kernel_btf()->find_func(c)) return std::make_pair(std::string(c), *id);
+  return std::nullopt;
+}
+
+inline void attach_to_func(const context& ctx, load_setup& s, std::uint32_t attach_type,
+                           std::initializer_list<const char*> candidates) {
+  s.args.expected_attach_type = attach_type;
+  if (auto f = first_func(ctx, candidates)) {
+    s.args.attach_btf_id = f->second;
+    s.note = "attach target " + f->first;
+  } else {
+    s.gap = ctx.kernel_btf() ? "no attach target in kernel BTF" : "no kernel BTF for an attach target";
+  }
+}
+
+struct btf_deleter {
+  void operator()(struct btf* b) const noexcept { btf__free(b); }
+};
+using btf_builder = std::unique_ptr<struct btf, btf_deleter>;
+
+inline std::span<const std::byte> raw_bytes(const struct btf* b) {
+  std::uint32_t size = 0;
+  const void* data = btf__raw_data(b, &size);
+  return {static_cast<const std::byte*>(data), size};
+}
+
+// A program of ours with BTF whose main function `probe_target(struct __sk_buff *)` is global, so
+// that an extension (freplace) program can be loaded against it.
+inline void extension_target(load_setup& s) {
+  btf_builder b(btf__new_empty());
+  int i32 = btf__add_int(b.get(), "int", 4, BTF_INT_SIGNED);
+  int skb = btf__add_struct(b.get(), "__sk_buff", 0);
+  int proto = btf__add_func_proto(b.get(), i32);
+  btf__add_func_param(b.get(), "ctx", btf__add_ptr(b.get(), skb));
+  int func = btf__add_func(b.get(), "probe_target", BTF_FUNC_GLOBAL, proto);
+  auto btf_fd = sys::btf_load(raw_bytes(b.get()), 0);
+  if (!btf_fd) {
+    s.gap = "extension target BTF rejected: " + btf_fd.error().describe();
+    return;
+  }
+  s.func_info.push_back({0, static_cast<std::uint32_t>(func)});
+  static constexpr auto prog = insn::return_zero();
+  auto target = sys::prog_load({.type = BPF_PROG_TYPE_SCHED_CLS,
+                                .insns = prog,
+                                .prog_btf_fd = btf_fd.value().get(),
+                                .func_info = s.func_info,
+                                .log_size = 0});
+  if (!target) {
+    s.gap = "extension target did not load: " + target.error().describe();
+    return;
+  }
+  s.args.attach_prog_fd = target.value().get();
+  s.args.attach_btf_id = static_cast<std::uint32_t>(func);
+  s.args.prog_btf_fd = btf_fd.value().get();
+  s.args.func_info = s.func_info;
+  s.note = "extends a sched_cls program of ours";
+  s.keep.push_back(std::move(btf_fd).value());
+  s.keep.push_back(std::move(target).value());
+}
+
+inline void struct_ops_member(const context& ctx, load_setup& s) {
+  const auto* k = ctx.kernel_btf();
+  if (!k) {
+    s.gap = "no kernel BTF for a struct_ops type";
+    return;
+  }
+  struct candidate {
+    const char* type;
+    const char* member;
+  };
+  for (auto [type, member] : {candidate{"tcp_congestion_ops", "ssthresh"}, candidate{"bpf_dummy_ops", "test_1"}}) {
+    auto id = k->find_struct(type);
+    if (!id) continue;
+    auto idx = k->member_index(*id, member);
+    if (!idx) continue;
+    s.args.attach_btf_id = *id;
+    s.args.expected_attach_type = *idx;
+    s.note = std::string("member ") + type + "." + member;
+    return;
+  }
+  s.gap = "no known struct_ops type in kernel BTF";
+}
+
+// The set-up for one program type, by its BTF name. Unknown (newer) types get none.
+inline load_setup setup_for(const context& ctx, std::string_view type_name, std::uint32_t type_value) {
+  load_setup s;
+  s.args.type = type_value;
+  auto& a = s.args;
+  if (type_name == "kprobe") {
+    a.kern_version = ctx.version_code();  // required before 5.0
+  } else if (type_name == "cgroup_sock_addr") {
+    a.expected_attach_type = BPF_CGROUP_INET4_CONNECT;
+  } else if (type_name == "cgroup_sockopt") {
+    a.expected_attach_type = BPF_CGROUP_GETSOCKOPT;
+  } else if (type_name == "sk_lookup") {
+    a.expected_attach_type = BPF_SK_LOOKUP;
+  } else if (type_name == "netfilter") {
+    a.expected_attach_type = BPF_NETFILTER;
+  } else if (type_name == "syscall") {
+    a.prog_flags = BPF_F_SLEEPABLE;
+  } else if (type_name == "tracing") {
+    attach_to_func(ctx, s, BPF_TRACE_FENTRY, {"bpf_fentry_test1", "bpf_modify_return_test", "vfs_read"});
+  } else if (type_name == "lsm") {
+    attach_to_func(ctx, s, BPF_LSM_MAC, {"bpf_lsm_file_open", "bpf_lsm_bpf"});
+  } else if (type_name == "ext") {
+    extension_target(s);
+  } else if (type_name == "struct_ops") {
+    struct_ops_member(ctx, s);
+  }
+  return s;
+}
+
+}  // namespace bpfprobe::probe

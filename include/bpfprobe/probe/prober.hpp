@@ -1,0 +1,159 @@
+// The prober: lazy, cached queries for single facts, and the full report. Only conclusive verdicts
+// are cached; an unknown one is probed again on the next query.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <bpfprobe/probe/helpers.hpp>
+#include <bpfprobe/probe/map_types.hpp>
+#include <bpfprobe/probe/misc.hpp>
+#include <bpfprobe/probe/prog_types.hpp>
+#include <bpfprobe/probe/report.hpp>
+#include <bpfprobe/probe/system.hpp>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace bpfprobe {
+
+class prober {
+ public:
+  explicit prober(const probe::options& opt = {}) : ctx_(opt) {}
+
+  [[nodiscard]] const probe::context& context() const noexcept { return ctx_; }
+
+  verdict prog_type(std::string_view name) {
+    auto value = ctx_.prog_type(name);
+    if (!value) return verdict::no("kernel does not define this program type", 0, ctx_.enums().source);
+    return cached("prog_type/" + std::string(name),
+                  [&] { return probe::probe_prog_type(ctx_, name, static_cast<std::uint32_t>(*value)); });
+  }
+
+  verdict map_type(std::string_view name) {
+    auto value = btf::kernel_enums::value_of(ctx_.enums().map_types, name);
+    if (!value) return verdict::no("kernel does not define this map type", 0, ctx_.enums().source);
+    return cached("map_type/" + std::string(name),
+                  [&] { return probe::probe_map_type(ctx_, name, static_cast<std::uint32_t>(*value)); });
+  }
+
+  // helper("xdp", "bpf_redirect")
+  verdict helper(std::string_view prog_type_name, std::string_view helper_name) {
+    auto id = btf::kernel_enums::value_of(ctx_.enums().helpers, helper_name);
+    if (!id) return verdict::no("kernel does not define this helper", 0, ctx_.enums().source);
+    verdict type = prog_type(prog_type_name);
+    if (!type.supported()) return gated(type);
+    return cached("helper/" + std::string(prog_type_name) + "/" + std::string(helper_name), [&] {
+      auto setup = probe::setup_for(ctx_, prog_type_name, static_cast<std::uint32_t>(*ctx_.prog_type(prog_type_name)));
+      return probe::probe_helper(ctx_, setup, static_cast<std::int32_t>(*id));
+    });
+  }
+
+  verdict misc(std::string_view name) {
+    for (const auto& row : probe::misc_probes())
+      if (row.info.name == name) return cached("misc/" + std::string(name), [&] { return row.run(ctx_); });
+    return verdict::unknown("no such misc probe: " + std::string(name));
+  }
+
+  // Every fact of the core sections. The helper matrix runs on all CPUs.
+  report full_report() {
+    report r;
+    r.kernel = probe::read_kernel_info(ctx_);
+    r.config_values = probe::read_kernel_config(r.kernel.release);
+    r.kernel.config_source = r.config_values.source;
+    r.names_source = ctx_.enums().source;
+    r.names_from_btf = ctx_.enums().from_btf;
+
+    for (const auto& e : ctx_.enums().prog_types) r.program_types.push_back(documented(e.name, prog_type(e.name), probe::prog_type_docs));
+    for (const auto& e : ctx_.enums().map_types) r.map_types.push_back(documented(e.name, map_type(e.name), probe::map_type_docs));
+    for (const auto& row : probe::misc_probes()) {
+      fact f{std::string(row.info.name), misc(row.info.name), std::string(row.info.first_kernel), std::string(row.info.commit)};
+      r.misc.push_back(std::move(f));
+    }
+    for (auto& [name, v] : probe::system_facts(r.kernel)) r.misc.push_back({name, std::move(v)});
+    for (const char* opt : probe::config_options) {
+      fact f{opt, probe::config_verdict(r.config_values, opt)};
+      if (auto it = r.config_values.values.find(opt); it != r.config_values.values.end())
+        f.attrs.emplace_back("value", it->second);
+      r.config.push_back(std::move(f));
+    }
+    r.helpers = helper_matrix(r.program_types);
+    return r;
+  }
+
+ private:
+  template <class F>
+  verdict cached(const std::string& key, F&& compute) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    }
+    verdict v = compute();
+    if (v.conclusive()) {
+      std::lock_guard lock(mu_);
+      cache_.emplace(key, v);
+    }
+    return v;
+  }
+
+  // A helper on a program type that is not supported shares the type's verdict.
+  static verdict gated(const verdict& type) {
+    verdict v = type;
+    v.reason = "program type " + std::string(to_string(type.state)) + (type.reason.empty() ? "" : ": " + type.reason);
+    return v;
+  }
+
+  static fact documented(const std::string& name, verdict v, std::span<const probe::doc> docs) {
+    fact f{name, std::move(v)};
+    if (const auto* d = probe::find_doc(docs, name)) {
+      f.first_kernel = d->first_kernel;
+      f.commit = d->commit;
+    }
+    return f;
+  }
+
+  std::vector<std::pair<std::string, section>> helper_matrix(const section& types) {
+    const auto& helpers = ctx_.enums().helpers;
+    std::vector<std::pair<std::string, section>> out;
+    struct job {
+      std::size_t type_idx, helper_idx;
+    };
+    std::vector<job> jobs;
+    std::vector<probe::load_setup> setups(types.size());
+    for (std::size_t t = 0; t < types.size(); ++t) {
+      section s(helpers.size());
+      for (std::size_t h = 0; h < helpers.size(); ++h) s[h].name = helpers[h].name;
+      if (types[t].v.supported()) {
+        setups[t] = probe::setup_for(ctx_, types[t].name, static_cast<std::uint32_t>(*ctx_.prog_type(types[t].name)));
+        for (std::size_t h = 0; h < helpers.size(); ++h) jobs.push_back({t, h});
+      } else {
+        for (auto& f : s) f.v = gated(types[t].v);
+      }
+      out.emplace_back(types[t].name, std::move(s));
+    }
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
+        const auto& j = jobs[i];
+        out[j.type_idx].second[j.helper_idx].v =
+            probe::probe_helper(ctx_, setups[j.type_idx], static_cast<std::int32_t>(helpers[j.helper_idx].value));
+      }
+    };
+    unsigned n = ctx_.opts().threads ? ctx_.opts().threads : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::jthread> pool;
+    for (unsigned i = 1; i < n; ++i) pool.emplace_back(worker);
+    worker();
+    pool.clear();
+    // Conclusive helper verdicts join the cache for later lazy queries.
+    std::lock_guard lock(mu_);
+    for (const auto& [type, s] : out)
+      for (const auto& f : s)
+        if (f.v.conclusive()) cache_.emplace("helper/" + type + "/" + f.name, f.v);
+    return out;
+  }
+
+  probe::context ctx_;
+  std::mutex mu_;
+  std::map<std::string, verdict, std::less<>> cache_;
+};
+
+}  // namespace bpfprobe

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every build, test and matrix dependency from Debian packages (bookworm + bookworm-backports).
+# Idempotent: safe to run again. Needs root (or sudo).
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+backports=/etc/apt/sources.list.d/bookworm-backports.sources
+if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  $SUDO tee "$backports" >/dev/null <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+fi
+
+stamp=/var/lib/apt/periodic/bpfprobe-update-stamp
+if [ ! -e "$stamp" ] || [ -n "$(find "$stamp" -mmin +360 2>/dev/null)" ] || [ -n "${BPFPROBE_APT_UPDATE:-}" ]; then
+  $SUDO apt-get update -qq
+  $SUDO mkdir -p "$(dirname "$stamp")" && $SUDO touch "$stamp"
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# Newer libbpf, bpftool and uapi headers come from bookworm-backports.
+$SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports \
+  libbpf-dev bpftool linux-libc-dev >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends \
+  build-essential cmake ninja-build pkg-config clang llvm \
+  libelf-dev zlib1g-dev libzstd-dev \
+  libboost-dev libcli11-dev nlohmann-json3-dev \
+  libgtest-dev libgmock-dev googletest libbenchmark-dev \
+  dwarves iproute2 util-linux procps time \
+  qemu-system-x86 busybox-static cpio zstd xz-utils dpkg-dev ca-certificates python3 >/dev/null
+echo "install-deps: done"

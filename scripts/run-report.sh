@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian bookworm machine: set up, build, and print the report.
+# Extra arguments go to bpfprobe (e.g. --json, --macros).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/build.sh
+[ $# -gt 0 ] || set -- --report
+exec ./build/src/bpfprobe "$@"

@@ -1,0 +1,96 @@
+// bpfprobe: probe the running kernel's BPF features and print a report.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "render.hpp"
+
+namespace {
+
+constexpr const char* exit_codes_help =
+    "Exit codes:\n"
+    "  0  success; with --require, every feature is supported\n"
+    "  1  --require: a feature is unsupported\n"
+    "  2  usage error: unknown flag, bad --require syntax or feature, unreadable or corrupt --btf file\n"
+    "  3  --require: a feature could not be decided (unknown; e.g. not permitted)\n"
+    "  4  the report could not be produced\n";
+
+int silent_libbpf(enum libbpf_print_level, const char*, va_list) { return 0; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace bpfprobe;
+  CLI::App app{"bpfprobe: probe the running kernel's BPF features (program, map and helper support,\n"
+               "kfuncs, links, dynptr, iterators, attach paths) and say why each verdict was reached."};
+  app.footer(exit_codes_help);
+  app.set_version_flag("--version", std::string("bpfprobe ") + BPFPROBE_VERSION);
+  bool report_flag = false, json = false, macros = false, verbose = false, no_color = false;
+  std::string btf_file, require_list;
+  unsigned threads = 0;
+  app.add_flag("--report", report_flag, "Print the full report (the default action)");
+  auto* json_opt = app.add_flag("--json", json, "Print the report as JSON");
+  auto* macros_opt = app.add_flag("--macros", macros, "Print the report as C macros (bpftool-compatible HAVE_* names)");
+  json_opt->excludes(macros_opt);
+  app.add_flag("-v,--verbose", verbose, "Text report: list every helper per program type");
+  app.add_flag("--no-color", no_color, "Never colour the text report (NO_COLOR is honoured too)");
+  app.add_option("--btf", btf_file, "Read type names from this BTF file (raw BTF or ELF) instead of the kernel's");
+  app.add_option("--require", require_list,
+                 "Check features, e.g. prog:xdp,map:ringbuf,helper:xdp:bpf_redirect,misc:bounded_loops; "
+                 "exit 0/1/3 as below");
+  app.add_option("--threads", threads, "Probe threads (default: one per CPU)")->check(CLI::Range(1u, 256u));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return cli::exit_usage;
+  }
+
+  libbpf_set_print(silent_libbpf);
+  probe::options opt;
+  opt.threads = threads;
+  if (!btf_file.empty()) {
+    auto check = btf::kernel_btf::open(btf_file);
+    if (!check) {
+      std::cerr << "bpfprobe: --btf " << btf_file << ": " << check.error().describe() << '\n';
+      return cli::exit_usage;
+    }
+    opt.btf_path = btf_file;
+  }
+
+  try {
+    prober p(opt);
+    if (!require_list.empty()) {
+      auto parsed = cli::parse_requirements(require_list);
+      if (auto* err = std::get_if<std::string>(&parsed)) {
+        std::cerr << "bpfprobe: " << *err << '\n';
+        return cli::exit_usage;
+      }
+      auto outcome = cli::check_requirements(p, std::get<std::vector<cli::requirement>>(parsed));
+      for (const auto& line : outcome.lines) std::cout << line << '\n';
+      return outcome.code;
+    }
+    report r = p.full_report();
+    if (json) {
+      std::cout << cli::to_json(r).dump(2) << '\n';
+    } else if (macros) {
+      cli::print_macros(std::cout, r);
+    } else {
+      bool color = !no_color && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+      cli::print_text(std::cout, r, color, verbose);
+    }
+    std::cout.flush();
+    if (!std::cout) {
+      std::cerr << "bpfprobe: failed to write the report\n";
+      return cli::exit_failure;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "bpfprobe: " << e.what() << '\n';
+    return cli::exit_failure;
+  }
+  return cli::exit_ok;
+}

@@ -1,0 +1,57 @@
+#include "render.hpp"
+
+namespace bpfprobe::cli {
+namespace {
+
+nlohmann::json fact_json(const fact& f) {
+  nlohmann::json j;
+  j["status"] = std::string(to_string(f.v.state));
+  if (!f.v.reason.empty() || !f.v.supported()) j["reason"] = f.v.reason;
+  if (f.v.err) j["errno"] = sys::errno_name(f.v.err);
+  if (!f.v.evidence.empty()) j["evidence"] = f.v.evidence;
+  if (!f.first_kernel.empty()) j["first_kernel"] = f.first_kernel;
+  if (!f.commit.empty()) j["commit"] = f.commit;
+  for (const auto& [k, v] : f.attrs) j[k] = v;
+  for (const auto& [k, v] : f.lists) j[k] = v;
+  return j;
+}
+
+nlohmann::json section_json(const section& s) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& f : s) j[f.name] = fact_json(f);
+  return j;
+}
+
+template <class T>
+nlohmann::json optional_json(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+nlohmann::json to_json(const report& r) {
+  nlohmann::json j;
+  auto& k = j["kernel"];
+  k["release"] = r.kernel.release;
+  k["btf"] = r.kernel.btf.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.kernel.btf);
+  k["names_source"] = r.names_source;
+  k["names_from_btf"] = r.names_from_btf;
+  k["unprivileged_bpf_disabled"] = optional_json(r.kernel.unprivileged_bpf_disabled);
+  k["jit"] = {{"enable", optional_json(r.kernel.jit_enable)},
+              {"harden", optional_json(r.kernel.jit_harden)},
+              {"kallsyms", optional_json(r.kernel.jit_kallsyms)},
+              {"limit", optional_json(r.kernel.jit_limit)}};
+  k["lockdown"] = r.kernel.lockdown.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.kernel.lockdown);
+  k["config_source"] = r.kernel.config_source.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.kernel.config_source);
+  k["euid"] = static_cast<int>(geteuid());
+  j["program_types"] = section_json(r.program_types);
+  j["map_types"] = section_json(r.map_types);
+  auto& helpers = j["helpers"] = nlohmann::json::object();
+  for (const auto& [type, s] : r.helpers) helpers[type] = section_json(s);
+  j["misc"] = section_json(r.misc);
+  j["config"] = section_json(r.config);
+  for (const auto& [name, s] : r.more) j[name] = section_json(s);
+  return j;
+}
+
+}  // namespace bpfprobe::cli
