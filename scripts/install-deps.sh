@@ -32,6 +32,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libelf-dev zlib1g-dev libzstd-dev \
   libboost-dev libcli11-dev nlohmann-json3-dev \
   libgtest-dev libgmock-dev googletest libbenchmark-dev \
-  dwarves iproute2 util-linux procps time \
+  dwarves iproute2 util-linux procps time bc \
   qemu-system-x86 busybox-static cpio zstd xz-utils dpkg-dev ca-certificates python3 >/dev/null
 echo "install-deps: done"
