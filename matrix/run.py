@@ -440,8 +440,6 @@ facts() {
 
 stty -F $OUT raw -echo 2>/dev/null
 setup > /tmp/setup.log 2>&1
-mkdir -p /tmp/empty
-touch /tmp/empty/none
 emit setup.log 0 /tmp/setup.log
 uname -r > /tmp/o; emit uname.txt $? /tmp/o
 facts > /tmp/o 2>&1; emit facts.txt 0 /tmp/o

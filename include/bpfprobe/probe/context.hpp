@@ -2,6 +2,7 @@
 #pragma once
 
 #include <linux/version.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 
 #include <bpfprobe/btf/kernel_btf.hpp>
@@ -37,11 +38,29 @@ inline std::uint32_t running_version_code() {
 struct options {
   std::filesystem::path btf_path = btf::vmlinux_path;  // names come from here (--btf)
   unsigned threads = 0;                                 // 0: one per CPU
+  // Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK (64 KiB by default), so probes would
+  // fail with EPERM; raise the limit as libbpf does. Off: probes see the caller's limit.
+  bool raise_memlock = true;
 };
+
+// Raises RLIMIT_MEMLOCK to infinity when allowed; false when the limit stays finite.
+inline bool raise_memlock_limit() {
+  rlimit cur{};
+  if (getrlimit(RLIMIT_MEMLOCK, &cur) == 0 && cur.rlim_cur == RLIM_INFINITY) return true;
+  rlimit inf{RLIM_INFINITY, RLIM_INFINITY};
+  if (setrlimit(RLIMIT_MEMLOCK, &inf) == 0) return true;
+  // Without CAP_SYS_RESOURCE the soft limit can still go up to the hard one.
+  if (cur.rlim_max != cur.rlim_cur) {
+    rlimit hard{cur.rlim_max, cur.rlim_max};
+    setrlimit(RLIMIT_MEMLOCK, &hard);
+  }
+  return false;
+}
 
 class context {
  public:
   explicit context(const options& opt = {}) : opt_(opt) {
+    if (opt.raise_memlock) raise_memlock_limit();
     auto named = btf::kernel_btf::open(opt.btf_path);
     if (named) {
       enums_ = btf::enums_from(named.value());
