@@ -121,7 +121,7 @@ class prober {
     std::vector<probe::load_setup> setups(types.size());
     for (std::size_t t = 0; t < types.size(); ++t) {
       section s(helpers.size());
-      for (std::size_t h = 0; h < helpers.size(); ++h) s[h].name = helpers[h].name;
+      for (std::size_t h = 0; h < helpers.size(); ++h) s[h] = documented(helpers[h].name, {}, probe::helper_docs);
       if (types[t].v.supported()) {
         setups[t] = probe::setup_for(ctx_, types[t].name, static_cast<std::uint32_t>(*ctx_.prog_type(types[t].name)));
         for (std::size_t h = 0; h < helpers.size(); ++h) jobs.push_back({t, h});
