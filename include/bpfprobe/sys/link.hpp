@@ -1,0 +1,291 @@
+// BPF links and the other attach commands: BPF_LINK_CREATE with each link type's attr part,
+// BPF_RAW_TRACEPOINT_OPEN, BPF_LINK_UPDATE/DETACH, BPF_PROG_ATTACH/DETACH (RAII), bpffs pins,
+// link info, and getting fds back from object ids.
+#pragma once
+
+#include <linux/bpf.h>
+#include <unistd.h>
+
+#include <bpfprobe/sys/bpf.hpp>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace bpfprobe::sys {
+
+// The per-link-type part of link_create (the union after `flags` in the kernel's attr).
+namespace link_parts {
+struct none {};
+struct tracing {  // fentry/fexit/fmod_ret/lsm/freplace (target_btf_id 5.10, cookie 5.19)
+  std::uint32_t target_btf_id = 0;
+  std::uint64_t cookie = 0;
+};
+struct iter {  // bpf_iter_link_info: map fd, cgroup, task parameters (5.10)
+  const bpf_iter_link_info* info = nullptr;
+};
+struct perf_event {  // bpf_cookie (5.15)
+  std::uint64_t cookie = 0;
+};
+struct kprobe_multi {  // syms xor addrs (5.18); flags BPF_F_KPROBE_MULTI_RETURN
+  std::uint32_t flags = 0;
+  std::span<const char* const> syms;
+  std::span<const std::uint64_t> addrs;
+  std::span<const std::uint64_t> cookies;
+};
+struct uprobe_multi {  // 6.6; flags BPF_F_UPROBE_MULTI_RETURN; pid 0 = every process
+  const char* path = nullptr;
+  std::span<const std::uint64_t> offsets;
+  std::span<const std::uint64_t> ref_ctr_offsets;
+  std::span<const std::uint64_t> cookies;
+  std::uint32_t flags = 0;
+  std::uint32_t pid = 0;
+};
+struct netfilter {  // 6.4; flags BPF_F_NETFILTER_IP_DEFRAG (6.6)
+  std::uint32_t pf = 0;
+  std::uint32_t hooknum = 0;
+  std::int32_t priority = 0;
+  std::uint32_t flags = 0;
+};
+struct mprog {  // tcx (6.6) and netkit (6.7): position relative to another prog/link (BPF_F_BEFORE/AFTER/ID/LINK)
+  std::uint32_t relative_fd_or_id = 0;
+  std::uint64_t expected_revision = 0;
+};
+}  // namespace link_parts
+
+struct link_create_args {
+  int prog_fd = -1;          // or, for struct_ops, the map fd (the kernel's attr shares the slot)
+  std::uint32_t target = 0;  // target fd (cgroup, netns, perf event, sockmap, freplace target prog) or ifindex
+  std::uint32_t attach_type = 0;
+  std::uint32_t flags = 0;
+  std::variant<link_parts::none, link_parts::tracing, link_parts::iter, link_parts::perf_event,
+               link_parts::kprobe_multi, link_parts::uprobe_multi, link_parts::netfilter, link_parts::mprog>
+      part;
+};
+
+inline result<unique_fd> link_create(const link_create_args& a) {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  auto& lc = attr.link_create;
+  lc.prog_fd = static_cast<std::uint32_t>(a.prog_fd);
+  lc.target_fd = a.target;
+  lc.attach_type = a.attach_type;
+  lc.flags = a.flags;
+  struct fill {
+    decltype(lc)& l;
+    void operator()(const link_parts::none&) const {}
+    void operator()(const link_parts::tracing& p) const {
+      l.tracing.target_btf_id = p.target_btf_id;
+      l.tracing.cookie = p.cookie;
+    }
+    void operator()(const link_parts::iter& p) const {
+      l.iter_info = ptr_to_u64(p.info);
+      l.iter_info_len = p.info ? sizeof(*p.info) : 0;
+    }
+    void operator()(const link_parts::perf_event& p) const { l.perf_event.bpf_cookie = p.cookie; }
+    void operator()(const link_parts::kprobe_multi& p) const {
+      l.kprobe_multi.flags = p.flags;
+      l.kprobe_multi.cnt = static_cast<std::uint32_t>(p.syms.empty() ? p.addrs.size() : p.syms.size());
+      l.kprobe_multi.syms = p.syms.empty() ? 0 : ptr_to_u64(p.syms.data());
+      l.kprobe_multi.addrs = p.addrs.empty() ? 0 : ptr_to_u64(p.addrs.data());
+      l.kprobe_multi.cookies = p.cookies.empty() ? 0 : ptr_to_u64(p.cookies.data());
+    }
+    void operator()(const link_parts::uprobe_multi& p) const {
+      l.uprobe_multi.path = ptr_to_u64(p.path);
+      l.uprobe_multi.offsets = ptr_to_u64(p.offsets.data());
+      l.uprobe_multi.ref_ctr_offsets = p.ref_ctr_offsets.empty() ? 0 : ptr_to_u64(p.ref_ctr_offsets.data());
+      l.uprobe_multi.cookies = p.cookies.empty() ? 0 : ptr_to_u64(p.cookies.data());
+      l.uprobe_multi.cnt = static_cast<std::uint32_t>(p.offsets.size());
+      l.uprobe_multi.flags = p.flags;
+      l.uprobe_multi.pid = p.pid;
+    }
+    void operator()(const link_parts::netfilter& p) const {
+      l.netfilter.pf = p.pf;
+      l.netfilter.hooknum = p.hooknum;
+      l.netfilter.priority = p.priority;
+      l.netfilter.flags = p.flags;
+    }
+    void operator()(const link_parts::mprog& p) const {
+      l.tcx.relative_fd = p.relative_fd_or_id;  // same layout for netkit
+      l.tcx.expected_revision = p.expected_revision;
+    }
+  };
+  std::visit(fill{lc}, a.part);
+  return bpf_fd_call(BPF_LINK_CREATE, attr);
+}
+
+// BPF_RAW_TRACEPOINT_OPEN: a raw_tp program by tracepoint name, or (name null) a tp_btf/fentry/
+// fexit/lsm program by its load-time attach_btf_id. A bpf_link fd from 5.7, a plain fd before.
+inline result<unique_fd> raw_tracepoint_open(int prog_fd, const char* name = nullptr) {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.raw_tracepoint.name = ptr_to_u64(name);
+  attr.raw_tracepoint.prog_fd = static_cast<std::uint32_t>(prog_fd);
+  return bpf_fd_call(BPF_RAW_TRACEPOINT_OPEN, attr);
+}
+
+inline result<void> link_update(int link_fd, int new_prog_fd, std::uint32_t flags = 0, int old_prog_fd = 0) {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.link_update.link_fd = static_cast<std::uint32_t>(link_fd);
+  attr.link_update.new_prog_fd = static_cast<std::uint32_t>(new_prog_fd);
+  attr.link_update.flags = flags;
+  attr.link_update.old_prog_fd = static_cast<std::uint32_t>(old_prog_fd);
+  if (auto r = bpf_call(BPF_LINK_UPDATE, attr); !r) return r.error();
+  return BOOST_OUTCOME_V2_NAMESPACE::success();
+}
+
+// Detaches the link from its hook while the fd stays valid (5.9).
+inline result<void> link_detach(int link_fd) {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.link_detach.link_fd = static_cast<std::uint32_t>(link_fd);
+  if (auto r = bpf_call(BPF_LINK_DETACH, attr); !r) return r.error();
+  return BOOST_OUTCOME_V2_NAMESPACE::success();
+}
+
+// BPF_ITER_CREATE: a readable seq_file fd from an iter link (5.8).
+inline result<unique_fd> iter_create(int link_fd) {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.iter_create.link_fd = static_cast<std::uint32_t>(link_fd);
+  return bpf_fd_call(BPF_ITER_CREATE, attr);
+}
+
+inline result<void> obj_pin(int fd, const std::string& path) {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.pathname = ptr_to_u64(path.c_str());
+  attr.bpf_fd = static_cast<std::uint32_t>(fd);
+  if (auto r = bpf_call(BPF_OBJ_PIN, attr, "BPF_OBJ_PIN " + path); !r) return r.error();
+  return BOOST_OUTCOME_V2_NAMESPACE::success();
+}
+
+inline result<unique_fd> obj_get(const std::string& path, std::uint32_t file_flags = 0) {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.pathname = ptr_to_u64(path.c_str());
+  attr.file_flags = file_flags;
+  return bpf_fd_call(BPF_OBJ_GET, attr, "BPF_OBJ_GET " + path);
+}
+
+// A bpffs path that is unlinked when the object goes (whether or not a pin was made there).
+class scoped_pin {
+ public:
+  explicit scoped_pin(std::string path) : path_(std::move(path)) {}
+  scoped_pin(scoped_pin&& o) noexcept : path_(std::exchange(o.path_, {})) {}
+  scoped_pin& operator=(scoped_pin&&) = delete;
+  scoped_pin(const scoped_pin&) = delete;
+  ~scoped_pin() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// BPF_PROG_ATTACH (cgroups 4.10, sockmap/flow dissector/lirc ...); flags BPF_F_ALLOW_OVERRIDE (4.10),
+// BPF_F_ALLOW_MULTI (4.15), BPF_F_REPLACE (5.6).
+inline result<void> prog_attach(int target_fd, int prog_fd, std::uint32_t attach_type, std::uint32_t flags = 0,
+                                int replace_prog_fd = 0) {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.target_fd = static_cast<std::uint32_t>(target_fd);
+  attr.attach_bpf_fd = static_cast<std::uint32_t>(prog_fd);
+  attr.attach_type = attach_type;
+  attr.attach_flags = flags;
+  attr.replace_bpf_fd = static_cast<std::uint32_t>(replace_prog_fd);
+  if (auto r = bpf_call(BPF_PROG_ATTACH, attr); !r) return r.error();
+  return BOOST_OUTCOME_V2_NAMESPACE::success();
+}
+
+inline result<void> prog_detach(int target_fd, int prog_fd, std::uint32_t attach_type) {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.target_fd = static_cast<std::uint32_t>(target_fd);
+  attr.attach_bpf_fd = static_cast<std::uint32_t>(prog_fd);
+  attr.attach_type = attach_type;
+  if (auto r = bpf_call(BPF_PROG_DETACH, attr); !r) return r.error();
+  return BOOST_OUTCOME_V2_NAMESPACE::success();
+}
+
+// A BPF_PROG_ATTACH that is undone (BPF_PROG_DETACH of the same prog) when the object goes.
+class prog_attachment {
+ public:
+  static result<prog_attachment> attach(int target_fd, int prog_fd, std::uint32_t attach_type,
+                                        std::uint32_t flags = 0) {
+    if (auto r = prog_attach(target_fd, prog_fd, attach_type, flags); !r) return r.error();
+    prog_attachment a;
+    a.target_ = target_fd;
+    a.prog_ = prog_fd;
+    a.type_ = attach_type;
+    return a;
+  }
+  prog_attachment(prog_attachment&& o) noexcept
+      : target_(std::exchange(o.target_, -1)), prog_(std::exchange(o.prog_, -1)), type_(o.type_) {}
+  prog_attachment& operator=(prog_attachment&&) = delete;
+  prog_attachment(const prog_attachment&) = delete;
+  ~prog_attachment() {
+    if (target_ >= 0) (void)prog_detach(target_, prog_, type_);
+  }
+
+ private:
+  prog_attachment() = default;
+  int target_ = -1, prog_ = -1;
+  std::uint32_t type_ = 0;
+};
+
+// BPF_PROG_QUERY: ids of the programs attached to target_fd for attach_type (4.15).
+inline result<std::vector<std::uint32_t>> prog_query(int target_fd, std::uint32_t attach_type) {
+  std::vector<std::uint32_t> ids(64);
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.query.target_fd = static_cast<std::uint32_t>(target_fd);
+  attr.query.attach_type = attach_type;
+  attr.query.prog_ids = ptr_to_u64(ids.data());
+  attr.query.prog_cnt = static_cast<std::uint32_t>(ids.size());
+  if (auto r = bpf_call(BPF_PROG_QUERY, attr); !r) return r.error();
+  ids.resize(std::min<std::size_t>(attr.query.prog_cnt, ids.size()));
+  return ids;
+}
+
+// An fd for an object id (BPF_{PROG,MAP,LINK,BTF}_GET_FD_BY_ID).
+inline result<unique_fd> fd_by_id(object_kind kind, std::uint32_t id) {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  int cmd = BPF_PROG_GET_FD_BY_ID;
+  switch (kind) {
+    case object_kind::prog:
+      attr.prog_id = id;
+      cmd = BPF_PROG_GET_FD_BY_ID;
+      break;
+    case object_kind::map:
+      attr.map_id = id;
+      cmd = BPF_MAP_GET_FD_BY_ID;
+      break;
+    case object_kind::link:
+      attr.link_id = id;
+      cmd = BPF_LINK_GET_FD_BY_ID;
+      break;
+    case object_kind::btf:
+      attr.btf_id = id;
+      cmd = BPF_BTF_GET_FD_BY_ID;
+      break;
+  }
+  return bpf_fd_call(cmd, attr);
+}
+
+// Link info without the variable-length parts (names, addresses) that need caller buffers.
+inline result<bpf_link_info> link_info(int link_fd) {
+  bpf_link_info info;
+  std::memset(&info, 0, sizeof(info));
+  if (auto r = obj_info(link_fd, info); !r) return r.error();
+  return info;
+}
+
+}  // namespace bpfprobe::sys
