@@ -92,7 +92,11 @@ inline verdict probe_map_type(const context& ctx, std::string_view name, std::ui
   if (name == "struct_ops") r.known_errnos.push_back(sys::ENOTSUPP_KERNEL);
   verdict v = classify::from_result(fd, r, "created");
   if (!s.note.empty()) v.evidence = v.evidence.empty() ? s.note : v.evidence + " [" + s.note + "]";
-  if (!s.gap.empty() && !v.supported()) v.reason += " (set-up incomplete: " + s.gap + ")";
+  if (!s.gap.empty() && !v.supported()) {
+    v.reason += " (set-up incomplete: " + s.gap + ")";
+    // The kernel rejected a request we could not complete: that says nothing about the map type.
+    v.state = status::unknown;
+  }
   if (!find_doc(map_type_docs, name) && !v.supported())
     v.reason += " (no per-type set-up known for this newer type; tried defaults)";
   return v;

@@ -14,7 +14,11 @@ inline verdict probe_prog_type(const context& ctx, std::string_view name, std::u
   auto fd = sys::prog_load(s.args);
   verdict v = classify::from_result(fd, ctx.rules(), "loaded");
   if (!s.note.empty()) v.evidence = v.evidence.empty() ? s.note : v.evidence + " [" + s.note + "]";
-  if (!s.gap.empty() && !v.supported()) v.reason += " (set-up incomplete: " + s.gap + ")";
+  if (!s.gap.empty() && !v.supported()) {
+    v.reason += " (set-up incomplete: " + s.gap + ")";
+    // The kernel rejected a request we could not complete: that says nothing about the type.
+    v.state = status::unknown;
+  }
   return v;
 }
 
