@@ -34,6 +34,7 @@ std::string misc_macro(const std::string& name) {
 std::string section_prefix(const std::string& section) {
   if (section == "kfuncs") return "KFUNC";
   if (section == "links") return "LINK";
+  if (section == "attach_mechanisms") return "MECHANISM";
   if (section == "iterators") return "ITER";
   if (section == "dynptr") return "DYNPTR";
   return upper(section);

@@ -32,6 +32,24 @@ std::string counts(const std::array<int, 3>& n) {
          " unknown";
 }
 
+// Link facts list the attach types that work (and those that do not) under the fact's line.
+void print_attach_types(std::ostream& out, const fact& f) {
+  for (const auto& [key, items] : f.lists) {
+    if (!key.starts_with("attach_types") || items.empty()) continue;
+    std::string label = key == "attach_types" ? "attach types" : key.substr(13) + " attach types";
+    std::string line = "      " + label + ":";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      std::string item = " " + items[i] + (i + 1 < items.size() ? "," : "");
+      if (line.size() + item.size() > 110) {
+        out << line << '\n';
+        line = "       ";
+      }
+      line += item;
+    }
+    out << line << '\n';
+  }
+}
+
 void print_section(std::ostream& out, const palette& p, std::string_view title, const section& s) {
   if (s.empty()) return;
   std::size_t width = 0;
@@ -44,6 +62,7 @@ void print_section(std::ostream& out, const palette& p, std::string_view title, 
     std::string detail = f.v.reason;
     if (!f.v.evidence.empty()) detail += detail.empty() ? f.v.evidence : " [" + f.v.evidence + "]";
     out << detail << '\n';
+    print_attach_types(out, f);
   }
 }
 
@@ -99,6 +118,7 @@ void print_text(std::ostream& out, const report& r, bool color, bool verbose) {
   for (const auto& [name, s] : r.more) {
     std::string title = name;
     if (!title.empty()) title[0] = static_cast<char>(std::toupper(title[0]));
+    std::replace(title.begin(), title.end(), '_', ' ');
     print_section(out, p, title, s);
   }
   print_section(out, p, "Kernel config" + (r.kernel.config_source.empty() ? std::string() : " from " + r.kernel.config_source),

@@ -14,6 +14,7 @@ const std::map<std::string, std::string, std::less<>>& section_aliases() {
       {"config", "config"},      {"kfunc", "kfuncs"},            {"kfuncs", "kfuncs"},
       {"link", "links"},         {"links", "links"},             {"iter", "iterators"},
       {"iterators", "iterators"}, {"dynptr", "dynptr"},
+      {"mechanism", "attach_mechanisms"}, {"attach_mechanisms", "attach_mechanisms"},
   };
   return m;
 }
@@ -36,11 +37,16 @@ std::variant<std::vector<requirement>, std::string> parse_requirements(const std
     auto it = parts.size() >= 2 ? section_aliases().find(parts[0]) : section_aliases().end();
     if (it == section_aliases().end())
       return "bad feature '" + item + "': expected SECTION:NAME with SECTION one of prog, map, helper, misc, "
-             "config, kfunc, link, iter, dynptr (helpers: helper:PROG_TYPE:HELPER)";
+             "config, kfunc, link, iter, dynptr, mechanism (helpers: helper:PROG_TYPE:HELPER; "
+             "link:TYPE[:ATTACH_TYPE])";
     requirement r{item, it->second, {}};
     if (r.section == "helpers") {
       if (parts.size() != 3 || parts[1].empty() || parts[2].empty())
         return "bad feature '" + item + "': expected helper:PROG_TYPE:HELPER, e.g. helper:xdp:bpf_redirect";
+      r.name = parts[1] + "/" + parts[2];
+    } else if (r.section == "links" && parts.size() == 3) {  // link:TYPE:ATTACH_TYPE
+      if (parts[1].empty() || parts[2].empty())
+        return "bad feature '" + item + "': expected link:TYPE or link:TYPE:ATTACH_TYPE, e.g. link:tracing:trace_fentry";
       r.name = parts[1] + "/" + parts[2];
     } else {
       if (parts.size() != 2 || parts[1].empty()) return "bad feature '" + item + "': expected SECTION:NAME";
@@ -63,6 +69,13 @@ require_outcome check_requirements(prober& p, const std::vector<requirement>& re
     else if (r.section == "helpers") {
       auto slash = r.name.find('/');
       v = p.helper(r.name.substr(0, slash), r.name.substr(slash + 1));
+    } else if (r.section == "links") {
+      auto slash = r.name.find('/');
+      v = slash == std::string::npos ? p.link(r.name) : p.link_attach_type(r.name.substr(0, slash), r.name.substr(slash + 1));
+      if (v->reason.starts_with("no probe for link type")) v.reset();
+    } else if (r.section == "attach_mechanisms") {
+      v = p.mechanism(r.name);
+      if (v->reason.starts_with("no such attach mechanism probe")) v.reset();
     }
     if (!v || (r.section == "misc" && v->reason.starts_with("no such misc probe"))) {
       if (!full) full = p.full_report();

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <atomic>
 #include <bpfprobe/probe/helpers.hpp>
+#include <bpfprobe/probe/link_report.hpp>
 #include <bpfprobe/probe/map_types.hpp>
 #include <bpfprobe/probe/misc.hpp>
 #include <bpfprobe/probe/prog_types.hpp>
 #include <bpfprobe/probe/report.hpp>
 #include <bpfprobe/probe/system.hpp>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -54,8 +56,45 @@ class prober {
     return verdict::unknown("no such misc probe: " + std::string(name));
   }
 
+  // link("tcx"): does creating a link of this bpf_link_type really work here? Tries the type's
+  // variants (attach types, APIs) in order until one does.
+  verdict link(std::string_view link_type) {
+    if (!btf::kernel_enums::value_of(ctx_.enums().link_types, link_type))
+      return verdict::no("kernel does not define this link type", 0, ctx_.enums().source);
+    return cached(probe::link_key(link_type), [&] {
+      auto variants = probe::link_variants(ctx_, link_type);
+      std::vector<verdict> tried;
+      for (const auto& v : variants) {
+        tried.push_back(
+            cached(probe::link_variant_key(link_type, v.label), [&] { return probe::run_variant(ctx_, v); }));
+        if (tried.back().supported()) break;
+      }
+      return probe::combine_variants(link_type, variants, tried);
+    });
+  }
+
+  // link_attach_type("tracing", "trace_fentry"); also "raw_tracepoint_open" and "freplace", the
+  // variants that take no attach type.
+  verdict link_attach_type(std::string_view link_type, std::string_view attach) {
+    for (const auto& v : probe::link_variants(ctx_, link_type))
+      if (v.label == attach)
+        return cached(probe::link_variant_key(link_type, v.label), [&] { return probe::run_variant(ctx_, v); });
+    return verdict::unknown("no probe for link type " + std::string(link_type) + " with " + std::string(attach));
+  }
+
+  // mechanism("legacy_netlink_xdp"), "kprobe_pmu", "link_pin", ... (probe/attach_mechanisms.hpp)
+  verdict mechanism(std::string_view name) {
+    for (const auto& row : probe::mechanism_probes())
+      if (row.info.name == name) return cached(probe::mechanism_key(name), [&] { return row.run(ctx_); });
+    return verdict::unknown("no such attach mechanism probe: " + std::string(name));
+  }
+
   // Every fact of the core sections. The helper matrix runs on all CPUs.
   report full_report() {
+    // Link probes mostly wait on the kernel: they run beside everything else.
+    auto links = std::async(std::launch::async, [this] {
+      return probe::probe_links(ctx_, ctx_.opts().threads ? ctx_.opts().threads : probe::link_probe_threads);
+    });
     report r;
     r.kernel = probe::read_kernel_info(ctx_);
     r.config_values = probe::read_kernel_config(r.kernel.release);
@@ -77,6 +116,14 @@ class prober {
       r.config.push_back(std::move(f));
     }
     r.helpers = helper_matrix(r.program_types);
+    auto lr = links.get();
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [key, v] : lr.verdicts)
+        if (v.conclusive()) cache_.emplace(key, std::move(v));
+    }
+    r.more.emplace_back("links", std::move(lr.links));
+    r.more.emplace_back("attach_mechanisms", std::move(lr.mechanisms));
     return r;
   }
 

@@ -4,6 +4,7 @@
 // one, its extended-ack message text (e.g. "Unknown device type").
 #pragma once
 
+// glibc's socket headers before the uapi ones (the reverse order clashes over struct in_addr).
 #include <arpa/inet.h>
 #include <linux/if.h>
 #include <linux/if_ether.h>
@@ -27,6 +28,11 @@
 #include <vector>
 
 namespace bpfprobe::sys {
+
+// Network byte order as a constant expression.
+constexpr std::uint16_t net16(std::uint16_t v) noexcept {
+  return __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? static_cast<std::uint16_t>((v >> 8) | (v << 8)) : v;
+}
 
 // One netlink request under construction: header, a fixed family header, then attributes.
 class nl_message {
@@ -339,7 +345,7 @@ struct cls_bpf_args {
 };
 
 inline result<void> add_cls_bpf(rtnetlink& nl, const cls_bpf_args& a) {
-  std::uint32_t info = TC_H_MAKE(static_cast<std::uint32_t>(a.priority) << 16, htons(ETH_P_ALL));
+  std::uint32_t info = TC_H_MAKE(static_cast<std::uint32_t>(a.priority) << 16, net16(ETH_P_ALL));
   auto m =
       detail::tc_message(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, a.ifindex, a.handle, tc_parent(a.direction), info);
   m.attr_str(TCA_KIND, "bpf");

@@ -1,0 +1,328 @@
+// Attach mechanisms other than "create a link of type X": the legacy paths the attach layer falls
+// back to (netlink XDP, clsact + cls_bpf, BPF_PROG_ATTACH on cgroups, PERF_EVENT_IOC_SET_BPF), how
+// kprobes/uprobes are made (PMU or tracefs), perf_event links on those, and what can be done with
+// a link once made (pin it so it outlives its process, update it, detach it). Each row carries out
+// the mechanism for real on a private target and undoes it.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bpfprobe/probe/links.hpp>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bpfprobe::probe {
+
+namespace mechanisms_detail {
+using namespace link_setup;
+
+// A link pinned by a child process is still there after the child exits: BPF_OBJ_GET opens it.
+inline verdict link_pin(const context& ctx) {
+  auto bpffs = sys::mount_point_of("bpf");
+  if (!bpffs) return missing_env("bpffs", bpffs.error());
+  std::string tp = quiet_raw_tracepoint(ctx);
+  if (tp.empty()) return verdict::unknown("no raw tracepoint to make a link on");
+  auto prog = load(ctx, {.type = "raw_tracepoint"});
+  if (!prog) return prog.v;
+  static std::atomic<unsigned> counter{0};
+  sys::scoped_pin pin(bpffs.value() + "/bpfprobe-" + std::to_string(::getpid()) + "-" +
+                      std::to_string(counter.fetch_add(1)));
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return verdict::unknown("pipe failed", errno);
+  sys::unique_fd rd(report[0]), wr(report[1]);
+  pid_t pid = ::fork();
+  if (pid < 0) return verdict::unknown("fork failed", errno);
+  if (pid == 0) {
+    // Child: system calls only. Reports {stage, errno}; stage 0 means pinned.
+    int msg[2] = {0, 0};
+    union bpf_attr attr;
+    std::memset(&attr, 0, sizeof(attr));
+    attr.raw_tracepoint.name = sys::ptr_to_u64(tp.c_str());
+    attr.raw_tracepoint.prog_fd = static_cast<std::uint32_t>(prog.fd->get());
+    long link = sys::syscalls::active().bpf(BPF_RAW_TRACEPOINT_OPEN, &attr, sizeof(attr));
+    if (link < 0) {
+      msg[0] = 1;
+      msg[1] = errno;
+    } else {
+      std::memset(&attr, 0, sizeof(attr));
+      attr.pathname = sys::ptr_to_u64(pin.path().c_str());
+      attr.bpf_fd = static_cast<std::uint32_t>(link);
+      if (sys::syscalls::active().bpf(BPF_OBJ_PIN, &attr, sizeof(attr)) < 0) {
+        msg[0] = 2;
+        msg[1] = errno;
+      }
+    }
+    (void)!::write(wr.get(), msg, sizeof(msg));
+    ::_exit(0);
+  }
+  wr.reset();
+  int msg[2] = {-1, 0};
+  bool got = ::read(rd.get(), msg, sizeof(msg)) == static_cast<ssize_t>(sizeof(msg));
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (!got) return verdict::unknown("pin child died before reporting");
+  if (msg[0] == 1)
+    return verdict::unknown("pin child could not make a raw_tracepoint link", msg[1],
+                            "BPF_RAW_TRACEPOINT_OPEN: " + sys::errno_name(msg[1]));
+  if (msg[0] == 2) return attach_failed(ctx, {msg[1], "BPF_OBJ_PIN " + pin.path(), {}, {}});
+  auto back = sys::obj_get(pin.path());
+  if (!back) return attach_failed(ctx, back.error());
+  return check_link(ctx, back.value(), "raw_tracepoint",
+                    "pinned at " + pin.path() + " by a child that exited; reopened with BPF_OBJ_GET");
+}
+
+// A cgroup link to change: BPF_LINK_UPDATE (5.7) swaps its program, BPF_LINK_DETACH (5.9) cuts it.
+inline verdict cgroup_link_op(const context& ctx, bool update) {
+  auto cg = sys::temp_cgroup::create();
+  if (!cg) return missing_env("a temporary cgroup v2", cg.error());
+  auto a = load(ctx, {.type = "cgroup_skb", .attach = "cgroup_inet_ingress", .ret = 1});
+  if (!a) return a.v;
+  auto b = load(ctx, {.type = "cgroup_skb", .attach = "cgroup_inet_ingress", .ret = 1});
+  if (!b) return b.v;
+  auto link = link_setup::link_create(ctx, {.prog_fd = a.fd->get(),
+                                            .target = static_cast<std::uint32_t>(cg.value().fd()),
+                                            .attach_type = *attach_value(ctx, "cgroup_inet_ingress")});
+  if (!link) return verdict::unknown("no cgroup link to work on: " + link.v.reason, link.v.err, link.v.evidence);
+  auto r = update ? sys::link_update(link.fd->get(), b.fd->get()) : sys::link_detach(link.fd->get());
+  if (!r) return attach_failed(ctx, r.error());
+  auto info = sys::link_info(link.fd->get());
+  if (!info) return verdict::yes({}, update ? "BPF_LINK_UPDATE accepted" : "BPF_LINK_DETACH accepted");
+  bpf_prog_info pinfo{};
+  std::uint32_t want = 0;
+  if (update && sys::obj_info(b.fd->get(), pinfo)) want = pinfo.id;
+  if (update && want && info.value().prog_id != want)
+    return verdict::unknown("BPF_LINK_UPDATE accepted but the link still runs the old program");
+  if (!update && info.value().cgroup.cgroup_id != 0)
+    return verdict::unknown("BPF_LINK_DETACH accepted but the link still names its cgroup");
+  return verdict::yes({}, update ? "cgroup link now runs the second program" : "cgroup link detached, fd still valid");
+}
+
+// Legacy XDP: IFLA_XDP through rtnetlink (4.8), verified by reading the attached program back.
+inline verdict netlink_xdp(const context& ctx) {
+  auto prog = load(ctx, {.type = "xdp", .ret = 2});
+  if (!prog) return prog.v;
+  bpf_prog_info info{};
+  (void)sys::obj_info(prog.fd->get(), info);
+  return links_detail::with_device(
+      "veth",
+      [&](sys::rtnetlink& nl, int ifindex) -> verdict {
+        if (auto r = sys::set_xdp(nl, ifindex, prog.fd->get()); !r) return attach_failed(ctx, r.error());
+        auto st = sys::get_xdp(nl, ifindex);
+        (void)sys::set_xdp(nl, ifindex, -1);
+        if (!st) return verdict::unknown("XDP set but reading it back failed", st.error().code, st.error().describe());
+        if (st.value().attached == XDP_ATTACHED_NONE) return verdict::unknown("XDP set but the device reports none");
+        if (info.id && st.value().prog_id && st.value().prog_id != info.id)
+          return verdict::unknown("device reports another XDP program");
+        return verdict::yes(
+            {}, "IFLA_XDP on a veth in a private netns (attach mode " + std::to_string(st.value().attached) + ")");
+      },
+      links_detail::veth_failed);
+}
+
+// Legacy TC: clsact qdisc (4.5) + cls_bpf filter in direct-action mode (4.4), read back by prog id.
+inline verdict tc_cls_bpf(const context& ctx) {
+  auto prog = load(ctx, {.type = "sched_cls"});
+  if (!prog) return prog.v;
+  bpf_prog_info info{};
+  (void)sys::obj_info(prog.fd->get(), info);
+  return links_detail::with_device(
+      "veth",
+      [&](sys::rtnetlink& nl, int ifindex) -> verdict {
+        if (auto r = sys::add_clsact(nl, ifindex); !r) return attach_failed(ctx, r.error());
+        struct undo {
+          sys::rtnetlink& nl;
+          int ifindex;
+          ~undo() { (void)sys::del_clsact(nl, ifindex); }
+        } cleanup{nl, ifindex};
+        if (auto r = sys::add_cls_bpf(nl, {.ifindex = ifindex, .prog_fd = prog.fd->get(), .name = object_name}); !r)
+          return attach_failed(ctx, r.error());
+        auto ids = sys::cls_bpf_prog_ids(nl, ifindex, sys::tc_direction::ingress);
+        if (ids && info.id && std::find(ids.value().begin(), ids.value().end(), info.id) == ids.value().end())
+          return verdict::unknown("cls_bpf filter added but the program is not listed");
+        return verdict::yes({}, "clsact + cls_bpf direct-action filter on a veth in a private netns");
+      },
+      links_detail::veth_failed);
+}
+
+// BPF_PROG_ATTACH on a temporary cgroup with the given flags; ALLOW_MULTI attaches two programs.
+inline verdict prog_attach_cgroup(const context& ctx, std::uint32_t flags) {
+  auto cg = sys::temp_cgroup::create();
+  if (!cg) return missing_env("a temporary cgroup v2", cg.error());
+  auto a = load(ctx, {.type = "cgroup_skb", .attach = "cgroup_inet_ingress", .ret = 1});
+  if (!a) return a.v;
+  auto b = load(ctx, {.type = "cgroup_skb", .attach = "cgroup_inet_ingress", .ret = 1});
+  if (!b) return b.v;
+  std::uint32_t type = *attach_value(ctx, "cgroup_inet_ingress");
+  auto first = sys::prog_attachment::attach(cg.value().fd(), a.fd->get(), type, flags);
+  if (!first) return attach_failed(ctx, first.error());
+  std::optional<sys::prog_attachment> second;
+  if (flags & BPF_F_ALLOW_MULTI) {
+    auto s = sys::prog_attachment::attach(cg.value().fd(), b.fd->get(), type, flags);
+    if (!s) return attach_failed(ctx, s.error());
+    second.emplace(std::move(s).value());
+  }
+  auto ids = sys::prog_query(cg.value().fd(), type);
+  std::size_t want = second ? 2 : 1;
+  if (ids && ids.value().size() != want)
+    return verdict::unknown("attached, but BPF_PROG_QUERY lists " + std::to_string(ids.value().size()) + " programs");
+  return verdict::yes({}, "BPF_PROG_ATTACH cgroup_inet_ingress on a temporary cgroup" +
+                              std::string(flags & BPF_F_ALLOW_MULTI      ? " (two programs, BPF_F_ALLOW_MULTI)"
+                                          : flags & BPF_F_ALLOW_OVERRIDE ? " (BPF_F_ALLOW_OVERRIDE)"
+                                                                         : ""));
+}
+
+// PERF_EVENT_IOC_SET_BPF: a tracepoint program on a tracepoint perf event (4.7).
+inline verdict perf_ioctl(const context& ctx) {
+  auto fs = sys::tracefs::locate();
+  if (!fs) return missing_env("tracefs", fs.error());
+  sys::error last{ENOENT, "tracefs events", {}, {}};
+  auto tp = perf_tracepoint(fs.value(), &last);
+  if (!tp) return missing_env("a tracepoint (no id readable in tracefs)", last);
+  auto prog = load(ctx, {.type = "tracepoint"});
+  if (!prog) return prog.v;
+  auto pfd = sys::open_tracepoint(tp->second);
+  if (!pfd) return missing_env("a tracepoint perf event", pfd.error());
+  if (auto r = sys::perf_set_bpf(pfd.value().get(), prog.fd->get()); !r) return attach_failed(ctx, r.error());
+  std::string ev = "PERF_EVENT_IOC_SET_BPF on tracepoint " + tp->first;
+  if (fs.value().temporary()) ev += " (" + fs.value().note() + ")";
+  return verdict::yes({}, ev);
+}
+
+// A kprobe/uprobe PMU: absent from event_source while sysfs shows other PMUs means no such PMU.
+inline std::optional<verdict> pmu_missing(std::string_view name, const sys::error& e) {
+  if (::access("/sys/bus/event_source/devices", F_OK) != 0)
+    return verdict::unknown("/sys/bus/event_source/devices is not readable (sysfs not mounted?)", errno);
+  if (e.code == ENOENT)
+    return verdict::no("no " + std::string(name) + " PMU: kernel before 4.17 or built without " +
+                           (name == "kprobe" ? "CONFIG_KPROBE_EVENTS" : "CONFIG_UPROBE_EVENTS"),
+                       e.code, e.describe());
+  return verdict::unknown("cannot read the " + std::string(name) + " PMU", e.code, e.describe());
+}
+
+inline sys::result<sys::unique_fd> open_probe_event(const context& ctx, const sys::pmu& p, std::string* what) {
+  if (p.name == "kprobe") {
+    auto fn = kernel_function(ctx);
+    std::string name = fn ? fn->first : "bpf_fentry_test1";
+    *what = "kprobe PMU event on " + name;
+    return sys::open_kprobe(p, name);
+  }
+  auto loc = sys::locate_code(reinterpret_cast<const void*>(&uprobe_target));
+  if (!loc) return loc.error();
+  *what = "uprobe PMU event on " + loc.value().path;
+  return sys::open_uprobe(p, loc.value().path, loc.value().offset);
+}
+
+// perf_event_open on the kprobe/uprobe PMU (4.17); with `link`, a perf_event link on it (5.15).
+inline verdict pmu_probe(const context& ctx, std::string_view name, bool link) {
+  auto p = sys::find_pmu(name);
+  if (!p) return *pmu_missing(name, p.error());
+  std::string what;
+  auto ev = open_probe_event(ctx, p.value(), &what);
+  if (!ev) return attach_failed(ctx, ev.error());
+  if (!link) return verdict::yes({}, what);
+  auto prog = load(ctx, {.type = "kprobe"});
+  if (!prog) return prog.v;
+  auto l = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
+                                         .target = static_cast<std::uint32_t>(ev.value().get()),
+                                         .attach_type = *attach_value(ctx, "perf_event"),
+                                         .part = sys::link_parts::perf_event{}});
+  if (!l) return l.v;
+  return check_link(ctx, *l.fd, "perf_event", what);
+}
+
+// kprobe_events / uprobe_events in tracefs: the pre-PMU way, still what some tools use.
+inline verdict tracefs_probe(const context& ctx, bool kprobe) {
+  auto fs = sys::tracefs::locate();
+  if (!fs) return missing_env("tracefs", fs.error());
+  std::string control = fs.value().path() + (kprobe ? "/kprobe_events" : "/uprobe_events");
+  // tracefs is mode 0700: unprivileged callers get EACCES, which says nothing about the kernel.
+  if (int err = ::access(control.c_str(), F_OK) != 0 ? errno : 0; err != 0 && err != ENOENT)
+    return verdict::unknown("cannot look into tracefs (" + sys::errno_name(err) + ")", err, control);
+  if (::access(control.c_str(), F_OK) != 0)
+    return verdict::no(std::string("no ") + (kprobe ? "kprobe_events" : "uprobe_events") +
+                           " in tracefs: kernel built without " +
+                           (kprobe ? "CONFIG_KPROBE_EVENTS" : "CONFIG_UPROBE_EVENTS"),
+                       ENOENT, control);
+  std::string def;
+  if (kprobe) {
+    auto fn = kernel_function(ctx);
+    def = fn ? fn->first : "bpf_fentry_test1";
+  } else {
+    auto loc = sys::locate_code(reinterpret_cast<const void*>(&uprobe_target));
+    if (!loc) return missing_env("a uprobe target in our own binary", loc.error());
+    char off[32];
+    std::snprintf(off, sizeof(off), ":0x%llx", static_cast<unsigned long long>(loc.value().offset));
+    def = loc.value().path + off;
+  }
+  auto ev = sys::tracefs_probe_event::create(
+      fs.value(), kprobe ? sys::tracefs_probe_event::kind::kprobe : sys::tracefs_probe_event::kind::uprobe, def);
+  if (!ev) {
+    verdict v = classify::from_error(ev.error(), ctx.rules({.log_proves_existence = false, .absent_errnos = {}}));
+    if (v.evidence.empty()) v.evidence = ev.error().describe();
+    return v;
+  }
+  auto pfd = sys::open_tracepoint(ev.value().id());
+  if (!pfd) return missing_env("a perf event on " + ev.value().name(), pfd.error());
+  std::string note = fs.value().temporary() ? " (" + fs.value().note() + ")" : "";
+  return verdict::yes({}, "event " + ev.value().name() + " on " + def + " opened as a perf event" + note);
+}
+
+}  // namespace mechanisms_detail
+
+struct mechanism_probe {
+  doc info;  // name, and first kernel/commit from attach_docs by key
+  std::function<verdict(const context&)> run;
+};
+
+inline doc mechanism_doc(std::string_view name, std::string_view key) {
+  const doc* d = find_doc(attach_docs, key);
+  return d ? doc{name, d->first_kernel, d->commit} : doc{name, "", ""};
+}
+
+// Names are part of the report (section "attach_mechanisms"); the attach layer relies on them.
+inline const std::vector<mechanism_probe>& mechanism_probes() {
+  using namespace mechanisms_detail;
+  auto variant = [](const char* link, const char* label) {
+    return [link, label](const context& ctx) {
+      for (const auto& v : link_variants(ctx, link))
+        if (v.label == label) return run_variant(ctx, v);
+      return verdict::unknown("no such link variant");
+    };
+  };
+  static const std::vector<mechanism_probe> rows = {
+      {mechanism_doc("link_pin", "link_pinning"), link_pin},
+      {mechanism_doc("link_update", "link_update"), [](const context& c) { return cgroup_link_op(c, true); }},
+      {mechanism_doc("link_detach", "link_detach"), [](const context& c) { return cgroup_link_op(c, false); }},
+      {mechanism_doc("raw_tracepoint_open", "raw_tp_link"), variant("raw_tracepoint", "raw_tracepoint_open")},
+      {mechanism_doc("freplace_link", "tracing_link_link_create"), variant("tracing", "freplace")},
+      {doc{"legacy_netlink_xdp", "4.8", ""}, netlink_xdp},
+      {doc{"legacy_tc_cls_bpf", "4.5", ""}, tc_cls_bpf},
+      {mechanism_doc("legacy_prog_attach_cgroup", "prog_attach"),
+       [](const context& c) { return prog_attach_cgroup(c, 0); }},
+      {doc{"prog_attach_allow_override", "4.10", "7f677633379b"},
+       [](const context& c) { return prog_attach_cgroup(c, BPF_F_ALLOW_OVERRIDE); }},
+      {mechanism_doc("prog_attach_allow_multi", "prog_attach_allow_multi"),
+       [](const context& c) { return prog_attach_cgroup(c, BPF_F_ALLOW_MULTI); }},
+      {mechanism_doc("legacy_perf_ioctl", "perf_ioc_set_bpf_tracepoint"), perf_ioctl},
+      {mechanism_doc("kprobe_pmu", "pmu_kprobe"), [](const context& c) { return pmu_probe(c, "kprobe", false); }},
+      {mechanism_doc("uprobe_pmu", "pmu_uprobe"), [](const context& c) { return pmu_probe(c, "uprobe", false); }},
+      {mechanism_doc("perf_link_kprobe", "perf_event_link"),
+       [](const context& c) { return pmu_probe(c, "kprobe", true); }},
+      {mechanism_doc("perf_link_uprobe", "perf_event_link"),
+       [](const context& c) { return pmu_probe(c, "uprobe", true); }},
+      {mechanism_doc("kprobe_events_tracefs", "perf_ioc_set_bpf_kprobe"),
+       [](const context& c) { return tracefs_probe(c, true); }},
+      {mechanism_doc("uprobe_events_tracefs", "perf_ioc_set_bpf_uprobe"),
+       [](const context& c) { return tracefs_probe(c, false); }},
+      {doc{"netfilter_ip_defrag", "6.6", "91721c2d02d3"},
+       [](const context& c) { return links_detail::netfilter_hook(c, "netfilter", BPF_F_NETFILTER_IP_DEFRAG); }},
+  };
+  return rows;
+}
+
+}  // namespace bpfprobe::probe

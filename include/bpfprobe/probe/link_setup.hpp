@@ -1,0 +1,147 @@
+// What link and attach probes share: tiny programs of the right type, the targets they attach to
+// (tracepoints, kernel functions, a function of our own for uprobes), and how a kernel answer to an
+// attach request becomes a verdict. Every object is owned and released on every path.
+#pragma once
+
+#include <bpfprobe/probe/context.hpp>
+#include <bpfprobe/probe/load_setup.hpp>
+#include <bpfprobe/sys/cgroup.hpp>
+#include <bpfprobe/sys/link.hpp>
+#include <bpfprobe/sys/perf.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace bpfprobe::probe::link_setup {
+
+// Every program and map a link probe makes carries this name, so tests can tell ours apart.
+inline constexpr const char* object_name = "bpfprobe_link";
+
+// A uprobe target inside whatever binary or library holds bpfprobe's code. Never inlined, never
+// folded away; probes only attach to it and do not call it.
+[[gnu::noinline, gnu::used]] inline int uprobe_target(int x) {
+  asm volatile("" : "+r"(x));
+  return x + 1;
+}
+
+struct prog_spec {
+  std::string_view type;         // bpf_prog_type name
+  std::string_view attach = {};  // bpf_attach_type name for expected_attach_type, or empty
+  std::uint32_t attach_btf_id = 0;
+  std::int32_t ret = 0;  // the constant the program returns
+  int attach_prog_fd = 0;
+};
+
+// What a failed load or attach means for the link under test. A missing type, attach type or
+// target in the kernel's own answer is `unsupported`; permission problems are `unknown`.
+struct outcome {
+  std::optional<sys::unique_fd> fd;
+  verdict v;  // set when fd is empty
+  explicit operator bool() const noexcept { return fd.has_value(); }
+};
+
+inline verdict load_failed(const context& ctx, const sys::error& e, std::string_view what) {
+  verdict v = classify::from_error(e, ctx.rules({.log_proves_existence = false}));
+  v.reason = "test program (" + std::string(what) + ") did not load: " + v.reason;
+  return v;
+}
+
+// The verdict for a refused attach/link request. EOPNOTSUPP/ENOTSUPP: the kernel knows the request
+// but cannot carry it out here (a config option or driver is missing) - for "does it work" that is no.
+inline verdict attach_failed(const context& ctx, const sys::error& e) {
+  classify::rules r = ctx.rules({.log_proves_existence = false});
+  r.absent_errnos = {EINVAL, E2BIG, EOPNOTSUPP, sys::ENOTSUPP_KERNEL};
+  verdict v = classify::from_error(e, r);
+  if (v.state == status::unsupported && (e.code == EOPNOTSUPP || e.code == sys::ENOTSUPP_KERNEL))
+    v.reason = "kernel knows the request but cannot carry it out here (" + sys::errno_name(e.code) +
+               "): a kernel option or driver is missing";
+  if (v.evidence.empty()) v.evidence = e.describe();
+  return v;
+}
+
+inline outcome load(const context& ctx, const prog_spec& s) {
+  auto type = ctx.prog_type(s.type);
+  if (!type) return {std::nullopt, verdict::no("kernel does not define program type " + std::string(s.type))};
+  std::uint32_t eat = 0;
+  if (!s.attach.empty()) {
+    auto a = ctx.attach_type(s.attach);
+    if (!a) return {std::nullopt, verdict::no("kernel does not define attach type " + std::string(s.attach))};
+    eat = static_cast<std::uint32_t>(*a);
+  }
+  const auto prog = insn::assemble(insn::mov64_imm(insn::r0, s.ret), insn::exit());
+  auto fd = sys::prog_load({.type = static_cast<std::uint32_t>(*type),
+                            .insns = prog,
+                            .expected_attach_type = eat,
+                            .attach_btf_id = s.attach_btf_id,
+                            .attach_prog_fd = s.attach_prog_fd,
+                            .name = object_name});
+  std::string what(s.type);
+  if (!s.attach.empty()) what += "/" + std::string(s.attach);
+  if (!fd) return {std::nullopt, load_failed(ctx, fd.error(), what)};
+  return {std::move(fd).value(), {}};
+}
+
+inline std::optional<std::uint32_t> attach_value(const context& ctx, std::string_view name) {
+  auto v = ctx.attach_type(name);
+  return v ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*v)) : std::nullopt;
+}
+
+// A created link must be a link of the expected type: BPF_OBJ_GET_INFO_BY_FD says which (5.8+).
+inline verdict check_link(const context& ctx, const sys::unique_fd& link, std::string_view expect_type,
+                          const std::string& what) {
+  auto info = sys::link_info(link.get());
+  if (!info)
+    return verdict::yes("attached; the fd gives no link info (" + sys::errno_name(info.error().code) + ")", what);
+  std::string got = btf::kernel_enums::name_of(ctx.enums().link_types, info.value().type);
+  std::string evidence = what + " -> link id " + std::to_string(info.value().id) + " type " +
+                         (got.empty() ? std::to_string(info.value().type) : got);
+  if (got != expect_type)
+    return verdict::unknown("the kernel made a link of another type than " + std::string(expect_type), 0, evidence);
+  return verdict::yes({}, evidence);
+}
+
+inline outcome link_create(const context& ctx, const sys::link_create_args& a) {
+  auto fd = sys::link_create(a);
+  if (!fd) return {std::nullopt, attach_failed(ctx, fd.error())};
+  return {std::move(fd).value(), {}};
+}
+
+// A raw tracepoint that fires rarely, present as a btf_trace_<name> typedef when there is BTF.
+inline std::string quiet_raw_tracepoint(const context& ctx, std::uint32_t* btf_id = nullptr) {
+  for (const char* tp : {"task_rename", "sched_process_free", "sys_enter"}) {
+    if (!ctx.kernel_btf()) return tp;
+    if (auto id = ctx.kernel_btf()->find(std::string("btf_trace_") + tp, BTF_KIND_TYPEDEF)) {
+      if (btf_id) *btf_id = *id;
+      return tp;
+    }
+  }
+  return {};
+}
+
+// A tracepoint in tracefs for perf events (category, name).
+inline std::optional<std::pair<std::string, std::uint64_t>> perf_tracepoint(const sys::tracefs& fs,
+                                                                            sys::error* last = nullptr) {
+  struct cand {
+    const char* cat;
+    const char* name;
+  };
+  for (auto [cat, name] : {cand{"task", "task_rename"}, cand{"syscalls", "sys_enter_getpid"},
+                           cand{"sched", "sched_process_free"}, cand{"raw_syscalls", "sys_enter"}}) {
+    auto id = fs.event_id(cat, name);
+    if (id) return std::make_pair(std::string(cat) + "/" + name, id.value());
+    if (last) *last = id.error();
+  }
+  return std::nullopt;
+}
+
+// A kernel function that fentry/kprobe tests may attach to (bpf_fentry_test1 exists for that).
+inline std::optional<std::pair<std::string, std::uint32_t>> kernel_function(const context& ctx) {
+  return first_func(ctx, {"bpf_fentry_test1", "bpf_modify_return_test", "vfs_read"});
+}
+
+// The verdict for "a private network namespace / cgroup / tracefs was needed and is not available".
+inline verdict missing_env(const std::string& what, const sys::error& e) {
+  return verdict::unknown("cannot set up " + what + ": " + classify::errno_reason(e.code), e.code, e.describe());
+}
+
+}  // namespace bpfprobe::probe::link_setup

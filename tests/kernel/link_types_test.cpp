@@ -1,0 +1,338 @@
+// Every link type the report calls supported is created here, by the test itself through libbpf's
+// low-level API on its own targets, and the kernel's link list (BPF_LINK_GET_NEXT_ID + link info)
+// shows it with the right type while it is held and without it afterwards. Types the report calls
+// unsupported or unknown are skipped with the report's reason.
+#include <sys/wait.h>
+
+#include <bpfprobe/probe/prober.hpp>
+#include <bpfprobe/sys/cgroup.hpp>
+#include <bpfprobe/sys/link.hpp>
+#include <bpfprobe/sys/netlink.hpp>
+#include <bpfprobe/sys/netns.hpp>
+#include <bpfprobe/sys/perf.hpp>
+#include <functional>
+#include <map>
+
+#include "link_support.hpp"
+#include "run.hpp"
+
+namespace bpfprobe::testing {
+namespace {
+
+extern "C" [[gnu::noinline, gnu::used]] int link_test_uprobe_target(int x) {
+  asm volatile("" : "+r"(x));
+  return x * 3;
+}
+
+// The report's links section (from the CLI, once).
+const nlohmann::json& report_links() {
+  static const nlohmann::json links = [] { return cli_json().at("links"); }();
+  return links;
+}
+
+struct made {
+  sys::unique_fd link;
+  std::uint32_t prog_id = 0;  // 0 for struct_ops, which is matched by map id
+  std::uint32_t map_id = 0;
+};
+
+// Creates a link, holds it while `check` runs, then lets everything go. Returns false when the
+// test knows no way to make this link type.
+using check_fn = std::function<void(const made&)>;
+
+const probe::context& kernel() {
+  static const probe::context ctx;
+  return ctx;
+}
+
+int attach(const char* name) {
+  auto v = btf::kernel_enums::value_of(kernel().enums().attach_types, name);
+  return v ? static_cast<int>(*v) : -1;
+}
+
+void expect_ok(const sys::unique_fd& fd, const char* what) {
+  ASSERT_TRUE(fd.valid()) << what << ": " << std::strerror(errno);
+}
+
+// `prog` stays owned by the caller (and outlives the link).
+void with_link(const sys::unique_fd& prog, int link_fd, const char* what, const check_fn& check,
+               std::uint32_t map = 0) {
+  sys::unique_fd link(link_fd);
+  ASSERT_TRUE(link.valid()) << what << ": " << std::strerror(errno);
+  check({std::move(link), prog ? prog_id(prog.get()) : 0, map});
+}
+
+// A veth in a private netns; f(ifindex).
+template <class F>
+void on_veth(F&& f, bool netkit = false) {
+  auto r = sys::in_private_netns([&](const sys::netns_guard&) {
+    auto nl = sys::rtnetlink::open();
+    ASSERT_TRUE(nl) << nl.error().describe();
+    auto dev = netkit ? sys::create_netkit(nl.value(), "lt0", "lt1") : sys::create_veth(nl.value(), "lt0", "lt1");
+    ASSERT_TRUE(dev) << dev.error().describe();
+    auto idx = sys::link_index(nl.value(), "lt0");
+    ASSERT_TRUE(idx) << idx.error().describe();
+    f(idx.value());
+  });
+  ASSERT_TRUE(r) << r.error().describe();
+}
+
+std::string tracepoint_name() {
+  for (const char* tp : {"task_rename", "sched_process_free", "sys_enter"})
+    if (vmlinux_id((std::string("btf_trace_") + tp).c_str(), BTF_KIND_TYPEDEF)) return tp;
+  return "sys_enter";
+}
+
+// struct_ops: a tcp_congestion_ops registered through a BPF_F_LINK map, built with libbpf's BTF API.
+void make_struct_ops(const check_fn& check) {
+  struct btf* vmlinux = btf__load_vmlinux_btf();
+  ASSERT_NE(vmlinux, nullptr);
+  std::unique_ptr<struct btf, void (*)(struct btf*)> guard(vmlinux, btf__free);
+  int ops = btf__find_by_name_kind(vmlinux, "tcp_congestion_ops", BTF_KIND_STRUCT);
+  int value = btf__find_by_name_kind(vmlinux, "bpf_struct_ops_tcp_congestion_ops", BTF_KIND_STRUCT);
+  ASSERT_GT(ops, 0);
+  ASSERT_GT(value, 0);
+  const btf_type* ot = btf__type_by_id(vmlinux, ops);
+  const btf_type* vt = btf__type_by_id(vmlinux, value);
+  auto member = [&](const btf_type* t, const char* name) -> std::pair<int, std::size_t> {
+    const btf_member* m = btf_members(t);
+    for (int i = 0; i < btf_vlen(t); ++i)
+      if (std::strcmp(btf__name_by_offset(vmlinux, m[i].name_off), name) == 0)
+        return {i, btf_member_bit_offset(t, i) / 8};
+    return {-1, 0};
+  };
+  std::vector<char> data(static_cast<std::size_t>(btf__resolve_size(vmlinux, value)), 0);
+  std::size_t base = member(vt, "data").second;
+  std::vector<sys::unique_fd> progs;
+  for (const char* m : {"ssthresh", "undo_cwnd", "cong_avoid"}) {
+    auto [idx, off] = member(ot, m);
+    ASSERT_GE(idx, 0) << m;
+    progs.push_back(libbpf_prog(BPF_PROG_TYPE_STRUCT_OPS, idx, 1, static_cast<std::uint32_t>(ops)));
+    expect_ok(progs.back(), m);
+    std::uint64_t fd = static_cast<std::uint64_t>(progs.back().get());
+    std::memcpy(data.data() + base + off, &fd, sizeof(fd));
+  }
+  std::string name = "lt" + std::to_string(getpid() % 100000);
+  std::memcpy(data.data() + base + member(ot, "name").second, name.c_str(), name.size() + 1);
+  struct btf* own = btf__new_empty();
+  std::unique_ptr<struct btf, void (*)(struct btf*)> own_guard(own, btf__free);
+  btf__add_int(own, "int", 4, BTF_INT_SIGNED);
+  ASSERT_EQ(btf__load_into_kernel(own), 0);
+  LIBBPF_OPTS(bpf_map_create_opts, mo, .btf_fd = static_cast<__u32>(btf__fd(own)),
+              .btf_vmlinux_value_type_id = static_cast<__u32>(value), .map_flags = BPF_F_LINK);
+  sys::unique_fd map(bpf_map_create(BPF_MAP_TYPE_STRUCT_OPS, "link_test", 4, static_cast<__u32>(data.size()), 1, &mo));
+  expect_ok(map, "struct_ops map");
+  int key = 0;
+  ASSERT_EQ(bpf_map_update_elem(map.get(), &key, data.data(), 0), 0) << std::strerror(errno);
+  sys::unique_fd none;
+  with_link(none, bpf_link_create(map.get(), 0, BPF_STRUCT_OPS, nullptr), "struct_ops link", check, map_id(map.get()));
+}
+
+bool make(const std::string& type, const check_fn& check) {
+  if (type == "raw_tracepoint") {
+    auto prog = libbpf_prog(BPF_PROG_TYPE_RAW_TRACEPOINT);
+    expect_ok(prog, "raw_tracepoint prog");
+    int fd = bpf_raw_tracepoint_open(tracepoint_name().c_str(), prog.get());
+    with_link(prog, fd, "raw_tracepoint_open", check);
+  } else if (type == "tracing") {
+    auto fn = vmlinux_id("bpf_fentry_test1", BTF_KIND_FUNC);
+    if (!fn) return false;
+    auto prog = libbpf_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, 0, *fn);
+    expect_ok(prog, "fentry prog");
+    int fd = bpf_link_create(prog.get(), 0, BPF_TRACE_FENTRY, nullptr);
+    with_link(prog, fd, "fentry link", check);
+  } else if (type == "cgroup") {
+    auto cg = sys::temp_cgroup::create("link-test");
+    EXPECT_TRUE(cg) << cg.error().describe();
+    if (!cg) return true;
+    auto prog = libbpf_prog(BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS, 1);
+    expect_ok(prog, "cgroup_skb prog");
+    int fd = bpf_link_create(prog.get(), cg.value().fd(), BPF_CGROUP_INET_EGRESS, nullptr);
+    with_link(prog, fd, "cgroup link", check);
+  } else if (type == "iter") {
+    auto target = vmlinux_id("bpf_iter_bpf_map", BTF_KIND_FUNC);
+    if (!target) return false;
+    auto prog = libbpf_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, 0, *target);
+    expect_ok(prog, "iter prog");
+    int fd = bpf_link_create(prog.get(), 0, BPF_TRACE_ITER, nullptr);
+    with_link(prog, fd, "iter link", [&](const made& m) {
+      sys::unique_fd seq(bpf_iter_create(m.link.get()));
+      EXPECT_TRUE(seq.valid()) << std::strerror(errno);
+      char buf[64];
+      EXPECT_GE(read(seq.get(), buf, sizeof(buf)), 0);
+      check(m);
+    });
+  } else if (type == "netns") {
+    auto prog = libbpf_prog(BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, 1);
+    expect_ok(prog, "sk_lookup prog");
+    auto r = sys::in_private_netns([&](const sys::netns_guard& ns) {
+      with_link(prog, bpf_link_create(prog.get(), ns.fd(), BPF_SK_LOOKUP, nullptr), "netns link", check);
+    });
+    EXPECT_TRUE(r) << r.error().describe();
+  } else if (type == "xdp" || type == "tcx" || type == "netkit") {
+    bool xdp = type == "xdp";
+    auto prog = libbpf_prog(xdp ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS, xdp ? BPF_XDP : 0, xdp ? 2 : 0);
+    expect_ok(prog, "device prog");
+    int at = xdp ? BPF_XDP : type == "tcx" ? attach("tcx_ingress") : attach("netkit_primary");
+    on_veth(
+        [&](int ifindex) {
+          with_link(prog, bpf_link_create(prog.get(), ifindex, static_cast<bpf_attach_type>(at), nullptr), type.c_str(),
+                    check);
+        },
+        type == "netkit");
+  } else if (type == "perf_event") {
+    auto fs = sys::tracefs::locate();
+    EXPECT_TRUE(fs) << fs.error().describe();
+    if (!fs) return true;
+    auto id = fs.value().event_id("task", "task_rename");
+    if (!id) id = fs.value().event_id("syscalls", "sys_enter_getpid");
+    EXPECT_TRUE(id) << id.error().describe();
+    if (!id) return true;
+    perf_event_attr attr{};
+    attr.type = PERF_TYPE_TRACEPOINT;
+    attr.size = sizeof(attr);
+    attr.config = id.value();
+    sys::unique_fd pfd(static_cast<int>(syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
+    expect_ok(pfd, "tracepoint perf event");
+    auto prog = libbpf_prog(BPF_PROG_TYPE_TRACEPOINT);
+    expect_ok(prog, "tracepoint prog");
+    with_link(prog, bpf_link_create(prog.get(), pfd.get(), BPF_PERF_EVENT, nullptr), "perf link", check);
+  } else if (type == "kprobe_multi") {
+    auto prog = libbpf_prog(BPF_PROG_TYPE_KPROBE, BPF_TRACE_KPROBE_MULTI);
+    expect_ok(prog, "kprobe_multi prog");
+    const char* syms[] = {"bpf_fentry_test1"};
+    LIBBPF_OPTS(bpf_link_create_opts, o, .kprobe_multi = {.cnt = 1, .syms = syms});
+    with_link(prog, bpf_link_create(prog.get(), 0, BPF_TRACE_KPROBE_MULTI, &o), "kprobe_multi link", check);
+  } else if (type == "uprobe_multi") {
+    auto loc = sys::locate_code(reinterpret_cast<const void*>(&link_test_uprobe_target));
+    EXPECT_TRUE(loc) << loc.error().describe();
+    if (!loc) return true;
+    auto prog = libbpf_prog(BPF_PROG_TYPE_KPROBE, attach("trace_uprobe_multi"));
+    expect_ok(prog, "uprobe_multi prog");
+    unsigned long off = loc.value().offset;
+    LIBBPF_OPTS(bpf_link_create_opts, o, .uprobe_multi = {.cnt = 1, .path = loc.value().path.c_str(), .offsets = &off});
+    with_link(prog, bpf_link_create(prog.get(), 0, static_cast<bpf_attach_type>(attach("trace_uprobe_multi")), &o),
+              "uprobe_multi link", [&](const made& m) {
+                EXPECT_EQ(link_test_uprobe_target(2), 6);  // the probed function still works
+                check(m);
+              });
+  } else if (type == "netfilter") {
+    auto prog = libbpf_prog(BPF_PROG_TYPE_NETFILTER, attach("netfilter"), 1);
+    expect_ok(prog, "netfilter prog");
+    auto r = sys::in_private_netns([&](const sys::netns_guard&) {
+      LIBBPF_OPTS(bpf_link_create_opts, o,
+                  .netfilter = {.pf = 2 /* NFPROTO_IPV4 */, .hooknum = 1 /* LOCAL_IN */, .priority = -100});
+      with_link(prog, bpf_link_create(prog.get(), 0, static_cast<bpf_attach_type>(attach("netfilter")), &o),
+                "netfilter link", check);
+    });
+    EXPECT_TRUE(r) << r.error().describe();
+  } else if (type == "sockmap") {
+    sys::unique_fd map(bpf_map_create(BPF_MAP_TYPE_SOCKMAP, "link_test", 4, 4, 1, nullptr));
+    expect_ok(map, "sockmap");
+    auto prog = libbpf_prog(BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, 1);
+    expect_ok(prog, "sk_msg prog");
+    with_link(prog, bpf_link_create(prog.get(), map.get(), BPF_SK_MSG_VERDICT, nullptr), "sockmap link", check);
+  } else if (type == "struct_ops") {
+    make_struct_ops(check);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+class LinkType : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LinkType, ReportedSupportedMeansTheTestCanCreateIt) {
+  if (!is_root()) GTEST_SKIP() << "needs root";
+  const std::string type = GetParam();
+  const auto& links = report_links();
+  ASSERT_TRUE(links.contains(type)) << "the report lists every bpf_link_type of the kernel's BTF";
+  const auto& f = links.at(type);
+  if (f.at("status") != "supported")
+    GTEST_SKIP() << type << " is " << f.at("status").get<std::string>() << " here: " << f.value("reason", "");
+  auto value = btf::kernel_enums::value_of(kernel().enums().link_types, type);
+  ASSERT_TRUE(value);
+
+  std::uint32_t held = 0;
+  bool known = make(type, [&](const made& m) {
+    held = link_id(m.link.get());
+    ASSERT_NE(held, 0u);
+    auto seen = kernel_link(held);
+    ASSERT_TRUE(seen) << "link " << held << " is not in the kernel's link list";
+    EXPECT_EQ(seen->type, *value) << "link type";
+    if (m.prog_id) {
+      EXPECT_EQ(seen->prog_id, m.prog_id);
+    }
+    if (m.map_id) {
+      EXPECT_EQ(seen->struct_ops.map_id, m.map_id);
+    }
+  });
+  ASSERT_TRUE(known) << "the report says " << type << " is supported but this test has no way to make one";
+  ASSERT_NE(held, 0u);
+  EXPECT_TRUE(eventually([&] { return !kernel_link(held); })) << "link " << held << " outlived its fd";
+}
+
+std::vector<std::string> link_type_names() {
+  std::vector<std::string> out;
+  for (const auto& e : kernel().enums().link_types) out.push_back(e.name);
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernel, LinkType, ::testing::ValuesIn(link_type_names()),
+                         [](const auto& info) { return info.param; });
+
+TEST(LinkReport, AttachTypeListsNameKernelAttachTypes) {
+  if (!is_root()) GTEST_SKIP() << "needs root";
+  const auto& ctx = kernel();
+  for (const auto& [type, f] : report_links().items()) {
+    ASSERT_TRUE(f.contains("status")) << type;
+    for (const char* key : {"attach_types", "attach_types_unsupported", "attach_types_unknown"}) {
+      if (!f.contains(key)) continue;
+      for (const auto& a : f.at(key)) {
+        bool defined = ctx.attach_type(a.get<std::string>()).has_value();
+        // An attach type the kernel lacks can only be listed as unsupported.
+        if (std::string(key) != "attach_types_unsupported") {
+          EXPECT_TRUE(defined) << type << ": " << a;
+        }
+      }
+    }
+    // A supported link type names at least one working attach type, unless it works only through
+    // an API that takes none.
+    if (f.at("status") == "supported" && f.contains("attach_types")) {
+      EXPECT_FALSE(f.at("attach_types").empty()) << type;
+    }
+  }
+}
+
+// The link_pin fact, checked independently: a child pins a link and exits; the pin keeps the link.
+TEST(LinkPin, PinnedLinkOutlivesTheProcessThatMadeIt) {
+  if (!is_root()) GTEST_SKIP() << "needs root";
+  auto bpffs = sys::mount_point_of("bpf");
+  if (!bpffs) GTEST_SKIP() << "bpffs not mounted";
+  auto prog = libbpf_prog(BPF_PROG_TYPE_RAW_TRACEPOINT);
+  expect_ok(prog, "raw_tracepoint prog");
+  sys::scoped_pin pin(bpffs.value() + "/link-test-" + std::to_string(getpid()));
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    int fd = bpf_raw_tracepoint_open(tracepoint_name().c_str(), prog.get());
+    _exit(fd >= 0 && bpf_obj_pin(fd, pin.path().c_str()) == 0 ? 0 : 1);
+  }
+  int st = 0;
+  ASSERT_EQ(waitpid(child, &st, 0), child);
+  ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "child could not pin a link";
+  sys::unique_fd back(bpf_obj_get(pin.path().c_str()));
+  ASSERT_TRUE(back.valid()) << std::strerror(errno);
+  std::uint32_t id = link_id(back.get());
+  ASSERT_TRUE(kernel_link(id));
+  EXPECT_EQ(kernel_link(id)->prog_id, prog_id(prog.get()));
+  // The report agrees.
+  auto mech = cli_json().at("attach_mechanisms").at("link_pin");
+  EXPECT_EQ(mech.at("status"), "supported") << mech.dump();
+  ASSERT_EQ(unlink(pin.path().c_str()), 0);
+  back.reset();
+  EXPECT_TRUE(eventually([&] { return !kernel_link(id); })) << "unpinned, closed link still listed";
+}
+
+}  // namespace
+}  // namespace bpfprobe::testing
