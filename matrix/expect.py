@@ -4,6 +4,7 @@
 Used by run.py after each guest; also runs on its own over a finished results directory:
 
     matrix/expect.py [OUT]          # default build/matrix; exit 1 when a check fails
+                                    # (refreshes the checks in OUT/summary.json for grid.py)
 
 Expectations (matrix/exceptions.tsv lists the accepted deviations, with the reason):
   * a fact with `first_kernel` F is unsupported on a kernel >= F, or supported below F: failure;
@@ -163,8 +164,11 @@ def _fk_text(fk):
 
 
 def check_expectations(kernel, version, report, first_kernels, exceptions):
-    """([failure message], [excepted message]) for one kernel's report."""
-    failures, excepted = [], []
+    """([failure message], [excepted message], {"section/fact": exception reason}) for one kernel's
+    report; helper keys are "helpers/PROG_TYPE/HELPER" for a pair supported below its first kernel
+    and "helpers/HELPER" for the "supported for some type" rule (excepted unknowns are not marked:
+    the grid shows them as unknown anyway)."""
+    failures, excepted, marks = [], [], {}
     kv = vstr(version)
 
     def judge(section, fact, status, message):
@@ -173,6 +177,7 @@ def check_expectations(kernel, version, report, first_kernels, exceptions):
             failures.append(f"{kernel}: {message}")
         else:
             excepted.append(f"{kernel}: {message} [excepted: {reason}]")
+            marks[f"{section}/{fact}"] = reason
 
     sections = fact_sections(report)
     for section in sorted(set(sections) | {s for s, _ in first_kernels if s != "helpers"}):
@@ -224,6 +229,8 @@ def check_expectations(kernel, version, report, first_kernels, exceptions):
                 supported_for.append(ptype)
                 if need and version < need:
                     reason = exceptions.find(kernel, version, "helpers", pair, "supported")
+                    if reason:
+                        marks[f"helpers/{pair}"] = reason
                     grouped.setdefault(("early", name, fk, reason), []).append(ptype)
         if need and version >= need and not supported_for:
             states = sorted({f["status"] for f in per_type.values()}) or ["not in the kernel's BTF enum"]
@@ -240,7 +247,7 @@ def check_expectations(kernel, version, report, first_kernels, exceptions):
             failures.append(f"{kernel}: {msg}")
         else:
             excepted.append(f"{kernel}: {msg} [excepted: {reason}]")
-    return failures, excepted
+    return failures, excepted, marks
 
 
 # --------------------------------------------------------------------------- bpftool
@@ -330,10 +337,10 @@ def check_kernel(kdir, name, first_kernels, exc, bpftool_exc):
     if version is None:
         err = err or "no kernel release from the guest (uname.txt)"
     if err:
-        out["expectations"] = {"failures": [f"{name}: {err}"], "excepted": []}
+        out["expectations"] = {"failures": [f"{name}: {err}"], "excepted": [], "marks": {}}
     else:
-        f, e = check_expectations(name, version, report, first_kernels, exc)
-        out["expectations"] = {"failures": f, "excepted": e}
+        f, e, m = check_expectations(name, version, report, first_kernels, exc)
+        out["expectations"] = {"failures": f, "excepted": e, "marks": m}
     bpftool, err2 = load("bpftool.json")
     if err or err2:
         out["bpftool"] = {"failures": [f"{name}: {err or err2}"], "excepted": []}
@@ -356,8 +363,10 @@ def main():
     first_kernels = known_first_kernels(reports)
     exc, bexc = load_exceptions()
     failed, seen = 0, []
+    by_name = {k["name"]: k for k in summary["kernels"]}
     for n in names:
         res = check_kernel(os.path.join(out, n), n, first_kernels, exc, bexc)
+        by_name[n]["checks"] = {k: res[k] for k in ("expectations", "bpftool")}  # refreshed for grid.py
         if res["version"]:
             seen.append((n, parse_version(res["version"])))
         for check in ("expectations", "bpftool"):
@@ -367,6 +376,8 @@ def main():
             print(f"{n}: {check}: {len(res[check]['failures'])} failures, {len(res[check]['excepted'])} excepted")
     for line in exc.unused(seen) + bexc.unused(seen):
         print(f"warning: unused exception {line}")
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
     print(f"{2 * len(names) - failed} passed, {failed} failed")
     return 1 if failed else 0
 

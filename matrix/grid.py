@@ -107,6 +107,10 @@ def helper_summary(kernels):
     return helpers, detail
 
 
+def marks_of(k):
+    return k.get("checks", {}).get("expectations", {}).get("marks", {})
+
+
 def kernel_label(k):
     return k.get("upstream_version") or k.get("release") or k["name"]
 
@@ -123,7 +127,8 @@ def render_html(summary, kernels):
            "Hover a cell for the reason and the kernel's evidence.</p>",
            "<p class='legend'><span class='s' style='background:#c8ecc8'>✓ supported</span>"
            "<span style='background:#f4c7c3'>✗ unsupported</span><span style='background:#ffe599'>? unknown</span>"
-           "<span style='background:#eee'>· not defined by that kernel</span></p>"]
+           "<span style='background:#eee'>· not defined by that kernel</span>"
+           "<span>* deviation accepted by matrix/exceptions.tsv (hover for the reason)</span></p>"]
     out.append("<h2>Kernels</h2><table><tr><th class=f>entry</th><th>release</th><th>Debian packages</th>"
                "<th>status</th><th>kernel boot</th><th>bpfprobe</th><th>tests (pass/fail/skip)</th></tr>")
     for k, _ in kernels:
@@ -144,10 +149,12 @@ def render_html(summary, kernels):
         out.append(f"<table><tr><th class=f>{e(section)}</th><th>first kernel</th>{head}</tr>")
         for n in names:
             row = [f"<td class=f>{e(n)}</td><td>{e(first_kernel(kernels, section, n))}</td>"]
-            for _, r in kernels:
+            for k, r in kernels:
                 f = r.get(section, {}).get(n) if r else None
                 st = f.get("status") if isinstance(f, dict) else None
-                row.append(f"<td class={status_class(st)} title='{e(cell_title(f))}'>{MARK.get(st, '·')}</td>"
+                mark = marks_of(k).get(f"{section}/{n}")
+                title = cell_title(f) + (f" — accepted deviation: {mark}" if mark else "")
+                row.append(f"<td class={status_class(st)} title='{e(title)}'>{MARK.get(st, '·')}{'*' if mark else ''}</td>"
                            if r else "<td class=a>–</td>")
             out.append("<tr>" + "".join(row) + "</tr>")
         out.append("</table>")
@@ -187,14 +194,16 @@ def render_helpers_html(kernels, head):
            f"<table><tr><th class=f>helper</th><th>first kernel</th>{head}</tr>"]
     for name in sorted(helpers):
         cells = []
-        for n_sup, n_unk, n_types in helpers[name]:
+        for (k, _), (n_sup, n_unk, n_types) in zip(kernels, helpers[name]):
             if n_types == 0:
                 cells.append("<td class=a>·</td>")
                 continue
+            mark = helper_mark(k, name)
             cls = "s" if n_sup else ("q" if n_unk else "u")
             txt = f"{n_sup}" + (f" +{n_unk}?" if n_unk else "")
             cells.append(f"<td class={cls} title='{n_sup} of {n_types} types"
-                         f"{f', {n_unk} unknown' if n_unk else ''}'>{txt}</td>")
+                         f"{f', {n_unk} unknown' if n_unk else ''}{e(f' — accepted deviation: {mark}') if mark else ''}'>"
+                         f"{txt}{'*' if mark else ''}</td>")
         # Program types with the same verdict on every kernel share a row: most helpers have two or
         # three such patterns, which keeps this (the bulk of the page) small.
         patterns = {}
@@ -216,6 +225,14 @@ def render_helpers_html(kernels, head):
         out.append(f"<tr><td class=f>{inner}</td><td>{e(fk)}</td>{''.join(cells)}</tr>")
     out.append("</table>")
     return out
+
+
+def helper_mark(k, name):
+    """The exception reason covering helper NAME on kernel K (the helper rule or any of its pairs)."""
+    m = marks_of(k)
+    if f"helpers/{name}" in m:
+        return m[f"helpers/{name}"]
+    return next((v for key, v in m.items() if key.startswith("helpers/") and key.endswith("/" + name)), None)
 
 
 def first_kernel_helper(kernels, name):
@@ -248,21 +265,33 @@ def render_md(summary, kernels):
     for section in flat_sections(kernels):
         names = sorted({n for _, r in kernels for n, f in r.get(section, {}).items() if isinstance(f, dict)})
         out += ["", f"## {TITLES.get(section, section)}", "", f"| {section} | first kernel " + head, sep]
+        notes = {}
         for n in names:
             cells = []
-            for _, r in kernels:
+            for k, r in kernels:
                 f = r.get(section, {}).get(n)
-                cells.append(MD_MARK.get(f.get("status") if isinstance(f, dict) else None, "·"))
+                mark = marks_of(k).get(f"{section}/{n}")
+                if mark:
+                    notes.setdefault((n, mark), []).append(k["name"])
+                cells.append(MD_MARK.get(f.get("status") if isinstance(f, dict) else None, "·") + ("\\*" if mark else ""))
             out.append(f"| {n} | {first_kernel(kernels, section, n)} | " + " | ".join(cells) + " |")
+        out += md_notes(notes)
         if section == "map_types":
             helpers, _ = helper_summary(kernels)
             if helpers:
                 out += ["", "## Helpers", "",
                         "Number of program types each helper is supported for (`+N?`: unknown for N more).", "",
                         "| helper | first kernel " + head, sep]
+                notes = {}
                 for name in sorted(helpers):
-                    cells = [("·" if t == 0 else f"{s}" + (f" +{u}?" if u else "")) for s, u, t in helpers[name]]
+                    cells = []
+                    for (k, _), (s, u, t) in zip(kernels, helpers[name]):
+                        mark = helper_mark(k, name) if t else None
+                        if mark:
+                            notes.setdefault((name, mark), []).append(k["name"])
+                        cells.append("·" if t == 0 else f"{s}" + (f" +{u}?" if u else "") + ("\\*" if mark else ""))
                     out.append(f"| {name} | {first_kernel_helper(kernels, name)} | " + " | ".join(cells) + " |")
+                out += md_notes(notes)
     for section in choice_sections(kernels):
         out += ["", f"## {section}: chosen path per hook", "", f"| {section} " + head, "|---|" + "---|" * len(kernels)]
         for n in sorted({n for _, r in kernels for n in r.get(section, {})}):
@@ -272,6 +301,17 @@ def render_md(summary, kernels):
                 cells.append(str(v.get("chosen", v.get("tier"))) if isinstance(v, dict) else "·")
             out.append(f"| {n} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
+
+
+def md_notes(notes):
+    """Footnotes for cells marked * (a deviation from the first kernel that matrix/exceptions.tsv accepts)."""
+    if not notes:
+        return []
+    grouped = {}
+    for (fact, reason), ks in notes.items():
+        grouped.setdefault((reason, ", ".join(ks)), []).append(f"`{fact}`")
+    return ["", "\\* deviation accepted by `matrix/exceptions.tsv` (reason given):", ""] + [
+        f"- {', '.join(facts)} on {ks}: {reason}" for (reason, ks), facts in grouped.items()]
 
 
 def write(out, dirs):
