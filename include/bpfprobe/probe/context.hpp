@@ -57,13 +57,36 @@ inline bool raise_memlock_limit() {
   return false;
 }
 
+// The enums of a BTF file; an enum the file lacks (a hand-made or stripped BTF, or a kernel older
+// than the enum) comes from the built-in table instead, and `source` says which ones did.
+inline btf::kernel_enums enums_with_fallback(const btf::kernel_btf& k) {
+  btf::kernel_enums e = btf::enums_from(k);
+  btf::kernel_enums builtin = btf::builtin_enums({});
+  std::string missing;
+  auto fill = [&](std::vector<btf::entry>& table, std::vector<btf::entry>& fallback, const char* name) {
+    if (!table.empty()) return;
+    table = std::move(fallback);
+    missing += (missing.empty() ? "enum " : ", enum ") + std::string(name);
+  };
+  fill(e.prog_types, builtin.prog_types, "bpf_prog_type");
+  fill(e.map_types, builtin.map_types, "bpf_map_type");
+  fill(e.attach_types, builtin.attach_types, "bpf_attach_type");
+  fill(e.link_types, builtin.link_types, "bpf_link_type");
+  fill(e.helpers, builtin.helpers, "bpf_func_id");
+  if (!missing.empty()) {
+    e.from_btf = false;
+    e.source += " (built-in tables for " + missing + ": not in this BTF)";
+  }
+  return e;
+}
+
 class context {
  public:
   explicit context(const options& opt = {}) : opt_(opt) {
     if (opt.raise_memlock) raise_memlock_limit();
     auto named = btf::kernel_btf::open(opt.btf_path);
     if (named) {
-      enums_ = btf::enums_from(named.value());
+      enums_ = enums_with_fallback(named.value());
       names_btf_.emplace(std::move(named).value());
     } else {
       btf_error_ = named.error().describe();
