@@ -7,6 +7,25 @@
 
 namespace bpfprobe::probe {
 
+// tp_btf (BPF_TRACE_RAW_TP) is the first attach type of BPF_PROG_TYPE_TRACING (f1b9509c2fb0, 5.5). It
+// needs no trampoline, so it loads where fentry/fexit are refused (EPERM without a log under some
+// LSM policies): then the type is known to exist although fentry could not show it.
+inline verdict tracing_as_tp_btf(const context& ctx, std::uint32_t value) {
+  const auto* k = ctx.kernel_btf();
+  if (!k) return verdict::unknown("no kernel BTF for a tp_btf target");
+  for (const char* tp : {"btf_trace_sched_switch", "btf_trace_sys_enter", "btf_trace_task_newtask"}) {
+    auto id = k->find(tp, BTF_KIND_TYPEDEF);
+    if (!id) continue;
+    static constexpr auto prog = insn::return_zero();
+    auto fd =
+        sys::prog_load({.type = value, .insns = prog, .expected_attach_type = BPF_TRACE_RAW_TP, .attach_btf_id = *id});
+    verdict v = classify::from_result(fd, ctx.rules(), "loaded as tp_btf");
+    v.evidence = v.evidence.empty() ? std::string("tp_btf ") + tp : v.evidence + " [tp_btf " + tp + "]";
+    return v;
+  }
+  return verdict::unknown("no btf_trace_* typedef in kernel BTF for a tp_btf target");
+}
+
 inline verdict probe_prog_type(const context& ctx, std::string_view name, std::uint32_t value) {
   load_setup s = setup_for(ctx, name, value);
   static constexpr auto prog = insn::return_zero();
@@ -18,6 +37,13 @@ inline verdict probe_prog_type(const context& ctx, std::string_view name, std::u
     v.reason += " (set-up incomplete: " + s.gap + ")";
     // The kernel rejected a request we could not complete: that says nothing about the type.
     v.state = status::unknown;
+  }
+  if (name == "tracing" && v.state == status::unknown) {
+    verdict tp = tracing_as_tp_btf(ctx, value);
+    if (tp.supported()) {
+      tp.reason = "loaded as tp_btf; fentry: " + v.reason;
+      return tp;
+    }
   }
   return v;
 }
