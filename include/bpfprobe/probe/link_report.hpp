@@ -64,7 +64,8 @@ inline link_report probe_links(const context& ctx, unsigned threads = link_probe
     results.emplace_back(variants.back().size());
     for (std::size_t v = 0; v < variants.back().size(); ++v) jobs.push_back({l, v, false});
   }
-  for (std::size_t m = 0; m < rows.size(); ++m) jobs.push_back({m, 0, true});
+  for (std::size_t m = 0; m < rows.size(); ++m)
+    if (rows[m].implied_by.empty()) jobs.push_back({m, 0, true});
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
@@ -79,6 +80,16 @@ inline link_report probe_links(const context& ctx, unsigned threads = link_probe
     std::vector<std::jthread> pool;
     for (unsigned t = 1; t < std::max(1u, threads) && t < jobs.size(); ++t) pool.emplace_back(worker);
     worker();
+  }
+
+  // Rows implied by another row: taken from it when it is supported, else run now.
+  for (std::size_t m = 0; m < rows.size(); ++m) {
+    if (rows[m].implied_by.empty()) continue;
+    for (std::size_t k = 0; k < rows.size(); ++k)
+      if (rows[k].info.name == rows[m].implied_by && mech_results[k].supported())
+        mech_results[m] = verdict::yes(
+            {}, std::string(rows[k].info.name) + " made a link on such an event: " + mech_results[k].evidence);
+    if (!mech_results[m].supported()) mech_results[m] = rows[m].run(ctx);
   }
 
   link_report out;

@@ -161,11 +161,6 @@ inline verdict with_device(std::string_view kind, F&& f, verdict (*create_failed
     if (!made) return create_failed(made.error());
     auto idx = sys::link_index(nl.value(), "bpfprobe0");
     if (!idx) return missing_env("a test device", idx.error());
-    struct deleter {
-      sys::rtnetlink& nl;
-      int ifindex;
-      ~deleter() { (void)sys::delete_link(nl, ifindex); }
-    } cleanup{nl.value(), idx.value()};
     return f(nl.value(), idx.value());
   });
   if (!r) return missing_env("a private network namespace", r.error());
