@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
       return outcome.code;
     }
     report r = p.full_report();
+    r.attach = decide::all(decide::from(p));  // reuses the link/mechanism verdicts just probed
     if (json) {
       std::cout << cli::to_json(r).dump(2) << '\n';
     } else if (macros) {

@@ -22,6 +22,27 @@ nlohmann::json section_json(const section& s) {
   return j;
 }
 
+// "attach": { hook: {"chosen": path|null, "candidates": [{path, status, reason, ...}], <attrs>} }
+nlohmann::json attach_json(const std::vector<attach_choice>& hooks) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& h : hooks) {
+    nlohmann::json o;
+    o["chosen"] = h.chosen.empty() ? nlohmann::json(nullptr) : nlohmann::json(h.chosen);
+    nlohmann::json cands = nlohmann::json::array();
+    for (const auto& c : h.candidates) {
+      nlohmann::json cj{{"path", c.path}, {"status", std::string(to_string(c.v.state))}, {"reason", c.v.reason}};
+      if (c.v.err) cj["errno"] = sys::errno_name(c.v.err);
+      if (!c.v.evidence.empty()) cj["evidence"] = c.v.evidence;
+      cj["needs"] = c.needs;
+      cands.push_back(std::move(cj));
+    }
+    o["candidates"] = std::move(cands);
+    for (const auto& [k, v] : h.attrs) o[k] = v;
+    j[h.hook] = std::move(o);
+  }
+  return j;
+}
+
 template <class T>
 nlohmann::json optional_json(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
@@ -51,6 +72,7 @@ nlohmann::json to_json(const report& r) {
   j["misc"] = section_json(r.misc);
   j["config"] = section_json(r.config);
   for (const auto& [name, s] : r.more) j[name] = section_json(s);
+  if (!r.attach.empty()) j["attach"] = attach_json(r.attach);
   return j;
 }
 

@@ -64,6 +64,16 @@ void print_macros(std::ostream& out, const report& r) {
     out << "\n/*** " << name << " ***/\n";
     for (const auto& f : s) define(out, "HAVE_" + section_prefix(name) + "_" + upper(f.name), f.v);
   }
+  if (!r.attach.empty()) {
+    out << "\n/*** Attach paths: BPFPROBE_ATTACH_<HOOK>_<PATH> is 1 for the chosen path ***/\n";
+    for (const auto& h : r.attach) {
+      for (const auto& c : h.candidates) {
+        std::string name = upper(h.hook) + "_" + upper(c.path);
+        if (c.path == h.chosen) out << "#define BPFPROBE_ATTACH_" << name << " 1\n";
+        define(out, "HAVE_ATTACH_" + name, c.v);
+      }
+    }
+  }
   out << "\n/*** Kernel config ***/\n";
   for (const auto& f : r.config) {
     for (const auto& [k, v] : f.attrs)

@@ -98,6 +98,36 @@ void print_helpers(std::ostream& out, const palette& p, const report& r, bool ve
   if (!verbose) out << "  (--verbose lists every helper)\n";
 }
 
+// One line per hook: the chosen path, then every candidate with its status. Verbose adds the
+// reason of each candidate that is not supported.
+void print_attach(std::ostream& out, const palette& p, const std::vector<attach_choice>& hooks, bool verbose) {
+  if (hooks.empty()) return;
+  std::size_t hw = 4, cw = 6;
+  for (const auto& h : hooks) {
+    hw = std::max(hw, h.hook.size());
+    cw = std::max(cw, h.chosen.empty() ? std::size_t{6} : h.chosen.size());
+  }
+  out << '\n' << p.bold() << "Attach paths" << p.reset() << " (chosen = first supported candidate)\n";
+  out << "  " << "hook" << std::string(hw - 2, ' ') << "chosen" << std::string(cw - 4, ' ') << "candidates\n";
+  for (const auto& h : hooks) {
+    std::string chosen = h.chosen.empty() ? "(none)" : h.chosen;
+    out << "  " << h.hook << std::string(hw - h.hook.size() + 2, ' ')
+        << p.paint(h.chosen.empty() ? status::unsupported : status::supported) << chosen << p.reset()
+        << std::string(cw - chosen.size() + 2, ' ');
+    bool first = true;
+    for (const auto& c : h.candidates) {
+      out << (first ? "" : " > ") << c.path << '=' << p.paint(c.v.state) << to_string(c.v.state) << p.reset();
+      first = false;
+    }
+    for (const auto& [k, v] : h.attrs) out << "  [" << k << ": " << v << ']';
+    out << '\n';
+    for (const auto& c : h.candidates) {
+      if (c.v.supported() || (!verbose && !h.chosen.empty())) continue;
+      out << "      " << c.path << ": " << c.v.reason << '\n';
+    }
+  }
+}
+
 }  // namespace
 
 void print_text(std::ostream& out, const report& r, bool color, bool verbose) {
@@ -115,6 +145,7 @@ void print_text(std::ostream& out, const report& r, bool color, bool verbose) {
   print_section(out, p, "Map types", r.map_types);
   print_helpers(out, p, r, verbose);
   print_section(out, p, "Misc", r.misc);
+  print_attach(out, p, r.attach, verbose);
   for (const auto& [name, s] : r.more) {
     std::string title = name;
     if (!title.empty()) title[0] = static_cast<char>(std::toupper(title[0]));

@@ -1,7 +1,9 @@
 // bpfprobe: feature probing for BPF applications. Umbrella header.
 #pragma once
 
+#include <bpfprobe/attach/attach.hpp>
 #include <bpfprobe/btf/kernel_btf.hpp>
+#include <bpfprobe/decide/decide.hpp>
 #include <bpfprobe/insn/insn.hpp>
 #include <bpfprobe/probe/classify.hpp>
 #include <bpfprobe/probe/prober.hpp>

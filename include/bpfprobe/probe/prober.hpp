@@ -89,6 +89,12 @@ class prober {
     return verdict::unknown("no such attach mechanism probe: " + std::string(name));
   }
 
+  // Caches, under `key`, a conclusive verdict computed by a layer above this one (decide/ attach facts).
+  template <class F>
+  verdict remember(const std::string& key, F&& compute) {
+    return cached(key, std::forward<F>(compute));
+  }
+
   // Every fact of the core sections. The helper matrix runs on all CPUs.
   report full_report() {
     // Link probes mostly wait on the kernel: they run beside everything else.

@@ -20,6 +20,32 @@ struct fact {
 
 using section = std::vector<fact>;
 
+// One attach path of a hook with the verdict that rules it in or out (decide/ computes these).
+struct attach_candidate {
+  std::string path;                // "bpf_link", "netlink", "tcx", "perf_ioctl", ...
+  verdict v;                       // supported / unsupported / unknown, with the reason
+  std::vector<std::string> needs;  // the facts it was computed from ("link:xdp", "prog:xdp", ...)
+};
+
+// The attach-path choice for one hook: candidates in preference order, the first supported chosen.
+struct attach_choice {
+  std::string hook;                                        // "xdp", "tc", "cgroup", "kprobe", ...
+  std::vector<attach_candidate> candidates;                // best first
+  std::string chosen;                                      // empty when no candidate is supported
+  std::vector<std::pair<std::string, std::string>> attrs;  // hook options (event_source, target, ...)
+
+  [[nodiscard]] const attach_candidate* find(std::string_view path) const {
+    for (const auto& c : candidates)
+      if (c.path == path) return &c;
+    return nullptr;
+  }
+  [[nodiscard]] const std::string* attr(std::string_view key) const {
+    for (const auto& [k, v] : attrs)
+      if (k == key) return &v;
+    return nullptr;
+  }
+};
+
 struct report {
   probe::kernel_info kernel;
   probe::kernel_config config_values;
@@ -29,6 +55,8 @@ struct report {
   std::vector<std::pair<std::string, section>> helpers;  // per program type
   // Further sections (kfuncs, links, dynptr, iterators, attach, ...) in the order they print.
   std::vector<std::pair<std::string, section>> more;
+  // The "attach" section: per hook the chosen path and every candidate (decide::all fills it).
+  std::vector<attach_choice> attach;
 };
 
 inline const fact* find_fact(const section& s, std::string_view name) {

@@ -1,0 +1,92 @@
+// uprobe/uretprobe on code in a file: uprobe_multi link (6.6) -> perf event (uprobe PMU or tracefs
+// uprobe_events) with a perf_event link -> PERF_EVENT_IOC_SET_BPF.
+#pragma once
+
+#include <bpfprobe/attach/perf.hpp>
+
+namespace bpfprobe::attach {
+
+struct uprobe_programs {
+  int uprobe_multi = -1;  // BPF_PROG_TYPE_KPROBE loaded with expected_attach_type BPF_TRACE_UPROBE_MULTI
+  int uprobe = -1;        // BPF_PROG_TYPE_KPROBE (perf_link, perf_ioctl)
+};
+
+struct uprobe_target {
+  std::string path;          // the ELF file (executable or shared library)
+  std::uint64_t offset = 0;  // file offset of the instruction (see sys::locate_code for our own code)
+  pid_t pid = -1;            // -1: every process that maps the file
+  bool retprobe = false;
+
+  // The uprobe target for a function of this process (e.g. to trace ourselves).
+  static sys::result<uprobe_target> of(const void* code, bool retprobe = false) {
+    auto where = sys::locate_code(code);
+    if (!where) return where.error();
+    return uprobe_target{where.value().path, where.value().offset, -1, retprobe};
+  }
+};
+
+inline sys::result<attachment> uprobe(const decide::choice& c, const uprobe_programs& progs, const uprobe_target& t,
+                                      const policy& pol = {}) {
+  const std::string source = detail::pick_source(c, pol.events);
+  const std::string no_prog = "no program of this flavour given";
+  std::vector<step> steps;
+  // uprobe_multi. EINVAL: before 6.6; EOPNOTSUPP: no CONFIG_UPROBES.
+  steps.push_back({std::string(decide::path::uprobe_multi),
+                   progs.uprobe_multi < 0 ? no_prog : std::string(),
+                   true,
+                   {EINVAL, ENOTSUP, sys::ENOTSUPP_KERNEL},
+                   [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
+                     std::uint64_t offsets[] = {t.offset};
+                     auto link = sys::link_create(
+                         {.prog_fd = progs.uprobe_multi,
+                          .attach_type = BPF_TRACE_UPROBE_MULTI,
+                          .part = sys::link_parts::uprobe_multi{
+                              .path = t.path.c_str(),
+                              .offsets = offsets,
+                              .flags = t.retprobe ? static_cast<std::uint32_t>(BPF_F_UPROBE_MULTI_RETURN) : 0u,
+                              .pid = t.pid > 0 ? static_cast<std::uint32_t>(t.pid) : 0u}});
+                     if (!link) return link.error();
+                     return std::make_unique<detail::link_hold>(std::move(link).value());
+                   }});
+  auto event = [&](attachment& a) -> sys::result<std::unique_ptr<detail::perf_hold>> {
+    a.add_detail("event_source", source);
+    if (source == "tracefs") {
+      char off[32];
+      std::snprintf(off, sizeof(off), ":0x%llx", static_cast<unsigned long long>(t.offset));
+      auto h = detail::tracefs_event(sys::tracefs_probe_event::kind::uprobe, t.path + off, t.retprobe, t.pid);
+      if (h) a.add_detail("event", h.value()->probe_event->name());
+      return h;
+    }
+    auto pmu = sys::find_pmu("uprobe");
+    if (!pmu) return pmu.error();
+    auto fd = sys::open_uprobe(pmu.value(), t.path, t.offset, t.retprobe, t.pid);
+    if (!fd) return fd.error();
+    auto h = std::make_unique<detail::perf_hold>();
+    h->event = std::move(fd).value();
+    return h;
+  };
+  std::string pin_blocked = !pol.pin.empty() && source == "tracefs" ? "a tracefs event cannot be pinned" : "";
+  steps.push_back({std::string(decide::path::perf_link), progs.uprobe < 0 ? no_prog : pin_blocked, true,
+                   detail::perf_link_fallback, [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
+                     auto h = event(a);
+                     if (!h) return h.error();
+                     return detail::finish_perf(std::move(h).value(), progs.uprobe, true);
+                   }});
+  steps.push_back({std::string(decide::path::perf_ioctl),
+                   progs.uprobe < 0 ? no_prog : std::string(),
+                   false,
+                   {},
+                   [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
+                     auto h = event(a);
+                     if (!h) return h.error();
+                     return detail::finish_perf(std::move(h).value(), progs.uprobe, false);
+                   }});
+  return carry_out(c, pol, std::move(steps));
+}
+
+inline sys::result<attachment> uprobe(prober& p, const uprobe_programs& progs, const uprobe_target& t,
+                                      const policy& pol = {}) {
+  return uprobe(decide::uprobe(decide::from(p), t.retprobe), progs, t, pol);
+}
+
+}  // namespace bpfprobe::attach

@@ -1,0 +1,123 @@
+// Where decide/ gets its facts: the prober's verdicts, including link types, link attach types and
+// attach mechanisms (probe/links.hpp, probe/attach_mechanisms.hpp: each really attaches and detaches
+// a tiny program). The one probe here checks an iterator target with its parameters, which those do
+// not cover. Everything conclusive is cached by the prober.
+#pragma once
+
+#include <bpfprobe/decide/inputs.hpp>
+#include <bpfprobe/insn/insn.hpp>
+#include <bpfprobe/probe/context.hpp>
+#include <bpfprobe/sys/link.hpp>
+#include <string>
+#include <vector>
+
+namespace bpfprobe::decide {
+
+namespace own {
+
+// Errors of an attach call that mean "this kernel cannot do it": EINVAL (unknown command, attach
+// type or flag), EOPNOTSUPP, ENOTSUPP (524, e.g. no trampoline), E2BIG (unknown attr fields).
+inline classify::rules attach_rules(const probe::context& ctx, std::vector<int> also_absent = {}) {
+  classify::rules r = ctx.rules({.log_proves_existence = false});
+  r.absent_errnos = {EINVAL, E2BIG, ENOTSUP, sys::ENOTSUPP_KERNEL};
+  r.absent_errnos.insert(r.absent_errnos.end(), also_absent.begin(), also_absent.end());
+  return r;
+}
+
+// A failed step before the attach under test: its errno decides only "unknown" (never absence).
+inline verdict setup_failed(const probe::context& ctx, std::string step, const sys::error& e) {
+  verdict v = classify::from_error(e, ctx.rules({.log_proves_existence = false, .absent_errnos = {}}));
+  if (v.state == status::unsupported) v.state = status::unknown;
+  v.reason = step + ": " + v.reason;
+  if (v.evidence.empty()) v.evidence = e.describe();
+  return v;
+}
+
+inline verdict attached(const probe::context& ctx, const sys::error* err, std::string what,
+                        std::vector<int> also_absent = {}) {
+  if (!err) return verdict::yes(std::move(what));
+  verdict v = classify::from_error(*err, attach_rules(ctx, std::move(also_absent)));
+  v.reason = what + ": " + v.reason;
+  if (v.evidence.empty()) v.evidence = err->describe();
+  return v;
+}
+
+template <class T>
+inline verdict attached(const probe::context& ctx, const sys::result<T>& r, std::string what,
+                        std::vector<int> also_absent = {}) {
+  return attached(ctx, r ? nullptr : &r.error(), std::move(what), std::move(also_absent));
+}
+
+inline sys::result<sys::unique_fd> load(const probe::context& ctx, std::uint32_t type, std::int32_t ret = 0,
+                                        std::uint32_t expected_attach_type = 0, std::uint32_t attach_btf_id = 0) {
+  auto setup = probe::setup_for(ctx, type == BPF_PROG_TYPE_KPROBE ? "kprobe" : "", type);
+  const auto prog = insn::assemble(insn::mov64_imm(insn::r0, ret), insn::exit());
+  setup.args.insns = prog;
+  setup.args.expected_attach_type = expected_attach_type;
+  setup.args.attach_btf_id = attach_btf_id;
+  return sys::prog_load(setup.args);
+}
+
+// An iterator link (5.8) to `target`, found as the FUNC bpf_iter_<target> in kernel BTF. Targets
+// that need a parameter (bpf_map_elem, bpf_sk_storage_map, sockmap) get an array map.
+inline verdict iter(const probe::context& ctx, const std::string& target) {
+  if (!ctx.kernel_btf()) return verdict::unknown("no kernel BTF readable: " + ctx.btf_error());
+  auto func = ctx.kernel_btf()->find_func("bpf_iter_" + target);
+  if (!func) return verdict::no("no FUNC bpf_iter_" + target + " in kernel BTF", 0, ctx.kernel_btf()->path());
+  auto prog = load(ctx, BPF_PROG_TYPE_TRACING, 0, BPF_TRACE_ITER, *func);
+  if (!prog) {
+    verdict v = classify::from_error(prog.error(), ctx.rules({.log_proves_existence = false}));
+    v.reason = "iterator program load for " + target + ": " + v.reason;
+    return v;
+  }
+  bpf_iter_link_info info{};
+  sys::unique_fd map;
+  bool needs_map = target == "bpf_map_elem" || target == "bpf_sk_storage_map" || target == "sockmap";
+  if (needs_map) {
+    auto m = sys::map_create({.type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 1});
+    if (!m) return setup_failed(ctx, "parameter map", m.error());
+    map = std::move(m).value();
+    info.map.map_fd = static_cast<std::uint32_t>(map.get());
+  }
+  auto link = sys::link_create({.prog_fd = prog.value().get(),
+                                .attach_type = BPF_TRACE_ITER,
+                                .part = sys::link_parts::iter{needs_map ? &info : nullptr}});
+  return attached(ctx, link, "iterator link to " + target + (needs_map ? " with a map parameter" : ""));
+}
+
+// The probe behind "attach:<name>".
+inline verdict run(const probe::context& ctx, std::string_view name) {
+  if (name.starts_with("iter_")) return iter(ctx, std::string(name.substr(5)));
+  return verdict::unknown("no such attach probe: " + std::string(name));
+}
+
+}  // namespace own
+
+// The lookup every real decision uses:
+//   prog:/map:/helper:/misc:   the prober's verdicts;
+//   link:<type>                prober::link (a link of that type really made here);
+//   link:<type>/<attach>       prober::link_attach_type, e.g. link:tracing/trace_fentry (a real trampoline attach);
+//   mechanism:<name>           prober::mechanism (legacy_netlink_xdp, kprobe_pmu, ...);
+//   attach:<name>              this layer's own probes (iter_<target>).
+inline lookup from(prober& p) {
+  return [&p](std::string_view key) -> verdict {
+    auto k = fact_key::parse(key);
+    if (k.kind == "prog") return p.prog_type(k.name);
+    if (k.kind == "map") return p.map_type(k.name);
+    if (k.kind == "helper") return p.helper(k.name, k.second);
+    if (k.kind == "misc") return p.misc(k.name);
+    if (k.kind == "link") {
+      auto slash = k.name.find('/');
+      if (slash == std::string_view::npos) return p.link(k.name);
+      return p.link_attach_type(k.name.substr(0, slash), k.name.substr(slash + 1));
+    }
+    if (k.kind == "mechanism") return p.mechanism(k.name);
+    if (k.kind == "attach") {
+      std::string name(k.name);
+      return p.remember("attach/" + name, [&] { return own::run(p.context(), name); });
+    }
+    return verdict::unknown("no such fact: " + std::string(key));
+  };
+}
+
+}  // namespace bpfprobe::decide
