@@ -14,6 +14,10 @@ struct xdp_case {
   attach::xdp_mode mode;
 };
 
+void PrintTo(const xdp_case& c, std::ostream* os) {
+  *os << (c.path.empty() ? "chosen" : c.path) << " mode " << to_string(c.mode);
+}
+
 std::string xdp_name(const ::testing::TestParamInfo<xdp_case>& i) {
   return (i.param.path.empty() ? std::string("chosen") : i.param.path) + "_" + std::string(to_string(i.param.mode));
 }
@@ -98,6 +102,10 @@ struct tc_case {
   std::string path;
   sys::tc_direction dir;
 };
+
+void PrintTo(const tc_case& c, std::ostream* os) {
+  *os << (c.path.empty() ? "chosen" : c.path) << (c.dir == sys::tc_direction::ingress ? " ingress" : " egress");
+}
 
 std::string tc_name(const ::testing::TestParamInfo<tc_case>& i) {
   return (i.param.path.empty() ? std::string("chosen") : i.param.path) +
@@ -228,6 +236,38 @@ TEST_F(XdpFallback, EinvalFromLinkCreateFallsBackToNetlink) {
   EXPECT_EQ(a.value().attempts()[0].err, EINVAL);
   EXPECT_NE(a.value().attempts()[0].reason.find("fell back"), std::string::npos);
   EXPECT_EQ(a.value().attempts()[1].what, attach::attempt::kind::attached);
+  send_frames(2);
+  EXPECT_EQ(wait_for(map, 2), 2u);
+}
+
+// On a kernel without tcx (before 6.6) a forced tcx attempt gets the kernel's own EINVAL and the
+// attach falls back to netlink. Runs where the report says tcx is unsupported (the matrix).
+class TcFallback : public ::testing::Test, public veth_netns {
+ protected:
+  void SetUp() override {
+    BPFPROBE_REQUIRE_ROOT();
+    veth_netns::SetUp();
+  }
+  void TearDown() override { veth_netns::TearDown(); }
+};
+
+TEST_F(TcFallback, KernelWithoutTcxFallsBackToNetlink) {
+  auto choice = decide::tc(facts());
+  if (choice.find("tcx")->v.state != status::unsupported)
+    GTEST_SKIP() << "tcx is " << to_string(choice.find("tcx")->v.state) << " here; this needs a kernel without it";
+  BPFPROBE_REQUIRE_PATH(choice, "netlink");
+  auto map = counter_map();
+  auto prog = load({.type = BPF_PROG_TYPE_SCHED_CLS},
+                   counting_program(map.get(), TC_ACT_OK, {filter::ethertype_skb, test_ethertype}));
+  ASSERT_TRUE(prog) << describe(prog.error());
+  attach::policy pol;
+  pol.force = {"tcx", "netlink"};  // forced: tried whatever the verdict says
+  auto a = attach::tc(choice, prog.value().get(), if1, sys::tc_direction::ingress, pol);
+  ASSERT_TRUE(a) << a.error().describe();
+  EXPECT_EQ(a.value().path(), "netlink");
+  ASSERT_EQ(a.value().attempts().size(), 2u) << attempts_of(a.value());
+  EXPECT_EQ(a.value().attempts()[0].what, attach::attempt::kind::failed);
+  EXPECT_EQ(a.value().attempts()[0].err, EINVAL) << attempts_of(a.value());
   send_frames(2);
   EXPECT_EQ(wait_for(map, 2), 2u);
 }

@@ -25,6 +25,10 @@ struct trace_case {
   bool retprobe = false;
 };
 
+void PrintTo(const trace_case& c, std::ostream* os) {
+  *os << (c.path.empty() ? "chosen" : c.path) << " events " << to_string(c.source) << (c.retprobe ? " retprobe" : "");
+}
+
 std::string case_name(const ::testing::TestParamInfo<trace_case>& i) {
   std::string n = i.param.path.empty() ? "chosen" : i.param.path;
   if (i.param.source != attach::event_source::automatic) n += "_" + std::string(to_string(i.param.source));
@@ -147,6 +151,42 @@ INSTANTIATE_TEST_SUITE_P(Paths, UprobeAttach,
                                            trace_case{"perf_ioctl", attach::event_source::tracefs},
                                            trace_case{"perf_ioctl", attach::event_source::tracefs, true}),
                          case_name);
+
+// Where the kernel lacks a uprobe path the report rules out (uprobe_multi before 6.6, perf_event
+// links before 5.15), forcing it first gets the kernel's own answer (EINVAL) and the attach falls
+// back to the next path that works. Runs on such kernels (the matrix); skips where all work.
+TEST(UprobeFallback, KernelAnswerForAMissingPathFallsBack) {
+  BPFPROBE_REQUIRE_ROOT();
+  auto choice = decide::uprobe(facts());
+  const decide::candidate *missing = nullptr, *working = nullptr;
+  for (const auto& c : choice.candidates) {
+    if (!missing && c.v.state == status::unsupported) missing = &c;
+    if (missing && !working && c.v.supported()) working = &c;
+  }
+  if (!missing || !working) GTEST_SKIP() << "no unsupported uprobe path followed by a supported one on this kernel";
+  auto map = counter_map();
+  auto body = counting_program(map.get(), 0, {filter::this_process});
+  auto multi = load({.type = BPF_PROG_TYPE_KPROBE, .expected_attach_type = BPF_TRACE_UPROBE_MULTI}, body);
+  auto plain = load({.type = BPF_PROG_TYPE_KPROBE}, body);
+  ASSERT_TRUE(plain) << describe(plain.error());
+  if (!multi && missing->path == "uprobe_multi")
+    GTEST_SKIP() << "a uprobe_multi program does not even load here: " << multi.error().describe();
+  attach::uprobe_programs progs{multi ? multi.value().get() : -1, plain.value().get()};
+  auto target = attach::uprobe_target::of(reinterpret_cast<const void*>(&bpfprobe_attach_test_target));
+  ASSERT_TRUE(target);
+  attach::policy pol;
+  pol.force = {missing->path, working->path};
+  auto a = attach::uprobe(choice, progs, target.value(), pol);
+  ASSERT_TRUE(a) << a.error().describe();
+  EXPECT_EQ(a.value().path(), working->path) << attempts_of(a.value());
+  ASSERT_EQ(a.value().attempts().size(), 2u);
+  EXPECT_EQ(a.value().attempts()[0].what, attach::attempt::kind::failed);
+  EXPECT_EQ(a.value().attempts()[0].err, EINVAL) << attempts_of(a.value());
+  int (*volatile fn)(int) = &bpfprobe_attach_test_target;
+  fn(1);
+  fn(2);
+  EXPECT_EQ(counter(map), 2u);
+}
 
 // ---------------------------------------------------------------- kprobe
 
@@ -317,7 +357,8 @@ TEST(TracepointFallback, RawTpEnoentFallsBackToPerfEvent) {
   BPFPROBE_REQUIRE_ROOT();
   auto choice = decide::tracepoint(facts());
   BPFPROBE_REQUIRE_PATH(choice, "raw_tp");
-  BPFPROBE_REQUIRE_PATH(choice, "perf_link");
+  std::string perf = choice.find("perf_link")->v.supported() ? "perf_link" : "perf_ioctl";
+  BPFPROBE_REQUIRE_PATH(choice, perf);
   auto fs = sys::tracefs::locate();
   ASSERT_TRUE(fs) << fs.error().describe();
   if (!fs.value().event_id("syscalls", "sys_enter_getpid"))
@@ -328,11 +369,11 @@ TEST(TracepointFallback, RawTpEnoentFallsBackToPerfEvent) {
   auto tp = load({.type = BPF_PROG_TYPE_TRACEPOINT}, body);
   ASSERT_TRUE(raw && tp);
   attach::policy pol;
-  pol.force = {"raw_tp", "perf_link"};
+  pol.force = {"raw_tp", perf};
   auto a = attach::tracepoint(choice, {.raw_tp = raw.value().get(), .tracepoint = tp.value().get()},
                               {"syscalls", "sys_enter_getpid"}, pol);
   ASSERT_TRUE(a) << a.error().describe();
-  EXPECT_EQ(a.value().path(), "perf_link") << attempts_of(a.value());
+  EXPECT_EQ(a.value().path(), perf) << attempts_of(a.value());
   ASSERT_EQ(a.value().attempts().size(), 2u);
   EXPECT_EQ(a.value().attempts()[0].err, ENOENT);
   for (int i = 0; i < 3; ++i) ::syscall(SYS_getpid);
