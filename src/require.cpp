@@ -15,6 +15,7 @@ const std::map<std::string, std::string, std::less<>>& section_aliases() {
       {"link", "links"},         {"links", "links"},             {"iter", "iterators"},
       {"iterators", "iterators"}, {"dynptr", "dynptr"},
       {"mechanism", "attach_mechanisms"}, {"attach_mechanisms", "attach_mechanisms"},
+      {"attach", "attach"},
   };
   return m;
 }
@@ -37,8 +38,8 @@ std::variant<std::vector<requirement>, std::string> parse_requirements(const std
     auto it = parts.size() >= 2 ? section_aliases().find(parts[0]) : section_aliases().end();
     if (it == section_aliases().end())
       return "bad feature '" + item + "': expected SECTION:NAME with SECTION one of prog, map, helper, misc, "
-             "config, kfunc, link, iter, dynptr, mechanism (helpers: helper:PROG_TYPE:HELPER; "
-             "link:TYPE[:ATTACH_TYPE])";
+             "config, kfunc, link, iter, dynptr, mechanism, attach (helpers: helper:PROG_TYPE:HELPER; "
+             "link:TYPE[:ATTACH_TYPE]; attach:HOOK[:PATH])";
     requirement r{item, it->second, {}};
     if (r.section == "helpers") {
       if (parts.size() != 3 || parts[1].empty() || parts[2].empty())
@@ -47,6 +48,10 @@ std::variant<std::vector<requirement>, std::string> parse_requirements(const std
     } else if (r.section == "links" && parts.size() == 3) {  // link:TYPE:ATTACH_TYPE
       if (parts[1].empty() || parts[2].empty())
         return "bad feature '" + item + "': expected link:TYPE or link:TYPE:ATTACH_TYPE, e.g. link:tracing:trace_fentry";
+      r.name = parts[1] + "/" + parts[2];
+    } else if (r.section == "attach" && parts.size() == 3) {  // attach:HOOK:PATH
+      if (parts[1].empty() || parts[2].empty())
+        return "bad feature '" + item + "': expected attach:HOOK or attach:HOOK:PATH, e.g. attach:tc:tcx";
       r.name = parts[1] + "/" + parts[2];
     } else {
       if (parts.size() != 2 || parts[1].empty()) return "bad feature '" + item + "': expected SECTION:NAME";
@@ -76,6 +81,16 @@ require_outcome check_requirements(prober& p, const std::vector<requirement>& re
     } else if (r.section == "attach_mechanisms") {
       v = p.mechanism(r.name);
       if (v->reason.starts_with("no such attach mechanism probe")) v.reset();
+    } else if (r.section == "attach") {  // attach:HOOK (a path is chosen) or attach:HOOK:PATH
+      auto slash = r.name.find('/');
+      auto c = decide::hook(decide::from(p), r.name.substr(0, slash));
+      const decide::candidate* path = c && slash != std::string::npos ? c->find(r.name.substr(slash + 1)) : nullptr;
+      if (!c || (slash != std::string::npos && !path)) {
+        out.lines.push_back(r.text + ": no such attach hook or path");
+        out.code = std::max<int>(out.code, exit_usage);
+        continue;
+      }
+      v = path ? path->v : decide::hook_verdict(*c);
     }
     if (!v || (r.section == "misc" && v->reason.starts_with("no such misc probe"))) {
       if (!full) full = p.full_report();

@@ -161,5 +161,20 @@ TEST(Decide, AllHooksInReportOrder) {
                                              "output", "iterator"}));
 }
 
+TEST(Decide, HookVerdictForRequire) {
+  auto t = everything();
+  EXPECT_EQ(hook_verdict(*hook(fixed(t), "tc")).state, status::supported);
+  EXPECT_EQ(hook_verdict(*hook(fixed(t), "tc")).reason, "chosen path: tcx");
+  t["link:tracing/trace_fentry"] = verdict::unknown("EPERM", EPERM);
+  t["link:kprobe_multi/trace_kprobe_multi"] = verdict::no("EOPNOTSUPP");
+  t["mechanism:kprobe_pmu"] = verdict::no("no kprobe PMU");
+  t["mechanism:kprobe_events_tracefs"] = verdict::no("no kprobe_events");
+  EXPECT_EQ(hook_verdict(*hook(fixed(t), "kprobe")).state, status::unknown);  // fentry could not be decided
+  t["link:tracing/trace_fentry"] = verdict::no("no BTF");
+  EXPECT_EQ(hook_verdict(*hook(fixed(t), "kprobe")).state, status::unsupported);
+  EXPECT_FALSE(hook(fixed(t), "nosuch"));
+  EXPECT_EQ(hook(fixed(t), "uretprobe")->hook, "uretprobe");
+}
+
 }  // namespace
 }  // namespace bpfprobe::decide

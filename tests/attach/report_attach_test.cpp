@@ -1,5 +1,7 @@
 // The report's "attach" section (DESIGN.md contract): every hook with "chosen" (a path or null) and
 // "candidates" [{path, status, reason}], and the same choice the library makes in-process.
+#include <sys/wait.h>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -77,6 +79,36 @@ TEST(AttachReport, TextAndMacros) {
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return std::toupper(ch); });
     EXPECT_NE(macros.find("#define BPFPROBE_ATTACH_" + name + " 1"), std::string::npos) << name;
   }
+}
+
+// --require attach:HOOK (a path is chosen) and attach:HOOK:PATH (that path), with the library's answer.
+TEST(AttachReport, RequireAttachHooksAndPaths) {
+  BPFPROBE_REQUIRE_ROOT();
+  auto expected_code = [](const verdict& v) {
+    return v.state == status::supported ? 0 : v.state == status::unsupported ? 1 : 3;
+  };
+  for (const char* hook : {"xdp", "tc", "kprobe", "uprobe"}) {
+    auto c = decide::hook(facts(), hook);
+    ASSERT_TRUE(c);
+    verdict want = decide::hook_verdict(*c);
+    int status = -1;
+    std::string out = run_cli(std::string("--require attach:") + hook, &status);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), expected_code(want)) << out;
+    EXPECT_NE(out.find(std::string("attach:") + hook + ": " + std::string(to_string(want.state))), std::string::npos)
+        << out;
+    for (const auto& cand : c->candidates) {
+      std::string feature = std::string("attach:") + hook + ":" + cand.path;
+      out = run_cli("--require " + feature, &status);
+      ASSERT_TRUE(WIFEXITED(status));
+      EXPECT_EQ(WEXITSTATUS(status), expected_code(cand.v)) << out;
+    }
+  }
+  int status = -1;
+  run_cli("--require attach:nosuchhook", &status);
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  run_cli("--require attach:tc:nosuchpath", &status);
+  EXPECT_EQ(WEXITSTATUS(status), 2);
 }
 
 }  // namespace

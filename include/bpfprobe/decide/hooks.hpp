@@ -6,6 +6,7 @@
 #include <bpfprobe/decide/choice.hpp>
 #include <bpfprobe/decide/inputs.hpp>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -178,6 +179,35 @@ inline choice iterator(const lookup& facts, std::string_view target = "bpf_map_e
   auto c = decide_rows("iterator", {{path::iter_link, {"prog:tracing", "link:iter", "attach:iter_" + t}}}, facts);
   c.attrs.emplace_back("target", t);
   return c;
+}
+
+// One hook by its report name ("tc", "kretprobe", ...); nullopt for an unknown name.
+inline std::optional<choice> hook(const lookup& facts, std::string_view name) {
+  if (name == "xdp") return xdp(facts);
+  if (name == "tc") return tc(facts);
+  if (name == "cgroup") return cgroup(facts);
+  if (name == "kprobe") return kprobe(facts);
+  if (name == "kretprobe") return kprobe(facts, true);
+  if (name == "uprobe") return uprobe(facts);
+  if (name == "uretprobe") return uprobe(facts, true);
+  if (name == "tracepoint") return tracepoint(facts);
+  if (name == "output") return output(facts);
+  if (name == "iterator") return iterator(facts);
+  return std::nullopt;
+}
+
+// The hook as one verdict: supported when a path is chosen; unknown when none is but one could
+// not be decided; unsupported when every path is. For --require attach:HOOK.
+inline verdict hook_verdict(const choice& c) {
+  if (!c.chosen.empty()) return verdict::yes("chosen path: " + c.chosen, c.find(c.chosen)->v.evidence);
+  std::string reasons;
+  const candidate* unknown = nullptr;
+  for (const auto& cand : c.candidates) {
+    reasons += (reasons.empty() ? "" : "; ") + cand.path + ": " + cand.v.reason;
+    if (!unknown && cand.v.state == status::unknown) unknown = &cand;
+  }
+  if (unknown) return verdict::unknown(reasons, unknown->v.err, unknown->v.evidence);
+  return verdict::no(reasons, c.candidates.empty() ? 0 : c.candidates.front().v.err);
 }
 
 // Every hook of the report, in the order it prints.
