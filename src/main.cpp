@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <bpfprobe/compat/report.hpp>
 #include <cstdlib>
 #include <iostream>
 
@@ -41,6 +42,11 @@ int main(int argc, char** argv) {
                  "Check features, e.g. prog:xdp,map:ringbuf,helper:xdp:bpf_redirect,misc:bounded_loops; "
                  "exit 0/1/3 as below");
   app.add_option("--threads", threads, "Probe threads (default: one per CPU)")->check(CLI::Range(1u, 256u));
+  std::string kfuncs_mode = "default";
+  app.add_option("--kfuncs", kfuncs_mode,
+                 "kfunc detail: 'default' gives each kfunc one verdict; 'full' also finds every program type "
+                 "that may call each kfunc (slower)")
+      ->check(CLI::IsMember({"default", "full"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -53,6 +59,7 @@ int main(int argc, char** argv) {
   libbpf_set_print(silent_libbpf);
   probe::options opt;
   opt.threads = threads;
+  opt.kfunc_prog_types = kfuncs_mode == "full";
   if (!btf_file.empty()) {
     auto check = btf::kernel_btf::open(btf_file);
     if (!check) {
@@ -75,6 +82,7 @@ int main(int argc, char** argv) {
       return outcome.code;
     }
     report r = p.full_report();
+    r.compat = compat::report_tiers(p);  // helper verdicts come from the report's cache
     r.attach = decide::all(decide::from(p));  // reuses the link/mechanism verdicts just probed
     if (json) {
       std::cout << cli::to_json(r).dump(2) << '\n';

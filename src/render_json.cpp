@@ -43,6 +43,22 @@ nlohmann::json attach_json(const std::vector<attach_choice>& hooks) {
   return j;
 }
 
+// "compat": { accessor: {"tier": name|"unavailable", "for": prog_type, "tiers": [{tier, status, reason}]} }
+nlohmann::json compat_json(const std::vector<compat_accessor>& accessors) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& a : accessors) {
+    nlohmann::json tiers = nlohmann::json::array();
+    for (const auto& [name, v] : a.tiers) {
+      nlohmann::json t{{"tier", name}, {"status", std::string(to_string(v.state))}, {"reason", v.reason}};
+      if (v.err) t["errno"] = sys::errno_name(v.err);
+      if (!v.evidence.empty()) t["evidence"] = v.evidence;
+      tiers.push_back(std::move(t));
+    }
+    j[a.name] = {{"tier", a.tier}, {"for", a.prog_type}, {"tiers", std::move(tiers)}};
+  }
+  return j;
+}
+
 template <class T>
 nlohmann::json optional_json(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
@@ -72,6 +88,7 @@ nlohmann::json to_json(const report& r) {
   j["misc"] = section_json(r.misc);
   j["config"] = section_json(r.config);
   for (const auto& [name, s] : r.more) j[name] = section_json(s);
+  if (!r.compat.empty()) j["compat"] = compat_json(r.compat);
   if (!r.attach.empty()) j["attach"] = attach_json(r.attach);
   return j;
 }

@@ -128,7 +128,115 @@ void print_attach(std::ostream& out, const palette& p, const std::vector<attach_
   }
 }
 
+const std::string* attr_of(const fact& f, std::string_view key) {
+  for (const auto& [k, v] : f.attrs)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+// Names wrapped under a label, indented.
+void print_names(std::ostream& out, const std::string& label, const std::vector<std::string>& names) {
+  if (names.empty()) return;
+  std::string line = "  " + label + ":";
+  for (const auto& n : names) {
+    if (line.size() + n.size() + 1 > 110) {
+      out << line << '\n';
+      line = "     ";
+    }
+    line += " " + n;
+  }
+  out << line << '\n';
+}
+
+// Kfuncs are many (200+): names grouped by module; a line each only for the ones not plainly
+// callable. Verbose: one line per kfunc with where it was probed (or its program types) and its
+// prototype.
+void print_kfuncs(std::ostream& out, const palette& p, const section& s, bool verbose) {
+  if (s.empty()) return;
+  const std::string* source = attr_of(s.front(), "source");
+  out << '\n' << p.bold() << "Kfuncs" << p.reset() << " (" << counts(tally(s)) << "; "
+      << (source && *source == "load probe" ? "no bpf_kfunc tags in BTF: found by load probes" : "from bpf_kfunc BTF tags")
+      << ")\n";
+  if (verbose) {
+    std::size_t width = 0;
+    for (const auto& f : s) width = std::max(width, f.name.size());
+    for (const auto& f : s) {
+      std::string state(to_string(f.v.state));
+      out << "  " << f.name << std::string(width - f.name.size() + 2, ' ') << p.paint(f.v.state) << state << p.reset()
+          << std::string(13 - state.size(), ' ');
+      if (const auto* m = attr_of(f, "module"); m && *m != "vmlinux") out << "[" << *m << "] ";
+      std::string where;
+      for (const auto& [k, v] : f.lists)
+        if (k == "prog_types") {
+          for (const auto& t : v) where += (where.empty() ? "" : ",") + t;
+          where = "types: " + (where.empty() ? "none" : where);
+        }
+      if (where.empty())
+        if (const auto* a = attr_of(f, "probed_as")) where = "via " + *a;
+      if (!where.empty()) out << where << "  ";
+      if (const auto* proto = attr_of(f, "prototype")) out << *proto;
+      for (const auto& [k, v] : f.lists)
+        if (k == "aliases")
+          for (const auto& a : v) out << "  (also " << a << ")";
+      if (!f.v.supported()) out << "  -- " << f.v.reason;
+      out << '\n';
+    }
+    return;
+  }
+  std::vector<std::pair<std::string, std::vector<std::string>>> by_module;
+  std::vector<std::string> tag_only;
+  std::vector<const fact*> other;
+  for (const auto& f : s) {
+    if (!f.v.supported()) {
+      other.push_back(&f);
+      continue;
+    }
+    if (!attr_of(f, "probed_as")) {
+      tag_only.push_back(f.name);
+      continue;
+    }
+    const auto* m = attr_of(f, "module");
+    std::string module = m ? *m : "vmlinux";
+    auto it = std::find_if(by_module.begin(), by_module.end(), [&](const auto& e) { return e.first == module; });
+    if (it == by_module.end()) it = by_module.insert(by_module.end(), {module, {}});
+    it->second.push_back(f.name);
+  }
+  for (const auto& [module, names] : by_module)
+    print_names(out, module + " (" + std::to_string(names.size()) + ")", names);
+  print_names(out, "tagged, but no probed program type may call them (" + std::to_string(tag_only.size()) + ")", tag_only);
+  for (const fact* f : other)
+    out << "  " << f->name << "  " << p.paint(f->v.state) << to_string(f->v.state) << p.reset() << "  " << f->v.reason
+        << '\n';
+  out << "  (--verbose: prototypes and where each was probed; --kfuncs=full: every program type)\n";
+}
+
 }  // namespace
+
+// One line per compat accessor: the tier it gets, then each tier with its status. Verbose adds the
+// reason of each tier that is not supported.
+void print_compat(std::ostream& out, const palette& p, const std::vector<compat_accessor>& accessors, bool verbose) {
+  if (accessors.empty()) return;
+  std::size_t aw = 8, tw = 4;
+  for (const auto& a : accessors) {
+    aw = std::max(aw, a.name.size());
+    tw = std::max(tw, a.tier.size());
+  }
+  out << '\n' << p.bold() << "Compat tiers" << p.reset() << " (bpf/bpfprobe/compat.bpf.h; first supported tier)\n";
+  for (const auto& a : accessors) {
+    bool none = a.tier == "unavailable";
+    out << "  " << a.name << std::string(aw - a.name.size() + 2, ' ')
+        << p.paint(none ? status::unsupported : status::supported) << a.tier << p.reset()
+        << std::string(tw - a.tier.size() + 2, ' ');
+    bool first = true;
+    for (const auto& [name, v] : a.tiers) {
+      out << (first ? "" : " > ") << name << '=' << p.paint(v.state) << to_string(v.state) << p.reset();
+      first = false;
+    }
+    out << "  [for " << a.prog_type << "]\n";
+    for (const auto& [name, v] : a.tiers)
+      if (!v.supported() && (verbose || none)) out << "      " << name << ": " << v.reason << '\n';
+  }
+}
 
 void print_text(std::ostream& out, const report& r, bool color, bool verbose) {
   palette p{color};
@@ -145,12 +253,16 @@ void print_text(std::ostream& out, const report& r, bool color, bool verbose) {
   print_section(out, p, "Map types", r.map_types);
   print_helpers(out, p, r, verbose);
   print_section(out, p, "Misc", r.misc);
+  print_compat(out, p, r.compat, verbose);
   print_attach(out, p, r.attach, verbose);
   for (const auto& [name, s] : r.more) {
     std::string title = name;
     if (!title.empty()) title[0] = static_cast<char>(std::toupper(title[0]));
     std::replace(title.begin(), title.end(), '_', ' ');
-    print_section(out, p, title, s);
+    if (name == "kfuncs")
+      print_kfuncs(out, p, s, verbose);
+    else
+      print_section(out, p, title, s);
   }
   print_section(out, p, "Kernel config" + (r.kernel.config_source.empty() ? std::string() : " from " + r.kernel.config_source),
                 r.config);

@@ -39,11 +39,15 @@ std::variant<std::vector<requirement>, std::string> parse_requirements(const std
     if (it == section_aliases().end())
       return "bad feature '" + item + "': expected SECTION:NAME with SECTION one of prog, map, helper, misc, "
              "config, kfunc, link, iter, dynptr, mechanism, attach (helpers: helper:PROG_TYPE:HELPER; "
-             "link:TYPE[:ATTACH_TYPE]; attach:HOOK[:PATH])";
+             "link:TYPE[:ATTACH_TYPE]; kfunc:NAME[:PROG_TYPE]; attach:HOOK[:PATH])";
     requirement r{item, it->second, {}};
     if (r.section == "helpers") {
       if (parts.size() != 3 || parts[1].empty() || parts[2].empty())
         return "bad feature '" + item + "': expected helper:PROG_TYPE:HELPER, e.g. helper:xdp:bpf_redirect";
+      r.name = parts[1] + "/" + parts[2];
+    } else if (r.section == "kfuncs" && parts.size() == 3) {  // kfunc:NAME:PROG_TYPE
+      if (parts[1].empty() || parts[2].empty())
+        return "bad feature '" + item + "': expected kfunc:NAME or kfunc:NAME:PROG_TYPE, e.g. kfunc:bpf_task_acquire:tracing";
       r.name = parts[1] + "/" + parts[2];
     } else if (r.section == "links" && parts.size() == 3) {  // link:TYPE:ATTACH_TYPE
       if (parts[1].empty() || parts[2].empty())
@@ -78,6 +82,14 @@ require_outcome check_requirements(prober& p, const std::vector<requirement>& re
       auto slash = r.name.find('/');
       v = slash == std::string::npos ? p.link(r.name) : p.link_attach_type(r.name.substr(0, slash), r.name.substr(slash + 1));
       if (v->reason.starts_with("no probe for link type")) v.reset();
+    } else if (r.section == "kfuncs") {
+      auto slash = r.name.find('/');
+      v = slash == std::string::npos ? p.kfunc(r.name) : p.kfunc(r.name.substr(0, slash), r.name.substr(slash + 1));
+    } else if (r.section == "iterators") {
+      v = p.iterator(r.name);
+    } else if (r.section == "dynptr") {
+      v = p.dynptr(r.name);
+      if (v->reason.starts_with("no such dynptr fact")) v.reset();
     } else if (r.section == "attach_mechanisms") {
       v = p.mechanism(r.name);
       if (v->reason.starts_with("no such attach mechanism probe")) v.reset();

@@ -3,6 +3,7 @@
 
 #include <bpfprobe/attach/attach.hpp>
 #include <bpfprobe/btf/kernel_btf.hpp>
+#include <bpfprobe/compat/compat.hpp>
 #include <bpfprobe/decide/decide.hpp>
 #include <bpfprobe/insn/insn.hpp>
 #include <bpfprobe/probe/classify.hpp>

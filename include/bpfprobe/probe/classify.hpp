@@ -27,14 +27,15 @@ inline constexpr log_rule log_rules[] = {
     // get_func_proto() returned NULL: the helper exists but not for this program type.
     // "unknown func" up to 6.4; "program of this type cannot use helper" in later kernels.
     {"unknown func ", "", status::unsupported, "helper not available to this program type"},
-    {"program of this type cannot use helper ", "", status::unsupported,
-     "helper not available to this program type"},
+    {"program of this type cannot use helper ", "", status::unsupported, "helper not available to this program type"},
     // kfunc exists in BTF but is not registered for this program type.
-    {"calling kernel function ", "is not allowed", status::unsupported,
-     "kfunc not allowed for this program type"},
+    {"calling kernel function ", "is not allowed", status::unsupported, "kfunc not allowed for this program type"},
     {"kernel btf_id ", "is not a function", status::unsupported, "BTF id is not a kfunc"},
     {"kfunc calls are not supported", "", status::unsupported, "kfunc calls not supported"},
     {"cannot call kernel function", "", status::unsupported, "kfunc calls not supported"},
+    // Before 5.13 a call with src_reg BPF_PSEUDO_KFUNC_CALL (or, before 5.16, a module kfunc's
+    // non-zero off) is a call form the verifier does not know.
+    {"BPF_CALL uses reserved fields", "", status::unsupported, "call form unknown to this verifier"},
     // Instruction set and program shape.
     {"unknown opcode ", "", status::unsupported, "instruction unknown to this verifier"},
     {"invalid BPF_ALU opcode", "", status::unsupported, "instruction unknown to this verifier"},
@@ -134,8 +135,7 @@ inline verdict from_error(const sys::error& e, const rules& r = {}) {
   bool reached = has_log && (r.must_reach.empty() || contains_token(e.log, r.must_reach));
   // The verifier's argument checks answer EACCES or EINVAL; either way it got past the part under test.
   if (r.log_proves_existence && reached && e.code != EPERM)
-    return verdict::yes("verifier reached it, then rejected the test program for another reason",
-                        deciding_line(e.log));
+    return verdict::yes("verifier reached it, then rejected the test program for another reason", deciding_line(e.log));
   if (e.code == EPERM || e.code == EACCES) {
     std::string reason = errno_reason(e.code);
     if (!r.permission_hint.empty()) reason += "; " + r.permission_hint;

@@ -37,10 +37,15 @@ inline std::uint32_t running_version_code() {
 
 struct options {
   std::filesystem::path btf_path = btf::vmlinux_path;  // names come from here (--btf)
-  unsigned threads = 0;                                 // 0: one per CPU
+  unsigned threads = 0;                                // 0: one per CPU
   // Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK (64 KiB by default), so probes would
   // fail with EPERM; raise the limit as libbpf does. Off: probes see the caller's limit.
   bool raise_memlock = true;
+  // kfunc names and bpf_kfunc tags come from this BTF file; empty: from btf_path. Call ids are
+  // always the running kernel's (a copy of vmlinux with its tags hidden forces the untagged path).
+  std::filesystem::path kfunc_btf;
+  // full_report computes every program type that may call each kfunc (--kfuncs=full).
+  bool kfunc_prog_types = false;
 };
 
 // Raises RLIMIT_MEMLOCK to infinity when allowed; false when the limit stays finite.
@@ -119,8 +124,10 @@ class context {
 
   // Rules with the permission hint filled in from what we know of this machine.
   [[nodiscard]] classify::rules rules(classify::rules r = {}) const {
-    if (!lockdown_.empty() && lockdown_ != "none") r.permission_hint = "lockdown=" + lockdown_;
-    else if (geteuid() != 0) r.permission_hint = "not running as root";
+    if (!lockdown_.empty() && lockdown_ != "none")
+      r.permission_hint = "lockdown=" + lockdown_;
+    else if (geteuid() != 0)
+      r.permission_hint = "not running as root";
     return r;
   }
 

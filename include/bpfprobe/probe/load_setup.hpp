@@ -14,7 +14,7 @@
 namespace bpfprobe::probe {
 
 struct load_setup {
-  sys::prog_load_args args;         // insns are filled in by the caller
+  sys::prog_load_args args;          // insns are filled in by the caller
   std::vector<sys::unique_fd> keep;  // fds that args refer to
   std::vector<bpf_func_info> func_info;
   std::string note;  // what the set-up chose, e.g. "attach bpf_fentry_test1"

@@ -26,17 +26,19 @@ inline verdict load_socket_filter(const context& ctx, const Insns& prog, std::st
 }
 
 inline verdict isa_v2(const context& ctx) {  // BPF_JLT and friends
-  static constexpr auto p = insn::assemble(insn::mov64_imm(insn::r0, 0), insn::jmp_imm(BPF_JLT, insn::r0, 1, 0), insn::exit());
+  static constexpr auto p =
+      insn::assemble(insn::mov64_imm(insn::r0, 0), insn::jmp_imm(BPF_JLT, insn::r0, 1, 0), insn::exit());
   return load_socket_filter(ctx, p);
 }
 inline verdict isa_v3(const context& ctx) {  // BPF_JMP32 class
-  static constexpr auto p = insn::assemble(insn::mov64_imm(insn::r0, 0), insn::jmp32_imm(BPF_JLT, insn::r0, 1, 0), insn::exit());
+  static constexpr auto p =
+      insn::assemble(insn::mov64_imm(insn::r0, 0), insn::jmp32_imm(BPF_JLT, insn::r0, 1, 0), insn::exit());
   return load_socket_filter(ctx, p);
 }
 inline verdict isa_v4(const context& ctx) {  // sign-extending move and signed division (cpu=v4)
-  static constexpr auto p = insn::assemble(insn::mov64_imm(insn::r0, 1),
-                                           insn::raw(BPF_ALU64 | BPF_MOV | BPF_X, insn::r0, insn::r0, 8, 0),
-                                           insn::raw(BPF_ALU64 | BPF_DIV | BPF_K, insn::r0, 0, 1, 1), insn::exit());
+  static constexpr auto p =
+      insn::assemble(insn::mov64_imm(insn::r0, 1), insn::raw(BPF_ALU64 | BPF_MOV | BPF_X, insn::r0, insn::r0, 8, 0),
+                     insn::raw(BPF_ALU64 | BPF_DIV | BPF_K, insn::r0, 0, 1, 1), insn::exit());
   return load_socket_filter(ctx, p);
 }
 inline verdict bounded_loops(const context& ctx) {
@@ -134,7 +136,8 @@ inline verdict memcg_accounting(const context& ctx) {
     _exit(fd ? 0 : std::min(fd.error().code, 99));
   }
   int st = 0;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
   if (!WIFEXITED(st)) return verdict::unknown("probe child did not exit");
   int code = WEXITSTATUS(st);
   if (code == 0) return verdict::yes("map created with RLIMIT_MEMLOCK=0");
@@ -208,11 +211,16 @@ inline const std::vector<misc_probe>& misc_probes() {
       {misc_doc("sleepable", "sleepable_progs"), sleepable},
       {misc_doc("memcg_accounting", "memcg_accounting"), memcg_accounting},
       {misc_doc("bpf_token", "bpf_token"), bpf_token},
-      {misc_doc("map_flag_no_prealloc", "map_f_no_prealloc"), [](const context& c) { return map_flag(c, BPF_MAP_TYPE_HASH, BPF_F_NO_PREALLOC); }},
-      {misc_doc("map_flag_mmapable", "map_f_mmapable"), [](const context& c) { return map_flag(c, BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE); }},
-      {misc_doc("map_flag_rdonly_prog", "map_f_rdonly_wronly_prog"), [](const context& c) { return map_flag(c, BPF_MAP_TYPE_ARRAY, BPF_F_RDONLY_PROG); }},
-      {misc_doc("map_flag_wronly_prog", "map_f_rdonly_wronly_prog"), [](const context& c) { return map_flag(c, BPF_MAP_TYPE_ARRAY, BPF_F_WRONLY_PROG); }},
-      {misc_doc("map_flag_inner_map", "map_f_inner_map"), [](const context& c) { return map_flag(c, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP); }},
+      {misc_doc("map_flag_no_prealloc", "map_f_no_prealloc"),
+       [](const context& c) { return map_flag(c, BPF_MAP_TYPE_HASH, BPF_F_NO_PREALLOC); }},
+      {misc_doc("map_flag_mmapable", "map_f_mmapable"),
+       [](const context& c) { return map_flag(c, BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE); }},
+      {misc_doc("map_flag_rdonly_prog", "map_f_rdonly_wronly_prog"),
+       [](const context& c) { return map_flag(c, BPF_MAP_TYPE_ARRAY, BPF_F_RDONLY_PROG); }},
+      {misc_doc("map_flag_wronly_prog", "map_f_rdonly_wronly_prog"),
+       [](const context& c) { return map_flag(c, BPF_MAP_TYPE_ARRAY, BPF_F_WRONLY_PROG); }},
+      {misc_doc("map_flag_inner_map", "map_f_inner_map"),
+       [](const context& c) { return map_flag(c, BPF_MAP_TYPE_ARRAY, BPF_F_INNER_MAP); }},
   };
   return rows;
 }

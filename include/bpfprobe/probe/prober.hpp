@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bpfprobe/probe/dynptr.hpp>
 #include <bpfprobe/probe/helpers.hpp>
+#include <bpfprobe/probe/iterators.hpp>
+#include <bpfprobe/probe/kfuncs.hpp>
 #include <bpfprobe/probe/link_report.hpp>
 #include <bpfprobe/probe/map_types.hpp>
 #include <bpfprobe/probe/misc.hpp>
@@ -54,6 +57,40 @@ class prober {
     for (const auto& row : probe::misc_probes())
       if (row.info.name == name) return cached("misc/" + std::string(name), [&] { return row.run(ctx_); });
     return verdict::unknown("no such misc probe: " + std::string(name));
+  }
+
+  // kfunc("bpf_rdonly_cast"): the kernel has this kfunc and some program type may call it. Program
+  // types are tried cheapest first until one may (probe/kfuncs.hpp); BTF bpf_kfunc tags list them.
+  verdict kfunc(std::string_view name) {
+    return cached(probe::kfunc_key(name), [&] { return probe::kfunc_verdict(ctx_, kfunc_state(), name); });
+  }
+
+  // kfunc("bpf_task_acquire", "xdp"): may programs of this type call it?
+  verdict kfunc(std::string_view name, std::string_view prog_type_name) {
+    if (!ctx_.prog_type(prog_type_name))
+      return verdict::no("kernel does not define this program type", 0, ctx_.enums().source);
+    if (verdict type = prog_type(prog_type_name); type.state == status::unsupported) return gated(type);
+    return cached(probe::kfunc_key(name, prog_type_name),
+                  [&] { return probe::kfunc_type(ctx_, kfunc_state(), name, prog_type_name); });
+  }
+
+  // iterator("task") (seq_file target), "bpf_iter_num" (open-coded), "bpf_loop" (callback).
+  verdict iterator(std::string_view name) {
+    return cached("iterator/" + std::string(name), [&] {
+      for (const auto& row : probe::iterator_rows(ctx_, kfunc_state().catalog_names()))
+        if (row.name == name) return probe::run_iterator_row(ctx_, row, [this](std::string_view n) { return kfunc(n); });
+      if (!ctx_.kernel_btf()) return verdict::unknown("no kernel BTF to find iterators in: " + ctx_.btf_error());
+      return verdict::no("no iterator " + std::string(name) + " in this kernel's BTF", 0, ctx_.kernel_btf()->path());
+    });
+  }
+
+  // dynptr("skb") (a dynptr kind), "bpf_dynptr_slice", "bpf_ringbuf_reserve_dynptr", ...
+  verdict dynptr(std::string_view name) {
+    return cached("dynptr/" + std::string(name), [&] {
+      for (const auto& row : probe::dynptr_rows(ctx_, kfunc_state().catalog_names()))
+        if (row.name == name) return probe::run_dynptr_row(ctx_, row, [this](std::string_view n) { return kfunc(n); });
+      return verdict::unknown("no such dynptr fact: " + std::string(name));
+    });
   }
 
   // link("tcx"): does creating a link of this bpf_link_type really work here? Tries the type's
@@ -108,10 +145,13 @@ class prober {
     r.names_source = ctx_.enums().source;
     r.names_from_btf = ctx_.enums().from_btf;
 
-    for (const auto& e : ctx_.enums().prog_types) r.program_types.push_back(documented(e.name, prog_type(e.name), probe::prog_type_docs));
-    for (const auto& e : ctx_.enums().map_types) r.map_types.push_back(documented(e.name, map_type(e.name), probe::map_type_docs));
+    for (const auto& e : ctx_.enums().prog_types)
+      r.program_types.push_back(documented(e.name, prog_type(e.name), probe::prog_type_docs));
+    for (const auto& e : ctx_.enums().map_types)
+      r.map_types.push_back(documented(e.name, map_type(e.name), probe::map_type_docs));
     for (const auto& row : probe::misc_probes()) {
-      fact f{std::string(row.info.name), misc(row.info.name), std::string(row.info.first_kernel), std::string(row.info.commit)};
+      fact f{std::string(row.info.name), misc(row.info.name), std::string(row.info.first_kernel),
+             std::string(row.info.commit)};
       r.misc.push_back(std::move(f));
     }
     for (auto& [name, v] : probe::system_facts(r.kernel)) r.misc.push_back({name, std::move(v)});
@@ -128,12 +168,35 @@ class prober {
       for (auto& [key, v] : lr.verdicts)
         if (v.conclusive()) cache_.emplace(key, std::move(v));
     }
+    auto kf = probe::kfunc_section(ctx_, kfunc_state(), ctx_.opts().kfunc_prog_types, ctx_.opts().threads);
+    remember_all(kf.verdicts);
+    r.more.emplace_back("kfuncs", std::move(kf.facts));
     r.more.emplace_back("links", std::move(lr.links));
     r.more.emplace_back("attach_mechanisms", std::move(lr.mechanisms));
+    auto kfunc_query = [this](std::string_view n) { return kfunc(n); };
+    r.more.emplace_back("dynptr", probe::dynptr_section(ctx_, kf.names, kfunc_query, ctx_.opts().threads));
+    r.more.emplace_back("iterators", probe::iterator_section(ctx_, kf.names, kfunc_query, ctx_.opts().threads));
     return r;
   }
 
  private:
+  // Kfunc catalog, module BTF fds and call sites: built on first use, kept for the prober's life.
+  const probe::kfunc_state& kfunc_state() {
+    std::call_once(kfunc_once_, [&] {
+      const auto& o = ctx_.opts();
+      kfunc_state_ = probe::make_kfunc_state(
+          ctx_, [&](std::string_view t) { return prog_type(t).state != status::unsupported; },
+          o.kfunc_btf.empty() ? o.btf_path : o.kfunc_btf);
+    });
+    return *kfunc_state_;
+  }
+
+  void remember_all(std::vector<std::pair<std::string, verdict>>& verdicts) {
+    std::lock_guard lock(mu_);
+    for (auto& [key, v] : verdicts)
+      if (v.conclusive()) cache_.emplace(key, std::move(v));
+  }
+
   template <class F>
   verdict cached(const std::string& key, F&& compute) {
     {
@@ -206,6 +269,8 @@ class prober {
 
   probe::context ctx_;
   std::mutex mu_;
+  std::once_flag kfunc_once_;
+  std::unique_ptr<probe::kfunc_state> kfunc_state_;
   std::map<std::string, verdict, std::less<>> cache_;
 };
 

@@ -12,13 +12,22 @@ namespace bpfprobe {
 struct fact {
   std::string name;
   verdict v;
-  std::string first_kernel;  // documentation only
-  std::string commit;        // documentation only
+  std::string first_kernel;                                             // documentation only
+  std::string commit;                                                   // documentation only
   std::vector<std::pair<std::string, std::string>> attrs;               // extra scalar fields
   std::vector<std::pair<std::string, std::vector<std::string>>> lists;  // extra list fields
 };
 
 using section = std::vector<fact>;
+
+// The tier a compat accessor gets here (compat/report.hpp, bpf/bpfprobe/compat.bpf.h): its tiers
+// best first, each with its verdict for the program type it was judged for.
+struct compat_accessor {
+  std::string name;       // "dynptr_size"
+  std::string prog_type;  // "raw_tracepoint"
+  std::string tier;       // the first supported tier, or "unavailable"
+  std::vector<std::pair<std::string, verdict>> tiers;
+};
 
 // One attach path of a hook with the verdict that rules it in or out (decide/ computes these).
 struct attach_candidate {
@@ -55,6 +64,8 @@ struct report {
   std::vector<std::pair<std::string, section>> helpers;  // per program type
   // Further sections (kfuncs, links, dynptr, iterators, attach, ...) in the order they print.
   std::vector<std::pair<std::string, section>> more;
+  // The "compat" section: per accessor of the BPF compat layer, the tier it gets (compat::report_tiers).
+  std::vector<compat_accessor> compat;
   // The "attach" section: per hook the chosen path and every candidate (decide::all fills it).
   std::vector<attach_choice> attach;
 };

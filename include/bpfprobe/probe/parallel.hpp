@@ -1,0 +1,27 @@
+// Runs independent probes on every CPU: fn(i) for i in [0, n), each index exactly once.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <thread>
+#include <vector>
+
+namespace bpfprobe::probe {
+
+// threads == 0: one per CPU. The calling thread takes part, so threads == 1 runs inline.
+template <class F>
+void parallel_for(std::size_t n, unsigned threads, F&& fn) {
+  if (n == 0) return;
+  unsigned t = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+  t = static_cast<unsigned>(std::min<std::size_t>(t, n));
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n;) fn(i);
+  };
+  std::vector<std::jthread> pool;
+  for (unsigned i = 1; i < t; ++i) pool.emplace_back(worker);
+  worker();
+}
+
+}  // namespace bpfprobe::probe
