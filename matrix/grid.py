@@ -16,9 +16,10 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
-ORDER = ["program_types", "map_types", "helpers", "links", "kfuncs", "dynptr", "iterators", "misc", "config"]
+ORDER = ["program_types", "map_types", "helpers", "links", "attach_mechanisms", "kfuncs", "dynptr", "iterators", "misc",
+         "config"]
 TITLES = {"program_types": "Program types", "map_types": "Map types", "helpers": "Helpers", "links": "Link types",
-          "kfuncs": "kfuncs", "dynptr": "dynptr", "iterators": "Iterators", "misc": "Miscellaneous",
+          "attach_mechanisms": "Attach mechanisms", "kfuncs": "kfuncs", "dynptr": "dynptr", "iterators": "Iterators", "misc": "Miscellaneous",
           "config": "Kernel config (as read in the guest)"}
 MARK = {"supported": "✓", "unsupported": "✗", "unknown": "?", None: "·"}
 MD_MARK = {"supported": "✅", "unsupported": "❌", "unknown": "❔", None: "·"}
@@ -162,7 +163,7 @@ def render_html(summary, kernels):
             out.extend(render_helpers_html(kernels, head))
 
     for section in choice_sections(kernels):
-        out.append(f"<h2 id='{e(section)}'>{e(section)}: chosen path per hook</h2>"
+        out.append(f"<h2 id='{e(section)}'>{e(section)}: chosen path per hook (hover for the candidates)</h2>"
                    f"<table><tr><th class=f>{e(section)}</th>{head}</tr>")
         names = sorted({n for _, r in kernels for n in r.get(section, {})})
         for n in names:
@@ -172,7 +173,7 @@ def render_html(summary, kernels):
                 if not isinstance(v, dict):
                     row.append("<td class=a>·</td>")
                     continue
-                chosen = v.get("chosen", v.get("tier"))
+                chosen = v.get("chosen", v.get("tier")) or "none"
                 cands = "; ".join(f"{c.get('path', c.get('tier', '?'))}: {c.get('status', '')} {c.get('reason', '')}".strip()
                                   for c in v.get("candidates", []) if isinstance(c, dict))
                 cls = "s" if chosen not in (None, "", "none") else "u"
@@ -298,7 +299,7 @@ def render_md(summary, kernels):
             cells = []
             for _, r in kernels:
                 v = r.get(section, {}).get(n)
-                cells.append(str(v.get("chosen", v.get("tier"))) if isinstance(v, dict) else "·")
+                cells.append(str(v.get("chosen", v.get("tier")) or "none") if isinstance(v, dict) else "·")
             out.append(f"| {n} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 

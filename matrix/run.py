@@ -498,6 +498,10 @@ echo o > /proc/sysrq-trigger
 sleep 10
 """
 
+# Host programs the tests run whose busybox applets lack options they use, at the same path (PATH
+# in the guest puts /usr/bin before busybox's /bin). setpriv: --reuid/--regid for unprivileged runs.
+HOST_TOOLS = ("/usr/bin/setpriv",)
+
 # Source files tests may read through their compiled-in BPFPROBE_SOURCE_DIR (facts tables, exception
 # lists, fixtures): mirrored into the guest at the same absolute path.
 SOURCE_DATA_DIRS = ("probes", "tests", "matrix")
@@ -517,6 +521,9 @@ def build_initramfs(path, release, moddir, config, modules, payload, test_timeou
     for applet in run([busybox, "--list-full"]).stdout.split():
         cpio.symlink(applet, "/bin/busybox")
     add_program(cpio, "usr/sbin/bpftool", payload["bpftool"])
+    for tool in HOST_TOOLS:
+        if os.path.exists(tool):
+            add_program(cpio, tool.lstrip("/"), tool)
     if payload["bpfprobe"]:
         add_program(cpio, f"{GUEST_BIN}/bpfprobe", payload["bpfprobe"], payload["stripped"])
     wanted = {name for name, _ in tests}
@@ -839,23 +846,31 @@ def payload_files(args):
 
 def discover_tests(build):
     """Every executable CTest runs from BUILD (gtest_discover_tests registers one test per case,
-    all with the same binary), in registration order."""
+    all with the same binary), in registration order, except those whose tests all carry only the
+    label `unit` (fixed inputs or fault injection: nothing to learn per kernel)."""
     if not os.path.isdir(build):
         sys.exit(f"build directory {build} not found (build first, or pass --build / --tests)")
     p = subprocess.run(["ctest", "--test-dir", build, "--show-only=json-v1"], text=True, capture_output=True)
     if p.returncode != 0:
         sys.exit(f"ctest --show-only in {build} failed: {p.stderr.strip()[-500:]}")
-    exes = []
+    labels = {}  # executable -> labels of its tests, in registration order
     for t in json.loads(p.stdout).get("tests", []):
         cmd = t.get("command") or []
         exe = cmd[0] if cmd else ""
-        if exe in exes or not exe.startswith(build + os.sep) or not os.access(exe, os.X_OK):
+        if not exe.startswith(build + os.sep) or not os.access(exe, os.X_OK):
             continue
-        with open(exe, "rb") as f:
-            if f.read(4) != b"\x7fELF":
-                continue
-        exes.append(exe)
-    return exes
+        if exe not in labels:
+            with open(exe, "rb") as f:
+                if f.read(4) != b"\x7fELF":
+                    continue
+            labels[exe] = set()
+        for prop in t.get("properties", []):
+            if prop.get("name") == "LABELS":
+                labels[exe].update(prop.get("value") or [])
+    unit_only = [os.path.basename(e) for e, ls in labels.items() if ls == {"unit"}]
+    if unit_only:
+        log("matrix", f"left out (CTest label unit only): {', '.join(unit_only)}")
+    return [e for e, ls in labels.items() if ls != {"unit"}]
 
 
 def source_data(build):
