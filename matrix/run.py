@@ -28,6 +28,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import expect  # noqa: E402
@@ -83,7 +85,8 @@ def load_kernel_list(path):
             opts = dict(w.split("=", 1) for w in words[3:])
             entries.append({"name": words[0], "suite": words[1], "series": words[2],
                             "flavour": opts.get("flavour", "amd64"),
-                            "modules_optional": opts.get("modules") == "optional"})
+                            "modules_optional": opts.get("modules") == "optional",
+                            "from_pool": opts.get("missing") == "pool"})
     return entries
 
 
@@ -196,17 +199,43 @@ def resolve(apt, entry):
             download.append((dep, pkgs[dep]["Version"]))
         else:
             missing.append(dep)
-    return {"image": image, "version": version, "abi": abi, "packages": download, "missing": missing}
+    pool = []
+    if entry.get("from_pool"):  # the image's Depends pins the exact version: (= 7.0.13-1~bpo13+1)
+        for dep in missing:
+            pool.append((dep, version))
+        missing = []
+    return {"image": image, "version": version, "abi": abi, "packages": download, "missing": missing,
+            "pool": pool}
 
 
 # --------------------------------------------------------------------------- fetch and locate
 
+def download_from_pool(mirror, name, version, dest):
+    """A package the suite's index no longer lists (Debian dropped trixie-backports' linux-modules-7.0.*
+    while it still lists the signed 7.0 images) from the mirror's pool, where it stays while any suite
+    references its source. Not verified against a signed index: the kernel's module loader checks that
+    each module matches the booted kernel (vermagic, module BTF against vmlinux BTF)."""
+    file = f"{name}_{version.split(':', 1)[-1]}_amd64.deb"
+    url = f"{mirror}/pool/main/l/linux/{urllib.parse.quote(file)}"
+    try:
+        with urllib.request.urlopen(url, timeout=120) as r, open(os.path.join(dest, file), "wb") as out:
+            shutil.copyfileobj(r, out)
+    except OSError as e:
+        raise Failure("download-failed", f"{name} {version} is in no index and not in the pool ({url}: {e})")
+    log("fetch", f"{name} {version}: not in the index, taken from the pool (unverified): {url}", always=True)
+
+
 def fetch(apt, cache, tag, res):
     """Download and extract RES into the cache; returns (tree, was_cached)."""
     tree = os.path.join(cache, "kernels", f"{res['image']}_{res['version']}")
-    if os.path.exists(os.path.join(tree, "packages.json")):
-        log(tag, f"kernel {res['image']} {res['version']}: cached ({tree})")
-        return tree, True
+    manifest = os.path.join(tree, "packages.json")
+    if os.path.exists(manifest):
+        with open(manifest) as f:
+            have = json.load(f)
+        if [list(p) for p in have.get("pool", [])] == [list(p) for p in res.get("pool", [])]:
+            log(tag, f"kernel {res['image']} {res['version']}: cached ({tree})")
+            return tree, True
+        shutil.rmtree(tree)  # the entry now takes packages from the pool: fetch again
     debs = os.path.join(cache, "debs", res["image"])
     partial = tree + ".partial"
     shutil.rmtree(debs, ignore_errors=True)
@@ -215,11 +244,13 @@ def fetch(apt, cache, tag, res):
         apt.download(res["packages"], debs)
     except subprocess.CalledProcessError as e:
         raise Failure("download-failed", (e.stderr or e.stdout or str(e)).strip()[-2000:])
+    for name, version in res.get("pool", []):
+        download_from_pool(apt.mirror, name, version, debs)
     os.makedirs(partial)
     for deb in sorted(os.listdir(debs)):
         run(["dpkg-deb", "-x", os.path.join(debs, deb), partial])
     with open(os.path.join(partial, "packages.json"), "w") as f:
-        json.dump({"packages": res["packages"], "missing": res["missing"]}, f, indent=1)
+        json.dump({"packages": res["packages"], "missing": res["missing"], "pool": res.get("pool", [])}, f, indent=1)
     os.rename(partial, tree)
     shutil.rmtree(debs)
     return tree, False
@@ -694,6 +725,9 @@ def run_kernel(apt, args, entry, payload):
         res = entry["resolved"]
         result["packages"] = [{"name": n, "version": v} for n, v in res["packages"]]
         result["version"] = res["version"]
+        for name, version in res.get("pool", []):
+            result["packages"].append({"name": name, "version": version, "from": "pool"})
+            result["warnings"].append(f"{name} is not in {entry['suite']}'s index: taken from the pool, unverified")
         for dep in res["missing"]:
             if "-modules-" in dep and entry["modules_optional"]:
                 result["warnings"].append(f"{dep} is not in {entry['suite']}: booting without modules")

@@ -23,6 +23,8 @@ class veth_netns {
     ASSERT_TRUE(nl) << nl.error().describe();
     nl_.emplace(std::move(nl).value());
     auto made = sys::create_veth(*nl_, "at0", "at1");
+    // A kernel built without veth (a matrix guest without its modules package) answers EOPNOTSUPP.
+    if (!made && made.error().code == EOPNOTSUPP) GTEST_SKIP() << "no veth driver: " << made.error().describe();
     ASSERT_TRUE(made) << made.error().describe();
     auto i0 = sys::link_index(*nl_, "at0");
     auto i1 = sys::link_index(*nl_, "at1");

@@ -158,10 +158,18 @@ TEST_F(kfunc_fixture, UntaggedPathFindsTheSameKfuncsWithTheSameVerdicts) {
     ASSERT_NE(u, nullptr) << must << " is not found without tags";
     EXPECT_EQ(*attr(*u, "source"), "load probe");
   }
-  // Everything found without tags is a tagged kfunc with the same verdict from the same site.
+  // Everything found without tags is a tagged kfunc with the same verdict from the same site, or a
+  // kfunc the kernel's tags miss: pahole left the tag off some (Debian 6.16 and 7.0 lack it on
+  // hid_bpf_hw_request, which syscall programs may call); the load probe is then the only witness.
   for (const auto& u : without.facts) {
     const fact* t = find(with_tags.facts, u.name);
-    ASSERT_NE(t, nullptr) << u.name << " found by probes but not tagged bpf_kfunc";
+    if (!t) {
+      EXPECT_TRUE(u.v.supported()) << u.name << " listed without tags but not callable: " << u.v.reason;
+      EXPECT_EQ(*attr(u, "source"), "load probe") << u.name;
+      EXPECT_FALSE(tagged.count(u.name)) << u.name << " is tagged but missing from the tagged report";
+      std::cout << "note: " << u.name << " is callable (" << u.v.reason << ") but carries no bpf_kfunc tag\n";
+      continue;
+    }
     EXPECT_EQ(u.v.state, t->v.state) << u.name;
     EXPECT_EQ(u.v.reason, t->v.reason) << u.name;
     ASSERT_NE(attr(u, "probed_as"), nullptr);
@@ -185,7 +193,25 @@ TEST_F(kfunc_fixture, UntaggedPathFindsTheSameKfuncsWithTheSameVerdicts) {
   }
 }
 
+// Whether the running kernel's BTF has `struct s` with member `m`.
+bool kernel_struct_has_member(const char* s, const char* m) {
+  struct btf* b = btf__parse(vmlinux, nullptr);
+  if (!b) return false;
+  bool found = false;
+  std::int32_t id = btf__find_by_name_kind(b, s, BTF_KIND_STRUCT);
+  if (id > 0) {
+    const btf_type* t = btf__type_by_id(b, id);
+    const btf_member* mem = btf_members(t);
+    for (unsigned i = 0; i < btf_vlen(t) && !found; ++i) found = std::string_view(btf__name_by_offset(b, mem[i].name_off)) == m;
+  }
+  btf__free(b);
+  return found;
+}
+
 TEST_F(kfunc_fixture, ModuleBtfObjectsAreFoundByName) {
+  // BTF objects carry a name (and the kernel_btf flag) from 5.11, with module BTF (commit 5329722057d4).
+  if (!kernel_struct_has_member("bpf_btf_info", "kernel_btf"))
+    GTEST_SKIP() << "this kernel's bpf_btf_info has no name/kernel_btf: BTF objects cannot be found by name";
   // vmlinux is itself a kernel BTF object; modules appear beside it when loaded.
   std::vector<std::string> wanted = {"vmlinux"};
   for (const auto& m : btf::module_names()) wanted.push_back(m);

@@ -198,6 +198,7 @@ class refuse_link_create : public sys::syscalls {
 };
 
 TEST_F(LinkCleanup, RefusedLinkCreateIsClassifiedByErrno) {
+  BPFPROBE_REQUIRE_VETH();
   probe::context ctx;
   for (auto [err, expect] : {std::pair{EPERM, status::unknown}, std::pair{EINVAL, status::unsupported},
                              std::pair{sys::ENOTSUPP_KERNEL, status::unsupported}}) {

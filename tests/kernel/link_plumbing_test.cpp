@@ -57,6 +57,7 @@ TEST(Netns, PrivateNamespaceIsEnteredAndLeft) {
 
 TEST(Netlink, DevicesLiveOnlyInTheirNamespace) {
   if (!is_root()) GTEST_SKIP() << "needs root";
+  BPFPROBE_REQUIRE_VETH();
   auto r = sys::in_private_netns([](const sys::netns_guard&) {
     auto nl = sys::rtnetlink::open();
     ASSERT_TRUE(nl) << nl.error().describe();
@@ -85,6 +86,7 @@ TEST(Netlink, DevicesLiveOnlyInTheirNamespace) {
 
 TEST(Netlink, LegacyXdpAndTcAttachAndDetach) {
   if (!is_root()) GTEST_SKIP() << "needs root";
+  BPFPROBE_REQUIRE_VETH();
   auto xdp = libbpf_prog(BPF_PROG_TYPE_XDP, 0, 2);
   auto cls = libbpf_prog(BPF_PROG_TYPE_SCHED_CLS);
   ASSERT_TRUE(xdp.valid() && cls.valid()) << std::strerror(errno);

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <bpfprobe/btf/kernel_btf.hpp>
+#include <bpfprobe/sys/netlink.hpp>
+#include <bpfprobe/sys/netns.hpp>
 #include <bpfprobe/sys/unique_fd.hpp>
 #include <chrono>
 #include <cstring>
@@ -17,6 +19,22 @@
 #include <vector>
 
 namespace bpfprobe::testing {
+
+// Whether this kernel can make a veth pair (a matrix guest whose modules package is missing cannot:
+// RTM_NEWLINK answers EOPNOTSUPP). Tried once, in a private network namespace.
+inline bool kernel_has_veth() {
+  static const bool has = [] {
+    bool made = false;
+    auto r = sys::in_private_netns([&](const sys::netns_guard&) {
+      auto nl = sys::rtnetlink::open();
+      if (nl) made = static_cast<bool>(sys::create_veth(nl.value(), "hv0", "hv1"));
+    });
+    return r && made;
+  }();
+  return has;
+}
+#define BPFPROBE_REQUIRE_VETH() \
+  if (!::bpfprobe::testing::kernel_has_veth()) GTEST_SKIP() << "this kernel cannot create a veth pair"
 
 // r0 = ret; exit — loaded through libbpf.
 inline sys::unique_fd libbpf_prog(bpf_prog_type type, int eat = 0, int ret = 0, std::uint32_t btf_id = 0) {

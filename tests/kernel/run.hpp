@@ -108,11 +108,19 @@ inline run_result run_cli(std::vector<std::string> args, const std::vector<std::
 }
 
 // `bpfprobe --json [extra]`, parsed; throws when the CLI fails or prints no JSON.
-inline nlohmann::json cli_json(std::vector<std::string> extra = {}) {
+inline nlohmann::json run_cli_json(std::vector<std::string> extra) {
   extra.insert(extra.begin(), "--json");
   auto r = run_cli(extra);
   if (r.code != 0) throw std::runtime_error("bpfprobe --json exited " + std::to_string(r.code) + ": " + r.err);
   return nlohmann::json::parse(r.out);
+}
+
+// As run_cli_json, but the plain report (no extra arguments) is computed once per test process: the
+// kernel does not change between tests, and a full report takes seconds under TCG in the matrix.
+inline nlohmann::json cli_json(std::vector<std::string> extra = {}) {
+  if (!extra.empty()) return run_cli_json(std::move(extra));
+  static const nlohmann::json plain = run_cli_json({});
+  return plain;
 }
 
 // A private directory removed with everything in it.

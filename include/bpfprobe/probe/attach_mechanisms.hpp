@@ -303,7 +303,7 @@ inline const std::vector<mechanism_probe>& mechanism_probes() {
       {mechanism_doc("link_update", "link_update"), [](const context& c) { return cgroup_link_op(c, true); }},
       {mechanism_doc("link_detach", "link_detach"), [](const context& c) { return cgroup_link_op(c, false); }},
       {mechanism_doc("raw_tracepoint_open", "raw_tp_link"), variant("raw_tracepoint", "raw_tracepoint_open")},
-      {mechanism_doc("freplace_link", "tracing_link_link_create"), variant("tracing", "freplace")},
+      {mechanism_doc("freplace_link", "freplace_link_create"), variant("tracing", "freplace")},
       {doc{"legacy_netlink_xdp", "4.8", ""}, netlink_xdp},
       {doc{"legacy_tc_cls_bpf", "4.5", ""}, tc_cls_bpf},
       {mechanism_doc("legacy_prog_attach_cgroup", "prog_attach"),

@@ -378,6 +378,7 @@ inline constexpr doc attach_docs[] = {
     {"raw_tp_open_plain_fd", "4.17", "c4f6699dfcb8"},
     {"tracing_link_raw_tp_open", "5.5", "fec56f5890d9"},
     {"tracing_link_link_create", "5.19", "2fcc82411e74"},
+    {"freplace_link_create", "5.10", "4a1e7c0c63e0"},
     {"cgroup_link", "5.7", "af6eea57437a"},
     {"iter_link", "5.8", "de4e05cac46d"},
     {"netns_link", "5.8", "7f045a49fee0"},

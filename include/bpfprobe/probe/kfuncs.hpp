@@ -428,8 +428,11 @@ inline kfunc_section_result kfunc_section(const context& ctx, const kfunc_state&
   });
   std::vector<std::size_t> listed;
   for (std::size_t i = 0; i < funcs.size(); ++i) {
-    // Without tags only what a probe proved is a kfunc is listed.
-    if (!funcs[i].tagged && !verdicts[i].supported()) continue;
+    // Without tags only what a probe proved is a kfunc is listed, and what the facts table knows as
+    // a kfunc when the probes could not decide (not permitted): unknown, never silently missing.
+    if (!funcs[i].tagged && !verdicts[i].supported() &&
+        !(verdicts[i].state == status::unknown && kfunc_doc(funcs[i].name)))
+      continue;
     listed.push_back(i);
     if (verdicts[i].conclusive() &&
         (funcs[i].tagged || cheap_sites.size() == all_sites.size() || verdicts[i].supported()))
@@ -461,7 +464,9 @@ inline kfunc_section_result kfunc_section(const context& ctx, const kfunc_state&
     fa.attrs.emplace_back("module", f.module);
     fa.attrs.emplace_back("btf_id", std::to_string(f.btf_id));
     fa.attrs.emplace_back("prototype", f.prototype);
-    fa.attrs.emplace_back("source", f.tagged ? "bpf_kfunc decl tag" : "load probe");
+    fa.attrs.emplace_back("source", f.tagged                                     ? "bpf_kfunc decl tag"
+                                    : verdicts[listed[li]].state == status::unknown ? "facts table (load probe undecided)"
+                                                                                     : "load probe");
     if (!decided[listed[li]].empty()) fa.attrs.emplace_back("probed_as", decided[listed[li]]);
     if (!f.aliases.empty()) fa.lists.emplace_back("aliases", f.aliases);
     if (full) {

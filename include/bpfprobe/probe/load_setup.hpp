@@ -7,6 +7,7 @@
 #include <bpfprobe/insn/insn.hpp>
 #include <bpfprobe/probe/context.hpp>
 #include <bpfprobe/sys/bpf.hpp>
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,36 +53,44 @@ inline std::span<const std::byte> raw_bytes(const struct btf* b) {
   return {static_cast<const std::byte*>(data), size};
 }
 
-// A program of ours with BTF whose main function `probe_target(struct __sk_buff *)` is global, so
-// that an extension (freplace) program can be loaded against it.
+// A program of ours whose global subprogram `int probe_target(struct __sk_buff *)` an extension
+// (freplace) program replaces. The target is a subprogram, not the main function: from 6.12 the
+// verifier refuses to replace a program's entry ("Cannot replace static functions") whatever its BTF
+// linkage says, while a global subprogram may be replaced on every kernel with ext (5.6+).
 inline void extension_target(load_setup& s) {
   btf_builder b(btf__new_empty());
   int i32 = btf__add_int(b.get(), "int", 4, BTF_INT_SIGNED);
   int skb = btf__add_struct(b.get(), "__sk_buff", 0);
   int proto = btf__add_func_proto(b.get(), i32);
   btf__add_func_param(b.get(), "ctx", btf__add_ptr(b.get(), skb));
+  int main_func = btf__add_func(b.get(), "probe_main", BTF_FUNC_GLOBAL, proto);
   int func = btf__add_func(b.get(), "probe_target", BTF_FUNC_GLOBAL, proto);
   auto btf_fd = sys::btf_load(raw_bytes(b.get()), 0);
   if (!btf_fd) {
     s.gap = "extension target BTF rejected: " + btf_fd.error().describe();
     return;
   }
-  s.func_info.push_back({0, static_cast<std::uint32_t>(func)});
-  static constexpr auto prog = insn::return_zero();
+  // probe_main: call probe_target (r1, the context, passes through); r0 = 0; exit.
+  // probe_target (insn 3): r0 = 0; exit.
+  static constexpr std::array<bpf_insn, 5> prog = {insn::call_subprog(2), insn::mov64_imm(insn::r0, 0), insn::exit(),
+                                                   insn::mov64_imm(insn::r0, 0), insn::exit()};
+  const std::vector<bpf_func_info> target_info = {{0, static_cast<std::uint32_t>(main_func)},
+                                                  {3, static_cast<std::uint32_t>(func)}};
   auto target = sys::prog_load({.type = BPF_PROG_TYPE_SCHED_CLS,
                                 .insns = prog,
                                 .prog_btf_fd = btf_fd.value().get(),
-                                .func_info = s.func_info,
+                                .func_info = target_info,
                                 .log_size = 0});
   if (!target) {
     s.gap = "extension target did not load: " + target.error().describe();
     return;
   }
+  s.func_info = {{0, static_cast<std::uint32_t>(func)}};
   s.args.attach_prog_fd = target.value().get();
   s.args.attach_btf_id = static_cast<std::uint32_t>(func);
   s.args.prog_btf_fd = btf_fd.value().get();
   s.args.func_info = s.func_info;
-  s.note = "extends a sched_cls program of ours";
+  s.note = "extends a global subprogram of a sched_cls program of ours";
   s.keep.push_back(std::move(btf_fd).value());
   s.keep.push_back(std::move(target).value());
 }
