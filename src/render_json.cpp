@@ -73,6 +73,8 @@ nlohmann::json to_json(const report& r) {
   k["btf"] = r.kernel.btf.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.kernel.btf);
   k["names_source"] = r.names_source;
   k["names_from_btf"] = r.names_from_btf;
+  k["kfunc_list"] = {{"source", r.kfunc_list_source}, {"undecided", r.kfuncs_undecided}};
+  if (r.kfuncs_undecided) k["kfunc_list"]["undecided_reason"] = r.kfuncs_undecided_reason;
   k["unprivileged_bpf_disabled"] = optional_json(r.kernel.unprivileged_bpf_disabled);
   k["jit"] = {{"enable", optional_json(r.kernel.jit_enable)},
               {"harden", optional_json(r.kernel.jit_harden)},

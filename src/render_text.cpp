@@ -151,12 +151,15 @@ void print_names(std::ostream& out, const std::string& label, const std::vector<
 // Kfuncs are many (200+): names grouped by module; a line each only for the ones not plainly
 // callable. Verbose: one line per kfunc with where it was probed (or its program types) and its
 // prototype.
-void print_kfuncs(std::ostream& out, const palette& p, const section& s, bool verbose) {
-  if (s.empty()) return;
-  const std::string* source = attr_of(s.front(), "source");
+void print_kfuncs(std::ostream& out, const palette& p, const report& r, const section& s, bool verbose) {
+  if (s.empty() && !r.kfuncs_undecided) return;
   out << '\n' << p.bold() << "Kfuncs" << p.reset() << " (" << counts(tally(s)) << "; "
-      << (source && *source == "load probe" ? "no bpf_kfunc tags in BTF: found by load probes" : "from bpf_kfunc BTF tags")
+      << (r.kfunc_list_source == "load probes" ? "no bpf_kfunc tags in BTF: found by load probes"
+                                                : "from bpf_kfunc BTF tags")
       << ")\n";
+  if (r.kfuncs_undecided)
+    out << "  " << p.paint(status::unknown) << r.kfuncs_undecided << " candidates undecided" << p.reset()
+        << " (no load probe could tell whether they are kfuncs: " << r.kfuncs_undecided_reason << ")\n";
   if (verbose) {
     std::size_t width = 0;
     for (const auto& f : s) width = std::max(width, f.name.size());
@@ -260,7 +263,7 @@ void print_text(std::ostream& out, const report& r, bool color, bool verbose) {
     if (!title.empty()) title[0] = static_cast<char>(std::toupper(title[0]));
     std::replace(title.begin(), title.end(), '_', ' ');
     if (name == "kfuncs")
-      print_kfuncs(out, p, s, verbose);
+      print_kfuncs(out, p, r, s, verbose);
     else
       print_section(out, p, title, s);
   }

@@ -90,7 +90,7 @@ inline constexpr doc link_type_docs[] = {
     {"xdp", "5.9", "aa8d3a716b59"},
     {"perf_event", "5.15", "b89fbfbb854c"},
     {"kprobe_multi", "5.18", "0dcac2725406"},
-    {"struct_ops", "5.19", ""},
+    {"struct_ops", "6.4", "68b04864ca42"},
     {"netfilter", "6.4", "84601d6ee68a"},
     {"tcx", "6.6", "e420bed02507"},
     {"uprobe_multi", "6.6", "89ae89f53d20"},

@@ -402,6 +402,11 @@ struct kfunc_section_result {
   section facts;
   std::vector<std::pair<std::string, verdict>> verdicts;  // cache key -> verdict
   std::vector<std::string> names;                         // kfuncs listed (for dynptr and iterators)
+  bool from_tags = false;                                 // the list is the BTF's bpf_kfunc tags
+  // Without tags: candidates left out because no load probe could decide them (e.g. not permitted),
+  // and the reason of the first one. They may or may not be kfuncs.
+  std::size_t undecided = 0;
+  std::string undecided_reason;
 };
 
 // Default: one verdict per kfunc, from the first site that may call it. Without tags, candidates are
@@ -411,6 +416,7 @@ struct kfunc_section_result {
 inline kfunc_section_result kfunc_section(const context& ctx, const kfunc_state& st, bool full, unsigned threads) {
   kfunc_section_result out;
   if (!st.error.empty()) return out;
+  out.from_tags = st.catalog.from_tags;
   const auto& funcs = st.catalog.funcs;
   kfunc_session session(st, st.modules());
   auto all_sites = session.sites();
@@ -431,8 +437,10 @@ inline kfunc_section_result kfunc_section(const context& ctx, const kfunc_state&
     // Without tags only what a probe proved is a kfunc is listed, and what the facts table knows as
     // a kfunc when the probes could not decide (not permitted): unknown, never silently missing.
     if (!funcs[i].tagged && !verdicts[i].supported() &&
-        !(verdicts[i].state == status::unknown && kfunc_doc(funcs[i].name)))
+        !(verdicts[i].state == status::unknown && kfunc_doc(funcs[i].name))) {
+      if (verdicts[i].state == status::unknown && out.undecided++ == 0) out.undecided_reason = verdicts[i].reason;
       continue;
+    }
     listed.push_back(i);
     if (verdicts[i].conclusive() &&
         (funcs[i].tagged || cheap_sites.size() == all_sites.size() || verdicts[i].supported()))

@@ -32,6 +32,12 @@ inline map_setup map_setup_for(const context& ctx, std::string_view name, std::u
   } else if (name == "lpm_trie") {
     a.key_size = 8;
     a.map_flags = BPF_F_NO_PREALLOC;
+  } else if (name == "rhash") {  // resizable hash (7.2): grows on demand, so no preallocation
+    a.map_flags = BPF_F_NO_PREALLOC;
+  } else if (name == "insn_array") {  // 6.19: values are struct bpf_insn_array_value
+    const auto* k = ctx.kernel_btf();
+    auto id = k ? k->find_struct("bpf_insn_array_value") : std::nullopt;
+    a.value_size = id ? k->type_size(*id).value_or(16) : 16;
   } else if (name == "array_of_maps" || name == "hash_of_maps") {
     auto inner = sys::map_create({.type = BPF_MAP_TYPE_ARRAY});
     if (inner) {

@@ -60,6 +60,11 @@ struct report {
   probe::kernel_config config_values;
   std::string names_source;  // where prog/map/helper names came from
   bool names_from_btf = false;
+  // How the kfuncs section was listed: "bpf_kfunc decl tags" or "load probes" (no tags), and how many
+  // candidates no load probe could decide (listed nowhere; 0 with tags).
+  std::string kfunc_list_source;
+  std::size_t kfuncs_undecided = 0;
+  std::string kfuncs_undecided_reason;
   section program_types, map_types, misc, config;
   std::vector<std::pair<std::string, section>> helpers;  // per program type
   // Further sections (kfuncs, links, dynptr, iterators, attach, ...) in the order they print.
