@@ -297,6 +297,23 @@ inline verdict kprobe_multi(const context& ctx, std::string_view attach) {
   return check_link(ctx, *link.fd, "kprobe_multi", std::string(attach) + " on " + fn->first);
 }
 
+// tracing_multi links (7.2): a fentry/fexit/fsession multi program attached by BTF id to a kernel
+// function. The program is loaded without an attach target, or, if the kernel wants one, with the
+// function itself.
+inline verdict tracing_multi(const context& ctx, std::string_view attach) {
+  auto fn = kernel_function(ctx);
+  if (!fn) return verdict::unknown("no kernel function to attach to in kernel BTF");
+  auto prog = load(ctx, {.type = "tracing", .attach = attach});
+  if (!prog) prog = load(ctx, {.type = "tracing", .attach = attach, .attach_btf_id = fn->second});
+  if (!prog) return prog.v;
+  const std::uint32_t ids[] = {fn->second};
+  auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
+                                            .attach_type = *attach_value(ctx, attach),
+                                            .part = sys::link_parts::tracing_multi{.ids = ids}});
+  if (!link) return link.v;
+  return check_link(ctx, *link.fd, "tracing_multi", std::string(attach) + " on " + fn->first);
+}
+
 // uprobe_multi links (6.6, 89ae89f53d20) and uprobe session (6.13, d920179b3d48) on our own code.
 inline verdict uprobe_multi(const context& ctx, std::string_view attach) {
   auto loc = sys::locate_code(reinterpret_cast<const void*>(&uprobe_target));
@@ -434,6 +451,8 @@ inline std::vector<link_variant> link_variants(const context& ctx, std::string_v
   } else if (link_type == "netkit") {
     add("netkit_primary", netkit);
     add("netkit_peer", netkit);
+  } else if (link_type == "tracing_multi") {
+    for (const char* a : {"trace_fentry_multi", "trace_fexit_multi", "trace_fsession_multi"}) add(a, tracing_multi);
   } else if (link_type == "sockmap") {
     for (const char* a : {"sk_msg_verdict", "sk_skb_stream_verdict", "sk_skb_stream_parser", "sk_skb_verdict"})
       add(a, sockmap);

@@ -71,21 +71,25 @@ inline void extension_target(load_setup& s) {
     return;
   }
   // probe_main: call probe_target (r1, the context, passes through); r0 = 0; exit.
-  // probe_target (insn 3): bpf_skb_pull_data(ctx, 0); r0 = 0; exit. The helper marks the subprogram
-  // as one that changes packet data: an extension may only call such helpers (bpf_clone_redirect,
-  // bpf_l3_csum_replace, ...) when the function it replaces does ("Extension program changes packet
-  // data, while original does not", 6.13, backported to Debian 6.12).
-  static constexpr std::array<bpf_insn, 7> prog = {
-      insn::call_subprog(2),         insn::mov64_imm(insn::r0, 0), insn::exit(),
-      insn::mov64_imm(insn::r2, 0),  insn::call_helper(BPF_FUNC_skb_pull_data),
-      insn::mov64_imm(insn::r0, 0),  insn::exit()};
+  // probe_target (insn 3): r0 = 0; if r0 != 0 { bpf_skb_pull_data(); } exit. The branch is dead (the
+  // verifier never walks it) but the call in it marks the subprogram as one that changes packet data,
+  // so extensions may call such helpers (bpf_clone_redirect, bpf_l3_csum_replace, ...): from 6.13
+  // (backported to Debian 6.12) "Extension program changes packet data, while original does not".
+  static constexpr std::array<bpf_insn, 8> prog = {
+      insn::call_subprog(2),
+      insn::mov64_imm(insn::r0, 0),
+      insn::exit(),
+      insn::mov64_imm(insn::r0, 0),
+      insn::jmp_imm(BPF_JNE, insn::r0, 0, 1),
+      insn::exit(),
+      insn::call_helper(BPF_FUNC_skb_pull_data),
+      insn::exit()};
   const std::vector<bpf_func_info> target_info = {{0, static_cast<std::uint32_t>(main_func)},
                                                   {3, static_cast<std::uint32_t>(func)}};
   auto target = sys::prog_load({.type = BPF_PROG_TYPE_SCHED_CLS,
                                 .insns = prog,
                                 .prog_btf_fd = btf_fd.value().get(),
-                                .func_info = target_info,
-                                .log_size = 0});
+                                .func_info = target_info});
   if (!target) {
     s.gap = "extension target did not load: " + target.error().describe();
     return;

@@ -8,6 +8,7 @@
 
 #include <bpfprobe/sys/bpf.hpp>
 #include <cstdint>
+#include <cstddef>
 #include <cstring>
 #include <span>
 #include <string>
@@ -55,6 +56,13 @@ struct mprog {  // tcx (6.6) and netkit (6.7): position relative to another prog
   std::uint32_t relative_fd_or_id = 0;
   std::uint64_t expected_revision = 0;
 };
+// 7.2: one fentry/fexit/fsession program on many kernel functions by BTF id. Newer than the uapi
+// headers bpfprobe builds against, so the fill writes the kernel's layout itself: link_create's
+// union starts 16 bytes in, with { __aligned_u64 ids; __aligned_u64 cookies; __u32 cnt; }.
+struct tracing_multi {
+  std::span<const std::uint32_t> ids;
+  std::span<const std::uint64_t> cookies;
+};
 }  // namespace link_parts
 
 struct link_create_args {
@@ -63,7 +71,8 @@ struct link_create_args {
   std::uint32_t attach_type = 0;
   std::uint32_t flags = 0;
   std::variant<link_parts::none, link_parts::tracing, link_parts::iter, link_parts::perf_event,
-               link_parts::kprobe_multi, link_parts::uprobe_multi, link_parts::netfilter, link_parts::mprog>
+               link_parts::kprobe_multi, link_parts::uprobe_multi, link_parts::netfilter, link_parts::mprog,
+               link_parts::tracing_multi>
       part;
 };
 
@@ -93,6 +102,16 @@ inline result<unique_fd> link_create(const link_create_args& a) {
       l.kprobe_multi.syms = p.syms.empty() ? 0 : ptr_to_u64(p.syms.data());
       l.kprobe_multi.addrs = p.addrs.empty() ? 0 : ptr_to_u64(p.addrs.data());
       l.kprobe_multi.cookies = p.cookies.empty() ? 0 : ptr_to_u64(p.cookies.data());
+    }
+    void operator()(const link_parts::tracing_multi& p) const {
+      struct {
+        std::uint64_t ids, cookies;
+        std::uint32_t cnt;
+      } raw{ptr_to_u64(p.ids.data()), p.cookies.empty() ? 0 : ptr_to_u64(p.cookies.data()),
+            static_cast<std::uint32_t>(p.ids.size())};
+      using lc_t = std::remove_reference_t<decltype(l)>;
+      static_assert(offsetof(lc_t, kprobe_multi) == 16 && sizeof(lc_t) >= 16 + 20);
+      std::memcpy(reinterpret_cast<char*>(&l) + 16, &raw, 20);
     }
     void operator()(const link_parts::uprobe_multi& p) const {
       l.uprobe_multi.path = ptr_to_u64(p.path);
