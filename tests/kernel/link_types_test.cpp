@@ -232,6 +232,26 @@ bool make(const std::string& type, const check_fn& check) {
     auto prog = libbpf_prog(BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, 1);
     expect_ok(prog, "sk_msg prog");
     with_link(prog, bpf_link_create(prog.get(), map.get(), BPF_SK_MSG_VERDICT, nullptr), "sockmap link", check);
+  } else if (type == "tracing_multi") {
+    // 7.2; libbpf 1.4 has no options for it, so BPF_LINK_CREATE is called directly:
+    // link_create.tracing_multi = { u64 ids; u64 cookies; u32 cnt } at offset 16 of link_create.
+    auto fn = vmlinux_id("bpf_fentry_test1", BTF_KIND_FUNC);
+    if (!fn) return false;
+    int at = attach("trace_fentry_multi");
+    auto prog = libbpf_prog(BPF_PROG_TYPE_TRACING, at);
+    if (!prog.valid()) prog = libbpf_prog(BPF_PROG_TYPE_TRACING, at, 0, *fn);
+    expect_ok(prog, "fentry_multi prog");
+    const std::uint32_t ids[] = {*fn};
+    union bpf_attr a {};
+    a.link_create.prog_fd = static_cast<std::uint32_t>(prog.get());
+    a.link_create.attach_type = static_cast<std::uint32_t>(at);
+    struct {
+      std::uint64_t ids, cookies;
+      std::uint32_t cnt;
+    } multi{reinterpret_cast<std::uintptr_t>(ids), 0, 1};
+    std::memcpy(reinterpret_cast<char*>(&a.link_create) + 16, &multi, 20);
+    int fd = static_cast<int>(syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a)));
+    with_link(prog, fd, "tracing_multi link", check);
   } else if (type == "struct_ops") {
     make_struct_ops(check);
   } else {
