@@ -24,8 +24,9 @@ int silent_libbpf(enum libbpf_print_level, const char*, va_list) { return 0; }
 
 int main(int argc, char** argv) {
   using namespace bpfprobe;
-  CLI::App app{"bpfprobe: probe the running kernel's BPF features (program, map and helper support,\n"
-               "kfuncs, links, dynptr, iterators, attach paths) and say why each verdict was reached."};
+  CLI::App app{
+      "bpfprobe: probe the running kernel's BPF features (program, map and helper support,\n"
+      "kfuncs, links, dynptr, iterators, attach paths) and say why each verdict was reached."};
   app.footer(exit_codes_help);
   app.set_version_flag("--version", std::string("bpfprobe ") + BPFPROBE_VERSION);
   bool report_flag = false, json = false, macros = false, verbose = false, no_color = false;
@@ -82,7 +83,7 @@ int main(int argc, char** argv) {
       return outcome.code;
     }
     report r = p.full_report();
-    r.compat = compat::report_tiers(p);  // helper verdicts come from the report's cache
+    r.compat = compat::report_tiers(p);       // helper verdicts come from the report's cache
     r.attach = decide::all(decide::from(p));  // reuses the link/mechanism verdicts just probed
     if (json) {
       std::cout << cli::to_json(r).dump(2) << '\n';

@@ -4,8 +4,8 @@
 #include <bpfprobe/bpfprobe.hpp>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <variant>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace bpfprobe::cli {

@@ -81,7 +81,8 @@ nlohmann::json to_json(const report& r) {
               {"kallsyms", optional_json(r.kernel.jit_kallsyms)},
               {"limit", optional_json(r.kernel.jit_limit)}};
   k["lockdown"] = r.kernel.lockdown.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.kernel.lockdown);
-  k["config_source"] = r.kernel.config_source.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.kernel.config_source);
+  k["config_source"] =
+      r.kernel.config_source.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.kernel.config_source);
   k["euid"] = static_cast<int>(geteuid());
   j["program_types"] = section_json(r.program_types);
   j["map_types"] = section_json(r.map_types);

@@ -57,8 +57,8 @@ void print_section(std::ostream& out, const palette& p, std::string_view title, 
   out << '\n' << p.bold() << title << p.reset() << " (" << counts(tally(s)) << ")\n";
   for (const auto& f : s) {
     std::string state(to_string(f.v.state));
-    out << "  " << f.name << std::string(width - f.name.size() + 2, ' ') << p.paint(f.v.state) << state
-        << p.reset() << std::string(13 - state.size(), ' ');
+    out << "  " << f.name << std::string(width - f.name.size() + 2, ' ') << p.paint(f.v.state) << state << p.reset()
+        << std::string(13 - state.size(), ' ');
     std::string detail = f.v.reason;
     if (!f.v.evidence.empty()) detail += detail.empty() ? f.v.evidence : " [" + f.v.evidence + "]";
     out << detail << '\n';
@@ -78,9 +78,9 @@ void print_helpers(std::ostream& out, const palette& p, const report& r, bool ve
   out << '\n' << p.bold() << "Helpers by program type" << p.reset() << " (" << counts(total) << ")\n";
   for (const auto& [type, s] : r.helpers) {
     auto n = tally(s);
-    out << "  " << type << std::string(width - type.size() + 2, ' ') << p.paint(status::supported) << n[0]
-        << p.reset() << " supported, " << n[1] << " unsupported, " << p.paint(n[2] ? status::unknown : status::supported)
-        << n[2] << p.reset() << " unknown";
+    out << "  " << type << std::string(width - type.size() + 2, ' ') << p.paint(status::supported) << n[0] << p.reset()
+        << " supported, " << n[1] << " unsupported, " << p.paint(n[2] ? status::unknown : status::supported) << n[2]
+        << p.reset() << " unknown";
     if (n[2] && !s.empty()) out << "  (" << s.front().v.reason << ")";
     out << '\n';
     if (!verbose) continue;
@@ -108,7 +108,8 @@ void print_attach(std::ostream& out, const palette& p, const std::vector<attach_
     cw = std::max(cw, h.chosen.empty() ? std::size_t{6} : h.chosen.size());
   }
   out << '\n' << p.bold() << "Attach paths" << p.reset() << " (chosen = first supported candidate)\n";
-  out << "  " << "hook" << std::string(hw - 2, ' ') << "chosen" << std::string(cw - 4, ' ') << "candidates\n";
+  out << "  "
+      << "hook" << std::string(hw - 2, ' ') << "chosen" << std::string(cw - 4, ' ') << "candidates\n";
   for (const auto& h : hooks) {
     std::string chosen = h.chosen.empty() ? "(none)" : h.chosen;
     out << "  " << h.hook << std::string(hw - h.hook.size() + 2, ' ')
@@ -153,9 +154,10 @@ void print_names(std::ostream& out, const std::string& label, const std::vector<
 // prototype.
 void print_kfuncs(std::ostream& out, const palette& p, const report& r, const section& s, bool verbose) {
   if (s.empty() && !r.kfuncs_undecided) return;
-  out << '\n' << p.bold() << "Kfuncs" << p.reset() << " (" << counts(tally(s)) << "; "
+  out << '\n'
+      << p.bold() << "Kfuncs" << p.reset() << " (" << counts(tally(s)) << "; "
       << (r.kfunc_list_source == "load probes" ? "no bpf_kfunc tags in BTF: found by load probes"
-                                                : "from bpf_kfunc BTF tags")
+                                               : "from bpf_kfunc BTF tags")
       << ")\n";
   if (r.kfuncs_undecided)
     out << "  " << p.paint(status::unknown) << r.kfuncs_undecided << " candidates undecided" << p.reset()
@@ -206,7 +208,8 @@ void print_kfuncs(std::ostream& out, const palette& p, const report& r, const se
   }
   for (const auto& [module, names] : by_module)
     print_names(out, module + " (" + std::to_string(names.size()) + ")", names);
-  print_names(out, "tagged, but no probed program type may call them (" + std::to_string(tag_only.size()) + ")", tag_only);
+  print_names(out, "tagged, but no probed program type may call them (" + std::to_string(tag_only.size()) + ")",
+              tag_only);
   for (const fact* f : other)
     out << "  " << f->name << "  " << p.paint(f->v.state) << to_string(f->v.state) << p.reset() << "  " << f->v.reason
         << '\n';
@@ -267,7 +270,8 @@ void print_text(std::ostream& out, const report& r, bool color, bool verbose) {
     else
       print_section(out, p, title, s);
   }
-  print_section(out, p, "Kernel config" + (r.kernel.config_source.empty() ? std::string() : " from " + r.kernel.config_source),
+  print_section(out, p,
+                "Kernel config" + (r.kernel.config_source.empty() ? std::string() : " from " + r.kernel.config_source),
                 r.config);
 }
 

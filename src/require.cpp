@@ -8,13 +8,25 @@ namespace {
 
 const std::map<std::string, std::string, std::less<>>& section_aliases() {
   static const std::map<std::string, std::string, std::less<>> m = {
-      {"prog", "program_types"}, {"prog_type", "program_types"}, {"program_types", "program_types"},
-      {"map", "map_types"},      {"map_type", "map_types"},      {"map_types", "map_types"},
-      {"helper", "helpers"},     {"helpers", "helpers"},         {"misc", "misc"},
-      {"config", "config"},      {"kfunc", "kfuncs"},            {"kfuncs", "kfuncs"},
-      {"link", "links"},         {"links", "links"},             {"iter", "iterators"},
-      {"iterators", "iterators"}, {"dynptr", "dynptr"},
-      {"mechanism", "attach_mechanisms"}, {"attach_mechanisms", "attach_mechanisms"},
+      {"prog", "program_types"},
+      {"prog_type", "program_types"},
+      {"program_types", "program_types"},
+      {"map", "map_types"},
+      {"map_type", "map_types"},
+      {"map_types", "map_types"},
+      {"helper", "helpers"},
+      {"helpers", "helpers"},
+      {"misc", "misc"},
+      {"config", "config"},
+      {"kfunc", "kfuncs"},
+      {"kfuncs", "kfuncs"},
+      {"link", "links"},
+      {"links", "links"},
+      {"iter", "iterators"},
+      {"iterators", "iterators"},
+      {"dynptr", "dynptr"},
+      {"mechanism", "attach_mechanisms"},
+      {"attach_mechanisms", "attach_mechanisms"},
       {"attach", "attach"},
   };
   return m;
@@ -37,7 +49,8 @@ std::variant<std::vector<requirement>, std::string> parse_requirements(const std
     auto parts = split(item, ':');
     auto it = parts.size() >= 2 ? section_aliases().find(parts[0]) : section_aliases().end();
     if (it == section_aliases().end())
-      return "bad feature '" + item + "': expected SECTION:NAME with SECTION one of prog, map, helper, misc, "
+      return "bad feature '" + item +
+             "': expected SECTION:NAME with SECTION one of prog, map, helper, misc, "
              "config, kfunc, link, iter, dynptr, mechanism, attach (helpers: helper:PROG_TYPE:HELPER; "
              "link:TYPE[:ATTACH_TYPE]; kfunc:NAME[:PROG_TYPE]; attach:HOOK[:PATH])";
     requirement r{item, it->second, {}};
@@ -47,11 +60,13 @@ std::variant<std::vector<requirement>, std::string> parse_requirements(const std
       r.name = parts[1] + "/" + parts[2];
     } else if (r.section == "kfuncs" && parts.size() == 3) {  // kfunc:NAME:PROG_TYPE
       if (parts[1].empty() || parts[2].empty())
-        return "bad feature '" + item + "': expected kfunc:NAME or kfunc:NAME:PROG_TYPE, e.g. kfunc:bpf_task_acquire:tracing";
+        return "bad feature '" + item +
+               "': expected kfunc:NAME or kfunc:NAME:PROG_TYPE, e.g. kfunc:bpf_task_acquire:tracing";
       r.name = parts[1] + "/" + parts[2];
     } else if (r.section == "links" && parts.size() == 3) {  // link:TYPE:ATTACH_TYPE
       if (parts[1].empty() || parts[2].empty())
-        return "bad feature '" + item + "': expected link:TYPE or link:TYPE:ATTACH_TYPE, e.g. link:tracing:trace_fentry";
+        return "bad feature '" + item +
+               "': expected link:TYPE or link:TYPE:ATTACH_TYPE, e.g. link:tracing:trace_fentry";
       r.name = parts[1] + "/" + parts[2];
     } else if (r.section == "attach" && parts.size() == 3) {  // attach:HOOK:PATH
       if (parts[1].empty() || parts[2].empty())
@@ -72,15 +87,19 @@ require_outcome check_requirements(prober& p, const std::vector<requirement>& re
   std::optional<report> full;  // built only when a requirement needs a section without a lazy query
   for (const auto& r : reqs) {
     std::optional<verdict> v;
-    if (r.section == "program_types") v = p.prog_type(r.name);
-    else if (r.section == "map_types") v = p.map_type(r.name);
-    else if (r.section == "misc") v = p.misc(r.name);
+    if (r.section == "program_types")
+      v = p.prog_type(r.name);
+    else if (r.section == "map_types")
+      v = p.map_type(r.name);
+    else if (r.section == "misc")
+      v = p.misc(r.name);
     else if (r.section == "helpers") {
       auto slash = r.name.find('/');
       v = p.helper(r.name.substr(0, slash), r.name.substr(slash + 1));
     } else if (r.section == "links") {
       auto slash = r.name.find('/');
-      v = slash == std::string::npos ? p.link(r.name) : p.link_attach_type(r.name.substr(0, slash), r.name.substr(slash + 1));
+      v = slash == std::string::npos ? p.link(r.name)
+                                     : p.link_attach_type(r.name.substr(0, slash), r.name.substr(slash + 1));
       if (v->reason.starts_with("no probe for link type")) v.reset();
     } else if (r.section == "kfuncs") {
       auto slash = r.name.find('/');
@@ -121,7 +140,9 @@ require_outcome check_requirements(prober& p, const std::vector<requirement>& re
     if (!v->reason.empty() && !v->supported()) line += " (" + v->reason + ")";
     out.lines.push_back(std::move(line));
     // Precedence: a usage error beats unknown, unknown beats unsupported.
-    int code = v->state == status::supported ? exit_ok : v->state == status::unsupported ? exit_unsupported : exit_unknown;
+    int code = v->state == status::supported     ? exit_ok
+               : v->state == status::unsupported ? exit_unsupported
+                                                 : exit_unknown;
     if (out.code != exit_usage && (code == exit_unknown || (code == exit_unsupported && out.code == exit_ok)))
       out.code = code;
   }

@@ -202,7 +202,8 @@ bool kernel_struct_has_member(const char* s, const char* m) {
   if (id > 0) {
     const btf_type* t = btf__type_by_id(b, id);
     const btf_member* mem = btf_members(t);
-    for (unsigned i = 0; i < btf_vlen(t) && !found; ++i) found = std::string_view(btf__name_by_offset(b, mem[i].name_off)) == m;
+    for (unsigned i = 0; i < btf_vlen(t) && !found; ++i)
+      found = std::string_view(btf__name_by_offset(b, mem[i].name_off)) == m;
   }
   btf__free(b);
   return found;

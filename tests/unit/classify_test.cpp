@@ -21,7 +21,8 @@ TEST(Classify, EveryLogRuleDecides) {
 }
 
 TEST(Classify, ArgumentCheckAfterTheCallMeansSupported) {
-  auto log = "0: R1=ctx() R10=fp0\n0: (85) call bpf_map_lookup_elem#1\nR1 type=ctx expected=map_ptr\nprocessed 1 insns\n";
+  auto log =
+      "0: R1=ctx() R10=fp0\n0: (85) call bpf_map_lookup_elem#1\nR1 type=ctx expected=map_ptr\nprocessed 1 insns\n";
   for (int code : {EACCES, EINVAL}) {
     verdict v = classify::from_error(err(code, log), {.must_reach = "#1"});
     EXPECT_EQ(v.state, status::supported);
@@ -30,7 +31,9 @@ TEST(Classify, ArgumentCheckAfterTheCallMeansSupported) {
 }
 
 TEST(Classify, CallLineWithStateSuffixCountsAsReached) {
-  auto log = "0: (85) call bpf_get_prandom_u32#7      ; R0_w=scalar()\nAt program exit the register R0 has unknown scalar value\n";
+  auto log =
+      "0: (85) call bpf_get_prandom_u32#7      ; R0_w=scalar()\nAt program exit the register R0 has unknown scalar "
+      "value\n";
   EXPECT_EQ(classify::from_error(err(EINVAL, log), {.must_reach = "#7"}).state, status::supported);
   // "#7" must not match "#71".
   auto other = "0: (85) call bpf_x#71\nR1 !read_ok\n";

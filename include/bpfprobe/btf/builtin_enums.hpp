@@ -15,6 +15,8 @@ struct named_value {
   std::int64_t value;
 };
 
+// Packed tables (clang-format would put each pair on its own line).
+// clang-format off
 inline constexpr named_value builtin_prog_types[] = {
     {"socket_filter", 1}, {"kprobe", 2}, {"sched_cls", 3}, {"sched_act", 4}, {"tracepoint", 5}, {"xdp", 6},
     {"perf_event", 7}, {"cgroup_skb", 8}, {"cgroup_sock", 9}, {"lwt_in", 10}, {"lwt_out", 11},
@@ -59,6 +61,7 @@ inline constexpr named_value builtin_attach_types[] = {
     {"cgroup_unix_recvmsg", 51}, {"cgroup_unix_getpeername", 52}, {"cgroup_unix_getsockname", 53},
     {"netkit_primary", 54}, {"netkit_peer", 55}, {"trace_kprobe_session", 56}, {"trace_uprobe_session", 57},
 };
+// clang-format on
 
 // Helper names as the uapi header this binary was built with knows them.
 inline std::vector<named_value> builtin_helpers() {

@@ -86,7 +86,9 @@ class kernel_btf {
     if (id <= 0) return std::nullopt;
     return static_cast<std::uint32_t>(id);
   }
-  [[nodiscard]] std::optional<std::uint32_t> find_func(std::string_view name) const { return find(name, BTF_KIND_FUNC); }
+  [[nodiscard]] std::optional<std::uint32_t> find_func(std::string_view name) const {
+    return find(name, BTF_KIND_FUNC);
+  }
   [[nodiscard]] std::optional<std::uint32_t> find_struct(std::string_view name) const {
     return find(name, BTF_KIND_STRUCT);
   }

@@ -71,9 +71,13 @@ struct program {
 namespace detail {
 constexpr std::size_t count(const bpf_insn&) { return 1; }
 template <std::size_t M>
-constexpr std::size_t count(const std::array<bpf_insn, M>&) { return M; }
+constexpr std::size_t count(const std::array<bpf_insn, M>&) {
+  return M;
+}
 template <class Out>
-constexpr void put(Out& out, std::size_t& i, const bpf_insn& x) { out[i++] = x; }
+constexpr void put(Out& out, std::size_t& i, const bpf_insn& x) {
+  out[i++] = x;
+}
 template <class Out, std::size_t M>
 constexpr void put(Out& out, std::size_t& i, const std::array<bpf_insn, M>& xs) {
   for (const auto& x : xs) out[i++] = x;

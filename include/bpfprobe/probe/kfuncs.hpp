@@ -472,9 +472,10 @@ inline kfunc_section_result kfunc_section(const context& ctx, const kfunc_state&
     fa.attrs.emplace_back("module", f.module);
     fa.attrs.emplace_back("btf_id", std::to_string(f.btf_id));
     fa.attrs.emplace_back("prototype", f.prototype);
-    fa.attrs.emplace_back("source", f.tagged                                     ? "bpf_kfunc decl tag"
-                                    : verdicts[listed[li]].state == status::unknown ? "facts table (load probe undecided)"
-                                                                                     : "load probe");
+    fa.attrs.emplace_back("source", f.tagged ? "bpf_kfunc decl tag"
+                                    : verdicts[listed[li]].state == status::unknown
+                                        ? "facts table (load probe undecided)"
+                                        : "load probe");
     if (!decided[listed[li]].empty()) fa.attrs.emplace_back("probed_as", decided[listed[li]]);
     if (!f.aliases.empty()) fa.lists.emplace_back("aliases", f.aliases);
     if (full) {

@@ -4,10 +4,10 @@
 
 #include <bpf/btf.h>
 
+#include <array>
 #include <bpfprobe/insn/insn.hpp>
 #include <bpfprobe/probe/context.hpp>
 #include <bpfprobe/sys/bpf.hpp>
-#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -75,21 +75,18 @@ inline void extension_target(load_setup& s) {
   // verifier never walks it) but the call in it marks the subprogram as one that changes packet data,
   // so extensions may call such helpers (bpf_clone_redirect, bpf_l3_csum_replace, ...): from 6.13
   // (backported to Debian 6.12) "Extension program changes packet data, while original does not".
-  static constexpr std::array<bpf_insn, 8> prog = {
-      insn::call_subprog(2),
-      insn::mov64_imm(insn::r0, 0),
-      insn::exit(),
-      insn::mov64_imm(insn::r0, 0),
-      insn::jmp_imm(BPF_JNE, insn::r0, 0, 1),
-      insn::exit(),
-      insn::call_helper(BPF_FUNC_skb_pull_data),
-      insn::exit()};
+  static constexpr std::array<bpf_insn, 8> prog = {insn::call_subprog(2),
+                                                   insn::mov64_imm(insn::r0, 0),
+                                                   insn::exit(),
+                                                   insn::mov64_imm(insn::r0, 0),
+                                                   insn::jmp_imm(BPF_JNE, insn::r0, 0, 1),
+                                                   insn::exit(),
+                                                   insn::call_helper(BPF_FUNC_skb_pull_data),
+                                                   insn::exit()};
   const std::vector<bpf_func_info> target_info = {{0, static_cast<std::uint32_t>(main_func)},
                                                   {3, static_cast<std::uint32_t>(func)}};
-  auto target = sys::prog_load({.type = BPF_PROG_TYPE_SCHED_CLS,
-                                .insns = prog,
-                                .prog_btf_fd = btf_fd.value().get(),
-                                .func_info = target_info});
+  auto target = sys::prog_load(
+      {.type = BPF_PROG_TYPE_SCHED_CLS, .insns = prog, .prog_btf_fd = btf_fd.value().get(), .func_info = target_info});
   if (!target) {
     s.gap = "extension target did not load: " + target.error().describe();
     return;

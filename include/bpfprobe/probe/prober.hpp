@@ -78,7 +78,8 @@ class prober {
   verdict iterator(std::string_view name) {
     return cached("iterator/" + std::string(name), [&] {
       for (const auto& row : probe::iterator_rows(ctx_, kfunc_state().catalog_names()))
-        if (row.name == name) return probe::run_iterator_row(ctx_, row, [this](std::string_view n) { return kfunc(n); });
+        if (row.name == name)
+          return probe::run_iterator_row(ctx_, row, [this](std::string_view n) { return kfunc(n); });
       if (!ctx_.kernel_btf()) return verdict::unknown("no kernel BTF to find iterators in: " + ctx_.btf_error());
       return verdict::no("no iterator " + std::string(name) + " in this kernel's BTF", 0, ctx_.kernel_btf()->path());
     });
@@ -180,8 +181,9 @@ class prober {
     r.more.emplace_back("dynptr", probe::dynptr_section(ctx_, kf.names, kfunc_query, ctx_.opts().threads));
     // Open-coded families from every candidate (bpf_iter_<x>_new/_next/_destroy is their signature):
     // a family whose kfuncs could not be decided is then reported unknown instead of missing.
-    r.more.emplace_back("iterators", probe::iterator_section(ctx_, kf.from_tags ? kf.names : kfunc_state().catalog_names(),
-                                                             kfunc_query, ctx_.opts().threads));
+    r.more.emplace_back(
+        "iterators", probe::iterator_section(ctx_, kf.from_tags ? kf.names : kfunc_state().catalog_names(), kfunc_query,
+                                             ctx_.opts().threads));
     return r;
   }
 

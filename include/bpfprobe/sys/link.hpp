@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <bpfprobe/sys/bpf.hpp>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <span>
 #include <string>

@@ -21,13 +21,10 @@ class syscalls {
   virtual long bpf(int cmd, union bpf_attr* attr, unsigned int size) noexcept {
     return ::syscall(__NR_bpf, cmd, attr, size);
   }
-  virtual long perf_event_open(perf_event_attr* attr, pid_t pid, int cpu, int group_fd,
-                               unsigned long flags) noexcept {
+  virtual long perf_event_open(perf_event_attr* attr, pid_t pid, int cpu, int group_fd, unsigned long flags) noexcept {
     return ::syscall(__NR_perf_event_open, attr, pid, cpu, group_fd, flags);
   }
-  virtual int ioctl(int fd, unsigned long request, unsigned long arg) noexcept {
-    return ::ioctl(fd, request, arg);
-  }
+  virtual int ioctl(int fd, unsigned long request, unsigned long arg) noexcept { return ::ioctl(fd, request, arg); }
 
   // The implementation every call uses now.
   static syscalls& active() noexcept { return *current().load(std::memory_order_acquire); }

@@ -1,9 +1,11 @@
 // Programs for the libbpf overloads of attach:: (bpf_program* from a skeleton). Each counts what it
 // sees from this test process (or, for packets, frames of the test ethertype) into its own counter.
+// vmlinux.h first: it defines the types libbpf's headers use.
+// clang-format off
 #include "vmlinux.h"
-
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+// clang-format on
 
 const volatile __u32 target_tgid = 0;
 const volatile __u16 target_ethertype = 0;
@@ -13,60 +15,51 @@ __u64 xdp_count, tc_count, egress_count, uprobe_count, tracepoint_count;
 static __always_inline int ours(void) { return (bpf_get_current_pid_tgid() >> 32) == target_tgid; }
 
 SEC("xdp")
-int count_xdp(struct xdp_md *ctx)
-{
-  void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
-  struct ethhdr *eth = data;
-  if ((void *)(eth + 1) <= end && eth->h_proto == bpf_htons(target_ethertype))
-    __sync_fetch_and_add(&xdp_count, 1);
+int count_xdp(struct xdp_md* ctx) {
+  void *data = (void*)(long)ctx->data, *end = (void*)(long)ctx->data_end;
+  struct ethhdr* eth = data;
+  if ((void*)(eth + 1) <= end && eth->h_proto == bpf_htons(target_ethertype)) __sync_fetch_and_add(&xdp_count, 1);
   return XDP_PASS;
 }
 
 SEC("tc")
-int count_tc(struct __sk_buff *skb)
-{
+int count_tc(struct __sk_buff* skb) {
   if (skb->protocol == bpf_htons(target_ethertype)) __sync_fetch_and_add(&tc_count, 1);
   return 0; /* TC_ACT_OK */
 }
 
 SEC("cgroup_skb/egress")
-int count_egress(struct __sk_buff *skb)
-{
+int count_egress(struct __sk_buff* skb) {
   __sync_fetch_and_add(&egress_count, 1);
   return 1;
 }
 
 SEC("uprobe")
-int count_uprobe(void *ctx)
-{
+int count_uprobe(void* ctx) {
   if (ours()) __sync_fetch_and_add(&uprobe_count, 1);
   return 0;
 }
 
 SEC("uprobe.multi")
-int count_uprobe_multi(void *ctx)
-{
+int count_uprobe_multi(void* ctx) {
   if (ours()) __sync_fetch_and_add(&uprobe_count, 1);
   return 0;
 }
 
 SEC("tp_btf/task_rename")
-int count_tp_btf(void *ctx)
-{
+int count_tp_btf(void* ctx) {
   if (ours()) __sync_fetch_and_add(&tracepoint_count, 1);
   return 0;
 }
 
 SEC("raw_tp/task_rename")
-int count_raw_tp(void *ctx)
-{
+int count_raw_tp(void* ctx) {
   if (ours()) __sync_fetch_and_add(&tracepoint_count, 1);
   return 0;
 }
 
 SEC("tracepoint/task/task_rename")
-int count_tracepoint(void *ctx)
-{
+int count_tracepoint(void* ctx) {
   if (ours()) __sync_fetch_and_add(&tracepoint_count, 1);
   return 0;
 }
