@@ -21,6 +21,8 @@ ORDER = ["program_types", "map_types", "helpers", "links", "attach_mechanisms", 
 TITLES = {"program_types": "Program types", "map_types": "Map types", "helpers": "Helpers", "links": "Link types",
           "attach_mechanisms": "Attach mechanisms", "kfuncs": "kfuncs", "dynptr": "dynptr", "iterators": "Iterators", "misc": "Miscellaneous",
           "config": "Kernel config (as read in the guest)"}
+CHOICE_TITLES = {"attach": "Attach: the path chosen per hook",
+                 "compat": "Compat accessors: the tier each accessor gets (bpf/bpfprobe/compat)"}
 MARK = {"supported": "✓", "unsupported": "✗", "unknown": "?", None: "·"}
 MD_MARK = {"supported": "✅", "unsupported": "❌", "unknown": "❔", None: "·"}
 CSS = """
@@ -163,7 +165,7 @@ def render_html(summary, kernels):
             out.extend(render_helpers_html(kernels, head))
 
     for section in choice_sections(kernels):
-        out.append(f"<h2 id='{e(section)}'>{e(section)}: chosen path per hook (hover for the candidates)</h2>"
+        out.append(f"<h2 id='{e(section)}'>{e(CHOICE_TITLES.get(section, section))} (hover for the candidates)</h2>"
                    f"<table><tr><th class=f>{e(section)}</th>{head}</tr>")
         names = sorted({n for _, r in kernels for n in r.get(section, {})})
         for n in names:
@@ -294,7 +296,7 @@ def render_md(summary, kernels):
                     out.append(f"| {name} | {first_kernel_helper(kernels, name)} | " + " | ".join(cells) + " |")
                 out += md_notes(notes)
     for section in choice_sections(kernels):
-        out += ["", f"## {section}: chosen path per hook", "", f"| {section} " + head, "|---|" + "---|" * len(kernels)]
+        out += ["", f"## {CHOICE_TITLES.get(section, section)}", "", f"| {section} " + head, "|---|" + "---|" * len(kernels)]
         for n in sorted({n for _, r in kernels for n in r.get(section, {})}):
             cells = []
             for _, r in kernels:
