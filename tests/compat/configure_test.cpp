@@ -104,9 +104,7 @@ TEST(CompatSelection, UnknownVerdictsAreNotSupport) {
   auto real_dynptr = select_for<compat_dynptr>(real);
   auto really_supported = [](const compat::selection& sel, const std::string& accessor, const std::string& tier) {
     const auto* c = sel.find(accessor);
-    if (!c) return false;
-    if (c->tier_name == tier) return c->v.supported();
-    return false;
+    return c && c->tier_name == tier && c->v.supported();
   };
 
   eperm_loads fake;

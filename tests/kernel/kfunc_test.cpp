@@ -193,25 +193,12 @@ TEST_F(kfunc_fixture, UntaggedPathFindsTheSameKfuncsWithTheSameVerdicts) {
   }
 }
 
-// Whether the running kernel's BTF has `struct s` with member `m`.
-bool kernel_struct_has_member(const char* s, const char* m) {
-  struct btf* b = btf__parse(vmlinux, nullptr);
-  if (!b) return false;
-  bool found = false;
-  std::int32_t id = btf__find_by_name_kind(b, s, BTF_KIND_STRUCT);
-  if (id > 0) {
-    const btf_type* t = btf__type_by_id(b, id);
-    const btf_member* mem = btf_members(t);
-    for (unsigned i = 0; i < btf_vlen(t) && !found; ++i)
-      found = std::string_view(btf__name_by_offset(b, mem[i].name_off)) == m;
-  }
-  btf__free(b);
-  return found;
-}
-
 TEST_F(kfunc_fixture, ModuleBtfObjectsAreFoundByName) {
   // BTF objects carry a name (and the kernel_btf flag) from 5.11, with module BTF (commit 5329722057d4).
-  if (!kernel_struct_has_member("bpf_btf_info", "kernel_btf"))
+  auto k = btf::kernel_btf::open();
+  ASSERT_TRUE(k) << k.error().describe();
+  auto info_id = k.value().find_struct("bpf_btf_info");
+  if (!info_id || !k.value().member_index(*info_id, "kernel_btf"))
     GTEST_SKIP() << "this kernel's bpf_btf_info has no name/kernel_btf: BTF objects cannot be found by name";
   // vmlinux is itself a kernel BTF object; modules appear beside it when loaded.
   std::vector<std::string> wanted = {"vmlinux"};

@@ -42,6 +42,11 @@ inline constexpr log_rule log_rules[] = {
     {"invalid BPF_LD_IMM", "", status::unsupported, "ld_imm64 pseudo kind unknown to this verifier"},
     {"back-edge from insn", "", status::unsupported, "loops (back-edges) rejected"},
     {"unreachable insn", "", status::unsupported, "verifier rejected the program shape"},
+    // "<func> is not sleepable": the verifier knows BPF_F_SLEEPABLE and checked the attach target
+    // against its sleepable allow-list (Debian 5.10, without FUNCTION_ERROR_INJECTION, allows no
+    // fentry target); a kernel without sleepable programs rejects the flag with no log (5.10).
+    {" is not sleepable", "", status::supported,
+     "BPF_F_SLEEPABLE known: the verifier checked the target against its sleepable allow-list"},
     // BTF loading.
     {"Invalid kind", "", status::unsupported, "BTF kind unknown to this kernel"},
     {"Invalid btf_info kind_flag", "", status::unsupported, "BTF kind_flag unknown to this kernel"},

@@ -402,7 +402,6 @@ struct kfunc_section_result {
   section facts;
   std::vector<std::pair<std::string, verdict>> verdicts;  // cache key -> verdict
   std::vector<std::string> names;                         // kfuncs listed (for dynptr and iterators)
-  bool from_tags = false;                                 // the list is the BTF's bpf_kfunc tags
   // Without tags: candidates left out because no load probe could decide them (e.g. not permitted),
   // and the reason of the first one. They may or may not be kfuncs.
   std::size_t undecided = 0;
@@ -416,7 +415,6 @@ struct kfunc_section_result {
 inline kfunc_section_result kfunc_section(const context& ctx, const kfunc_state& st, bool full, unsigned threads) {
   kfunc_section_result out;
   if (!st.error.empty()) return out;
-  out.from_tags = st.catalog.from_tags;
   const auto& funcs = st.catalog.funcs;
   kfunc_session session(st, st.modules());
   auto all_sites = session.sites();

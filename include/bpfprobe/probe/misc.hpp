@@ -118,13 +118,6 @@ inline verdict sleepable(const context& ctx) {
   s.args.prog_flags = BPF_F_SLEEPABLE;
   s.args.insns = p;
   auto fd = sys::prog_load(s.args);
-  // "<func> is not sleepable": the verifier knows BPF_F_SLEEPABLE and checked the target against
-  // its allow-list (5.10 without FUNCTION_ERROR_INJECTION allows no fentry target); a kernel without
-  // sleepable programs rejects the flag before any verification, with no log.
-  if (!fd && fd.error().log.find("is not sleepable") != std::string::npos)
-    return verdict::yes(
-        "BPF_F_SLEEPABLE known: the verifier checked the fentry target against its sleepable allow-list",
-        classify::deciding_line(fd.error().log));
   verdict v = classify::from_result(fd, must_load(ctx), "sleepable fentry loaded");
   if (v.state == status::unsupported && v.err == EINVAL && fd.error().log.empty())
     v.reason = "BPF_F_SLEEPABLE rejected (EINVAL)";

@@ -171,7 +171,7 @@ class prober {
     }
     auto kf = probe::kfunc_section(ctx_, kfunc_state(), ctx_.opts().kfunc_prog_types, ctx_.opts().threads);
     remember_all(kf.verdicts);
-    r.kfunc_list_source = kf.from_tags ? "bpf_kfunc decl tags" : "load probes";
+    r.kfunc_list_source = kfunc_state().catalog.from_tags ? "bpf_kfunc decl tags" : "load probes";
     r.kfuncs_undecided = kf.undecided;
     r.kfuncs_undecided_reason = kf.undecided_reason;
     r.more.emplace_back("kfuncs", std::move(kf.facts));
@@ -179,11 +179,11 @@ class prober {
     r.more.emplace_back("attach_mechanisms", std::move(lr.mechanisms));
     auto kfunc_query = [this](std::string_view n) { return kfunc(n); };
     r.more.emplace_back("dynptr", probe::dynptr_section(ctx_, kf.names, kfunc_query, ctx_.opts().threads));
-    // Open-coded families from every candidate (bpf_iter_<x>_new/_next/_destroy is their signature):
-    // a family whose kfuncs could not be decided is then reported unknown instead of missing.
-    r.more.emplace_back(
-        "iterators", probe::iterator_section(ctx_, kf.from_tags ? kf.names : kfunc_state().catalog_names(), kfunc_query,
-                                             ctx_.opts().threads));
+    // Open-coded families from the whole catalog (with tags, the listed kfuncs; without, every
+    // candidate: bpf_iter_<x>_new/_next/_destroy is their signature), so a family whose kfuncs could
+    // not be decided is reported unknown instead of missing.
+    r.more.emplace_back("iterators",
+                        probe::iterator_section(ctx_, kfunc_state().catalog_names(), kfunc_query, ctx_.opts().threads));
     return r;
   }
 
