@@ -5,12 +5,16 @@
 // the mechanism for real on a private target and undoes it.
 #pragma once
 
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <algorithm>
 #include <atomic>
 #include <bpfprobe/probe/links.hpp>
+#include <bpfprobe/sys/detached_mount.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,23 +25,40 @@ namespace mechanisms_detail {
 using namespace link_setup;
 
 // A link pinned by a child process is still there after the child exits: BPF_OBJ_GET opens it.
+// The pin goes on a private bpffs instance mounted nowhere (sys::detached_mount): its pins, and
+// so the link, go with our fd - also if we are killed, or the child pins after we died. Without
+// the mount API (or the right to use it) the system bpffs is used, under a janitor claim.
 inline verdict link_pin(const context& ctx) {
-  auto bpffs = sys::mount_point_of("bpf");
-  if (!bpffs) return missing_env("bpffs", bpffs.error());
+  std::optional<sys::detached_mount> private_fs;
+  std::string dir;
+  if (auto m = sys::detached_mount::create("bpf")) {
+    private_fs.emplace(std::move(m).value());
+    dir = private_fs->path();
+  } else {
+    auto bpffs = sys::mount_point_of("bpf");
+    if (!bpffs)
+      return missing_env("bpffs (not mounted; a private instance failed: " + m.error().describe() + ")", bpffs.error());
+    dir = bpffs.value();
+  }
   std::string tp = quiet_raw_tracepoint(ctx);
   if (tp.empty()) return verdict::unknown("no raw tracepoint to make a link on");
   auto prog = load(ctx, {.type = "raw_tracepoint"});
   if (!prog) return prog.v;
   static std::atomic<unsigned> counter{0};
-  sys::scoped_pin pin(bpffs.value() + "/bpfprobe-" + std::to_string(::getpid()) + "-" +
-                      std::to_string(counter.fetch_add(1)));
+  sys::scoped_pin pin(dir + "/" + std::string(sys::scoped_pin::name_prefix) + sys::janitor::owner_tag() + "-" +
+                          std::to_string(counter.fetch_add(1)),
+                      /*guard=*/!private_fs);
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) return verdict::unknown("pipe failed", errno);
   sys::unique_fd rd(report[0]), wr(report[1]);
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return verdict::unknown("fork failed", errno);
   if (pid == 0) {
-    // Child: system calls only. Reports {stage, errno}; stage 0 means pinned.
+    // Child: system calls only; it dies with the thread that forked it. Reports {stage, errno};
+    // stage 0 means pinned.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (::getppid() != parent) ::_exit(1);
     int msg[2] = {0, 0};
     union bpf_attr attr;
     std::memset(&attr, 0, sizeof(attr));
@@ -73,7 +94,8 @@ inline verdict link_pin(const context& ctx) {
   auto back = sys::obj_get(pin.path());
   if (!back) return attach_failed(ctx, back.error());
   return check_link(ctx, back.value(), "raw_tracepoint",
-                    "pinned at " + pin.path() + " by a child that exited; reopened with BPF_OBJ_GET");
+                    std::string("pinned by a child that exited (on ") +
+                        (private_fs ? "a private bpffs instance" : dir) + "); reopened with BPF_OBJ_GET");
 }
 
 // A cgroup link to change: BPF_LINK_UPDATE (5.7) swaps its program, BPF_LINK_DETACH (5.9) cuts it.
@@ -211,10 +233,10 @@ inline sys::result<sys::unique_fd> open_probe_event(const context& ctx, const sy
     *what = "kprobe PMU event on " + name;
     return sys::open_kprobe(p, name);
   }
-  auto loc = sys::locate_code(reinterpret_cast<const void*>(&uprobe_target));
-  if (!loc) return loc.error();
-  *what = "uprobe PMU event on " + loc.value().path;
-  return sys::open_uprobe(p, loc.value().path, loc.value().offset);
+  auto code = sys::private_code_file::create();
+  if (!code) return code.error();
+  *what = "uprobe PMU event on a private memfd";
+  return sys::open_uprobe(p, code.value().path(), code.value().offset());  // the event keeps the file
 }
 
 // perf_event_open on the kprobe/uprobe PMU (4.17); with `link`, a perf_event link on it (5.15).
@@ -249,15 +271,17 @@ inline verdict tracefs_probe(const context& ctx, bool kprobe) {
                            (kprobe ? "CONFIG_KPROBE_EVENTS" : "CONFIG_UPROBE_EVENTS"),
                        ENOENT, control);
   std::string def;
+  std::optional<sys::private_code_file> code;  // outlives the event made on it
+  std::string target;
   if (kprobe) {
     auto fn = kernel_function(ctx);
     def = fn ? fn->first : "bpf_fentry_test1";
   } else {
-    auto loc = sys::locate_code(reinterpret_cast<const void*>(&uprobe_target));
-    if (!loc) return missing_env("a uprobe target in our own binary", loc.error());
-    char off[32];
-    std::snprintf(off, sizeof(off), ":0x%llx", static_cast<unsigned long long>(loc.value().offset));
-    def = loc.value().path + off;
+    auto made = sys::private_code_file::create();
+    if (!made) return missing_env("a uprobe target file", made.error());
+    code.emplace(std::move(made).value());
+    def = code->path() + ":0x0";
+    target = "a private memfd";
   }
   auto ev = sys::tracefs_probe_event::create(
       fs.value(), kprobe ? sys::tracefs_probe_event::kind::kprobe : sys::tracefs_probe_event::kind::uprobe, def);
@@ -269,8 +293,8 @@ inline verdict tracefs_probe(const context& ctx, bool kprobe) {
   // Not opened as a perf event: closing one costs a tracepoint grace period under event_mutex, and
   // legacy_perf_ioctl already shows that tracepoint perf events take BPF programs.
   std::string note = fs.value().temporary() ? " (" + fs.value().note() + ")" : "";
-  return verdict::yes({}, "event " + ev.value().name() + " on " + def + " made (id " + std::to_string(ev.value().id()) +
-                              ") and removed" + note);
+  return verdict::yes({}, "event " + ev.value().name() + " on " + (target.empty() ? def : target) + " made (id " +
+                              std::to_string(ev.value().id()) + ") and removed" + note);
 }
 
 }  // namespace mechanisms_detail

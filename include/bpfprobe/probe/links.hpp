@@ -314,19 +314,20 @@ inline verdict tracing_multi(const context& ctx, std::string_view attach) {
   return check_link(ctx, *link.fd, "tracing_multi", std::string(attach) + " on " + fn->first);
 }
 
-// uprobe_multi links (6.6, 89ae89f53d20) and uprobe session (6.13, d920179b3d48) on our own code.
+// uprobe_multi links (6.6, 89ae89f53d20) and uprobe session (6.13, d920179b3d48) on a private
+// memfd (sys::private_code_file): nothing else maps it, so a kill never leaks the uprobe.
 inline verdict uprobe_multi(const context& ctx, std::string_view attach) {
-  auto loc = sys::locate_code(reinterpret_cast<const void*>(&uprobe_target));
-  if (!loc) return missing_env("a uprobe target in our own binary", loc.error());
+  auto code = sys::private_code_file::create();
+  if (!code) return missing_env("a uprobe target file", code.error());
   auto prog = load(ctx, {.type = "kprobe", .attach = attach});
   if (!prog) return prog.v;
-  const std::uint64_t offsets[] = {loc.value().offset};
+  const std::uint64_t offsets[] = {code.value().offset()};
   auto link = link_setup::link_create(
       ctx, {.prog_fd = prog.fd->get(),
             .attach_type = *attach_value(ctx, attach),
-            .part = sys::link_parts::uprobe_multi{.path = loc.value().path.c_str(), .offsets = offsets}});
+            .part = sys::link_parts::uprobe_multi{.path = code.value().path().c_str(), .offsets = offsets}});
   if (!link) return link.v;
-  return check_link(ctx, *link.fd, "uprobe_multi", std::string(attach) + " on " + loc.value().path);
+  return check_link(ctx, *link.fd, "uprobe_multi", std::string(attach) + " on a private memfd");
 }
 
 // sockmap links (6.10): sk_msg / sk_skb verdict and parser programs on a sockmap.

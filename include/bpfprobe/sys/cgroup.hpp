@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <bpfprobe/sys/janitor.hpp>
 #include <bpfprobe/sys/result.hpp>
 #include <bpfprobe/sys/unique_fd.hpp>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -65,18 +67,24 @@ inline result<std::string> mount_point_of(std::string_view fstype) {
 
 inline result<std::string> cgroup2_mount() { return mount_point_of("cgroup2"); }
 
-// A fresh empty cgroup under the cgroup2 root, removed (rmdir) when the object goes. Nothing is
-// moved into it; attach BPF to it through fd() and detach before it goes away (RAII order: create
-// the cgroup first, attachments after).
+// A fresh empty cgroup under the cgroup2 root, removed (rmdir) when the object goes - or by the
+// janitor (sys/janitor.hpp) if the process dies first. Its name, "bpfprobe-<pid>-<start>-<n>[-tag]",
+// lets the next run sweep it if both died. Nothing is moved into it; attach BPF to it through fd()
+// and detach before it goes away (RAII order: create the cgroup first, attachments after).
 class temp_cgroup {
  public:
+  static constexpr std::string_view name_prefix = "bpfprobe-";
+
   static result<temp_cgroup> create(std::string_view tag = "bpfprobe") {
     auto root = cgroup2_mount();
     if (!root) return root.error();
+    static std::once_flag swept;
+    std::call_once(swept, [&] { janitor::sweep_dir(root.value(), name_prefix, true); });
     static std::atomic<unsigned> counter{0};
     temp_cgroup cg;
-    cg.path_ = root.value() + "/" + std::string(tag) + "-" + std::to_string(::getpid()) + "-" +
-               std::to_string(counter.fetch_add(1));
+    cg.path_ = root.value() + "/" + std::string(name_prefix) + janitor::owner_tag() + "-" +
+               std::to_string(counter.fetch_add(1)) + (tag == "bpfprobe" ? "" : "-" + std::string(tag));
+    cg.claim_ = janitor::make_claim(janitor::kind::cgroup_dir, cg.path_);
     if (::mkdir(cg.path_.c_str(), 0755) != 0) {
       int err = errno;
       cg.path_.clear();
@@ -88,7 +96,8 @@ class temp_cgroup {
     return cg;
   }
 
-  temp_cgroup(temp_cgroup&& o) noexcept : path_(std::exchange(o.path_, {})), fd_(std::move(o.fd_)) {}
+  temp_cgroup(temp_cgroup&& o) noexcept
+      : path_(std::exchange(o.path_, {})), fd_(std::move(o.fd_)), claim_(std::move(o.claim_)) {}
   temp_cgroup& operator=(temp_cgroup&&) = delete;
   temp_cgroup(const temp_cgroup&) = delete;
   ~temp_cgroup() { (void)remove(); }
@@ -111,6 +120,7 @@ class temp_cgroup {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     path_.clear();
+    claim_.release();
     return BOOST_OUTCOME_V2_NAMESPACE::success();
   }
 
@@ -118,6 +128,7 @@ class temp_cgroup {
   temp_cgroup() = default;
   std::string path_;
   unique_fd fd_;
+  janitor::claim claim_;
 };
 
 }  // namespace bpfprobe::sys

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <bpfprobe/sys/bpf.hpp>
+#include <bpfprobe/sys/janitor.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -192,20 +194,34 @@ inline result<unique_fd> obj_get(const std::string& path, std::uint32_t file_fla
   return bpf_fd_call(BPF_OBJ_GET, attr, "BPF_OBJ_GET " + path);
 }
 
-// A bpffs path that is unlinked when the object goes (whether or not a pin was made there).
+// A bpffs path that is unlinked when the object goes (whether or not a pin was made there). With
+// `guard`, the path is also claimed with the janitor (sys/janitor.hpp), so a pin on a shared bpffs
+// is removed if the process dies first; the next run sweeps "bpfprobe-<pid>-<start>-..." names of
+// runs that are gone.
 class scoped_pin {
  public:
-  explicit scoped_pin(std::string path) : path_(std::move(path)) {}
-  scoped_pin(scoped_pin&& o) noexcept : path_(std::exchange(o.path_, {})) {}
+  static constexpr std::string_view name_prefix = "bpfprobe-";
+
+  explicit scoped_pin(std::string path, bool guard = false) : path_(std::move(path)) {
+    if (!guard) return;
+    auto slash = path_.rfind('/');
+    if (slash != std::string::npos) {
+      static std::once_flag swept;
+      std::call_once(swept, [&] { janitor::sweep_dir(path_.substr(0, slash), name_prefix, false); });
+    }
+    claim_ = janitor::make_claim(janitor::kind::bpffs_pin, path_);
+  }
+  scoped_pin(scoped_pin&& o) noexcept : path_(std::exchange(o.path_, {})), claim_(std::move(o.claim_)) {}
   scoped_pin& operator=(scoped_pin&&) = delete;
   scoped_pin(const scoped_pin&) = delete;
   ~scoped_pin() {
-    if (!path_.empty()) ::unlink(path_.c_str());
+    if (!path_.empty() && (::unlink(path_.c_str()) == 0 || errno == ENOENT)) claim_.release();
   }
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
  private:
   std::string path_;
+  janitor::claim claim_;
 };
 
 // BPF_PROG_ATTACH (cgroups 4.10, sockmap/flow dissector/lirc ...); flags BPF_F_ALLOW_OVERRIDE (4.10),

@@ -5,12 +5,15 @@
 
 #include <fcntl.h>
 #include <linux/perf_event.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <bpfprobe/sys/cgroup.hpp>
+#include <bpfprobe/sys/detached_mount.hpp>
+#include <bpfprobe/sys/janitor.hpp>
 #include <bpfprobe/sys/result.hpp>
 #include <bpfprobe/sys/syscalls.hpp>
 #include <bpfprobe/sys/unique_fd.hpp>
@@ -18,7 +21,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,8 +58,9 @@ inline result<void> write_file_text(const std::string& path, std::string_view te
   return BOOST_OUTCOME_V2_NAMESPACE::success();
 }
 
-// Where tracefs is. When it is not mounted anywhere, locate() mounts it on a private temporary
-// directory and unmounts it when the object goes (note() says so); a failed mount is an error.
+// Where tracefs is. When it is not mounted anywhere, locate() opens a private detached tracefs
+// mount (sys/detached_mount.hpp) that no one else sees and that goes with the object or the process
+// (note() says so); when that fails too, the error says why.
 class tracefs {
  public:
   static result<tracefs> locate(bool mount_if_missing = true) {
@@ -68,34 +74,19 @@ class tracefs {
       return t;
     }
     if (!mount_if_missing) return failure_msg("locate tracefs", "tracefs is not mounted", ENOENT);
-    char dir[] = "/tmp/bpfprobe-tracefs-XXXXXX";
-    if (!::mkdtemp(dir)) return failure(errno, "mkdtemp for tracefs");
-    if (::mount("tracefs", dir, "tracefs", 0, nullptr) != 0) {
-      int err = errno;
-      ::rmdir(dir);
-      return failure_msg("mount tracefs", "tracefs is not mounted and mounting it failed", err);
-    }
-    t.path_ = dir;
-    t.temporary_ = true;
+    auto m = detached_mount::create("tracefs");
+    if (!m)
+      return failure_msg("mount tracefs", "tracefs is not mounted and a private mount of it failed", m.error().code);
+    t.path_ = m.value().path();
+    t.private_mount_.emplace(std::move(m).value());
     return t;
   }
 
-  tracefs(tracefs&& o) noexcept : path_(std::exchange(o.path_, {})), temporary_(std::exchange(o.temporary_, false)) {}
-  tracefs& operator=(tracefs&&) = delete;
-  tracefs(const tracefs&) = delete;
-  ~tracefs() {
-    if (temporary_ && !path_.empty()) {
-      ::umount2(path_.c_str(), MNT_DETACH);
-      ::rmdir(path_.c_str());
-    }
-  }
-
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
-  [[nodiscard]] bool temporary() const noexcept { return temporary_; }
+  [[nodiscard]] bool temporary() const noexcept { return private_mount_.has_value(); }
   [[nodiscard]] std::string note() const {
-    return temporary_ ? "tracefs was not mounted; mounted it temporarily at " + path_ : std::string();
+    return temporary() ? "tracefs was not mounted; used a private detached mount of it" : std::string();
   }
-
   // The numeric id of events/<category>/<name> (a tracepoint, or a kprobe/uprobe event made in tracefs).
   [[nodiscard]] result<std::uint64_t> event_id(std::string_view category, std::string_view name) const {
     std::string file = path_ + "/events/" + std::string(category) + "/" + std::string(name) + "/id";
@@ -111,7 +102,7 @@ class tracefs {
  private:
   tracefs() = default;
   std::string path_;
-  bool temporary_ = false;
+  std::optional<detached_mount> private_mount_;
 };
 
 // perf_event_open through the seam, with PERF_FLAG_FD_CLOEXEC.
@@ -202,19 +193,27 @@ inline result<unique_fd> open_uprobe(const pmu& p, std::string_view path, std::u
 }
 
 // A kprobe or uprobe event made by writing to tracefs kprobe_events / uprobe_events, removed again
-// when the object goes. `definition` is what follows "p:group/event " (e.g. "vfs_read" or
-// "/bin/true:0x1040").
+// when the object goes, or by the janitor (sys/janitor.hpp) if the process dies first. `definition`
+// is what follows "p:group/event " (e.g. "vfs_read" or "/bin/true:0x1040"). The group,
+// "bpfprobe_<pid>_<start>", names the owner: events of runs that are gone are swept on first use.
 class tracefs_probe_event {
  public:
   enum class kind { kprobe, uprobe };
+  static constexpr std::string_view group_prefix = "bpfprobe_";
 
   static result<tracefs_probe_event> create(const tracefs& fs, kind k, std::string_view definition,
                                             bool retprobe = false) {
     static std::atomic<unsigned> counter{0};
+    const char* file = k == kind::kprobe ? "kprobe_events" : "uprobe_events";
+    static std::once_flag swept[2];
+    std::call_once(swept[k == kind::kprobe ? 0 : 1], [&] { sweep_dead_owners(fs, file); });
     tracefs_probe_event e;
-    e.control_ = fs.path() + (k == kind::kprobe ? "/kprobe_events" : "/uprobe_events");
-    e.group_ = "bpfprobe_" + std::to_string(::getpid());
+    e.control_ = fs.path() + "/" + file;
+    std::string tag = janitor::owner_tag();
+    std::replace(tag.begin(), tag.end(), '-', '_');
+    e.group_ = std::string(group_prefix) + tag;
     e.event_ = (k == kind::kprobe ? "kp" : "up") + std::to_string(counter.fetch_add(1));
+    e.claim_ = janitor::make_claim(janitor::kind::tracefs_event, file, e.group_ + "/" + e.event_);
     std::string line = std::string(retprobe ? "r:" : "p:") + e.group_ + "/" + e.event_ + " " + std::string(definition);
     if (auto r = write_file_text(e.control_, line, O_WRONLY | O_APPEND); !r) {
       e.control_.clear();
@@ -227,20 +226,74 @@ class tracefs_probe_event {
   }
 
   tracefs_probe_event(tracefs_probe_event&& o) noexcept
-      : control_(std::exchange(o.control_, {})), group_(std::move(o.group_)), event_(std::move(o.event_)), id_(o.id_) {}
+      : control_(std::exchange(o.control_, {})),
+        group_(std::move(o.group_)),
+        event_(std::move(o.event_)),
+        id_(o.id_),
+        claim_(std::move(o.claim_)) {}
   tracefs_probe_event& operator=(tracefs_probe_event&&) = delete;
   tracefs_probe_event(const tracefs_probe_event&) = delete;
   ~tracefs_probe_event() {
-    if (!control_.empty()) (void)write_file_text(control_, "-:" + group_ + "/" + event_, O_WRONLY | O_APPEND);
+    if (!control_.empty() && write_file_text(control_, "-:" + group_ + "/" + event_, O_WRONLY | O_APPEND))
+      claim_.release();
   }
 
   [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
   [[nodiscard]] std::string name() const { return group_ + "/" + event_; }
 
+  // Removes the events of groups "bpfprobe_<pid>_<start>" whose owner no longer runs.
+  static void sweep_dead_owners(const tracefs& fs, const char* file) {
+    std::string control = fs.path() + "/" + file;
+    auto text = read_file_text(control);
+    if (!text) return;
+    std::istringstream in(text.value());
+    std::string line;
+    while (std::getline(in, line)) {
+      // "p:group/event definition" or "r<n>:group/event definition"
+      auto colon = line.find(':'), slash = line.find('/'), space = line.find(' ');
+      if (colon == std::string::npos || slash == std::string::npos || slash < colon || space < slash) continue;
+      std::string_view group = std::string_view(line).substr(colon + 1, slash - colon - 1);
+      if (!group.starts_with(group_prefix) || janitor::owner_alive(group.substr(group_prefix.size()))) continue;
+      (void)write_file_text(control, "-:" + line.substr(colon + 1, space - colon - 1), O_WRONLY | O_APPEND);
+    }
+  }
+
  private:
   tracefs_probe_event() = default;
   std::string control_, group_, event_;
   std::uint64_t id_ = 0;
+  janitor::claim claim_;
+};
+
+// A page of x86 NOPs ending in RET (any bytes do for other architectures: nothing executes them)
+// in an unnamed in-memory file, for probes that only need a uprobe to be accepted. Nobody maps it,
+// so removing the uprobe never has to touch another process's memory (a uprobe on a shared binary,
+// removed while its owner is being killed, can be leaked by the kernel: "failed to unregister,
+// leaking uprobe"), and the file goes with the fd.
+class private_code_file {
+ public:
+  static result<private_code_file> create() {
+    int fd = static_cast<int>(::syscall(SYS_memfd_create, "bpfprobe-uprobe", 1u /* MFD_CLOEXEC */));
+    if (fd < 0) fd = ::open("/dev/shm", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) fd = ::open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) return failure(errno, "memfd_create / O_TMPFILE for a uprobe target");
+    private_code_file f;
+    f.fd_.reset(fd);
+    unsigned char page[4096];
+    std::memset(page, 0x90, sizeof(page));
+    page[sizeof(page) - 1] = 0xc3;
+    if (::write(fd, page, sizeof(page)) != static_cast<ssize_t>(sizeof(page)))
+      return failure(errno ? errno : EIO, "write uprobe target file");
+    f.path_ = "/proc/self/fd/" + std::to_string(fd);
+    return f;
+  }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] static constexpr std::uint64_t offset() noexcept { return 0; }
+
+ private:
+  private_code_file() = default;
+  unique_fd fd_;
+  std::string path_;
 };
 
 // Where the code at `addr` lives on disk: the mapped file and the file offset uprobes take.
