@@ -1,10 +1,10 @@
 // Carries out a decide::choice: tries the candidate paths in order under a policy and falls back to
 // the next one when the kernel says "not supported here".
 //
-// Which errors count as "not supported here" is per path (each attach function lists them next to
-// the call): EINVAL from an older kernel that does not know the link/attach type or flag (the same
-// answer the probes read as "unsupported"); EOPNOTSUPP and ENOTSUPP (524) from a kernel or driver
-// that knows it but cannot do it here (no fprobe, no trampoline, no native XDP); ENOENT only where
+// Which errors count as "not supported here" is named per path next to its call:
+// classify::not_supported_here (EINVAL from an older kernel that does not know the link/attach type
+// or flag - the answer the probes read as "unsupported" - and EOPNOTSUPP/ENOTSUPP from a kernel or
+// driver that knows it but cannot do it here), plus ENOENT only where
 // another path can still reach the target (kprobe_multi on a function ftrace cannot trace, raw_tp on
 // a tracefs-only event). Everything else (EPERM, EACCES, EBUSY, EEXIST, ENODEV, ...) is the caller's
 // or the system's business and is returned as it is, without trying further paths.

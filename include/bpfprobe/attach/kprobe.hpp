@@ -5,6 +5,7 @@
 #pragma once
 
 #include <bpfprobe/attach/perf.hpp>
+#include <bpfprobe/probe/classify.hpp>
 
 namespace bpfprobe::attach {
 
@@ -27,10 +28,8 @@ inline sys::result<attachment> kprobe(const decide::choice& c, const kprobe_prog
   std::vector<step> steps;
   // fentry/fexit. ENOTSUPP (524): no trampoline on this arch/JIT; EINVAL: older kernel.
   steps.push_back({std::string(t.retprobe ? decide::path::fexit : decide::path::fentry),
-                   progs.fentry < 0 ? no_prog : (t.offset ? "an offset needs a kprobe" : std::string()),
-                   true,
-                   {EINVAL, ENOTSUP, sys::ENOTSUPP_KERNEL},
-                   [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
+                   progs.fentry < 0 ? no_prog : (t.offset ? "an offset needs a kprobe" : std::string()), true,
+                   classify::not_supported_here, [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
                      auto link = sys::raw_tracepoint_open(progs.fentry);
                      if (!link) return link.error();
                      return std::make_unique<detail::link_hold>(std::move(link).value());
@@ -39,9 +38,8 @@ inline sys::result<attachment> kprobe(const decide::choice& c, const kprobe_prog
   // traceable by ftrace (a kprobe may still reach it).
   steps.push_back(
       {std::string(decide::path::kprobe_multi),
-       progs.kprobe_multi < 0 ? no_prog : (t.offset ? "kprobe_multi takes no offset" : std::string()),
-       true,
-       {EINVAL, ENOTSUP, sys::ENOTSUPP_KERNEL, ENOENT, ESRCH},
+       progs.kprobe_multi < 0 ? no_prog : (t.offset ? "kprobe_multi takes no offset" : std::string()), true,
+       classify::not_supported_here_and({ENOENT, ESRCH}),
        [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
          const char* syms[] = {t.function.c_str()};
          auto link = sys::link_create(
@@ -71,7 +69,7 @@ inline sys::result<attachment> kprobe(const decide::choice& c, const kprobe_prog
   };
   std::string pin_blocked = !pol.pin.empty() && source == "tracefs" ? "a tracefs event cannot be pinned" : "";
   steps.push_back({std::string(decide::path::perf_link), progs.kprobe < 0 ? no_prog : pin_blocked, true,
-                   detail::perf_link_fallback, [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
+                   classify::not_supported_here, [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
                      auto h = event(a);
                      if (!h) return h.error();
                      return detail::finish_perf(std::move(h).value(), progs.kprobe, true);

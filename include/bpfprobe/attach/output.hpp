@@ -10,6 +10,7 @@
 #include <bpfprobe/attach/fallback.hpp>
 #include <bpfprobe/decide/hooks.hpp>
 #include <bpfprobe/decide/probes.hpp>
+#include <bpfprobe/probe/classify.hpp>
 #include <cstddef>
 #include <functional>
 #include <span>
@@ -70,7 +71,7 @@ class output {
     steps.push_back({std::string(decide::path::ringbuf),
                      {},
                      false,
-                     {EINVAL, ENOTSUP, sys::ENOTSUPP_KERNEL},
+                     classify::not_supported_here,
                      [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
                        auto h = std::make_unique<detail::output_hold>();
                        h->on_record = on_record;

@@ -96,10 +96,6 @@ inline sys::result<std::unique_ptr<perf_hold>> tracefs_event(sys::tracefs_probe_
   return h;
 }
 
-// Errors of the perf paths that mean "not here": EINVAL (no BPF_PERF_EVENT link, before 5.15),
-// EOPNOTSUPP/ENOTSUPP.
-inline const std::vector<int> perf_link_fallback = {EINVAL, ENOTSUP, sys::ENOTSUPP_KERNEL};
-
 }  // namespace detail
 
 }  // namespace bpfprobe::attach

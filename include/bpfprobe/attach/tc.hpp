@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bpfprobe/attach/xdp.hpp>
+#include <bpfprobe/probe/classify.hpp>
 
 namespace bpfprobe::attach {
 
@@ -55,7 +56,7 @@ inline sys::result<attachment> tc(const decide::choice& c, int prog_fd, int ifin
   steps.push_back({std::string(decide::path::tcx),
                    {},
                    true,
-                   {EINVAL, ENOTSUP, sys::ENOTSUPP_KERNEL},
+                   classify::not_supported_here,
                    [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
                      auto link = sys::link_create(
                          {.prog_fd = prog_fd,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <bpfprobe/attach/perf.hpp>
+#include <bpfprobe/probe/classify.hpp>
 
 namespace bpfprobe::attach {
 
@@ -23,21 +24,16 @@ inline sys::result<attachment> tracepoint(const decide::choice& c, const tracepo
   const std::string no_prog = "no program of this flavour given";
   std::vector<step> steps;
   // ENOTSUPP/EOPNOTSUPP/EINVAL: this kernel cannot attach a tp_btf program here.
-  steps.push_back({std::string(decide::path::tp_btf),
-                   progs.tp_btf < 0 ? no_prog : std::string(),
-                   true,
-                   {EINVAL, ENOTSUP, sys::ENOTSUPP_KERNEL},
-                   [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
+  steps.push_back({std::string(decide::path::tp_btf), progs.tp_btf < 0 ? no_prog : std::string(), true,
+                   classify::not_supported_here, [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
                      auto link = sys::raw_tracepoint_open(progs.tp_btf);
                      if (!link) return link.error();
                      return std::make_unique<detail::link_hold>(std::move(link).value());
                    }});
   // ENOENT: no raw tracepoint of that name (e.g. syscalls/sys_enter_* exist only as tracefs
   // events), the perf paths may still have it.
-  steps.push_back({std::string(decide::path::raw_tp),
-                   progs.raw_tp < 0 ? no_prog : std::string(),
-                   true,
-                   {EINVAL, ENOTSUP, sys::ENOTSUPP_KERNEL, ENOENT},
+  steps.push_back({std::string(decide::path::raw_tp), progs.raw_tp < 0 ? no_prog : std::string(), true,
+                   classify::not_supported_here_and({ENOENT}),
                    [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
                      auto link = sys::raw_tracepoint_open(progs.raw_tp, t.name.c_str());
                      if (!link) return link.error();
@@ -56,7 +52,7 @@ inline sys::result<attachment> tracepoint(const decide::choice& c, const tracepo
     return h;
   };
   steps.push_back({std::string(decide::path::perf_link), progs.tracepoint < 0 ? no_prog : std::string(), true,
-                   detail::perf_link_fallback, [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
+                   classify::not_supported_here, [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
                      auto h = event();
                      if (!h) return h.error();
                      return detail::finish_perf(std::move(h).value(), progs.tracepoint, true);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bpfprobe/attach/perf.hpp>
+#include <bpfprobe/probe/classify.hpp>
 
 namespace bpfprobe::attach {
 
@@ -31,11 +32,8 @@ inline sys::result<attachment> uprobe(const decide::choice& c, const uprobe_prog
   const std::string no_prog = "no program of this flavour given";
   std::vector<step> steps;
   // uprobe_multi. EINVAL: before 6.6; EOPNOTSUPP: no CONFIG_UPROBES.
-  steps.push_back({std::string(decide::path::uprobe_multi),
-                   progs.uprobe_multi < 0 ? no_prog : std::string(),
-                   true,
-                   {EINVAL, ENOTSUP, sys::ENOTSUPP_KERNEL},
-                   [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
+  steps.push_back({std::string(decide::path::uprobe_multi), progs.uprobe_multi < 0 ? no_prog : std::string(), true,
+                   classify::not_supported_here, [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
                      std::uint64_t offsets[] = {t.offset};
                      auto link = sys::link_create(
                          {.prog_fd = progs.uprobe_multi,
@@ -67,7 +65,7 @@ inline sys::result<attachment> uprobe(const decide::choice& c, const uprobe_prog
   };
   std::string pin_blocked = !pol.pin.empty() && source == "tracefs" ? "a tracefs event cannot be pinned" : "";
   steps.push_back({std::string(decide::path::perf_link), progs.uprobe < 0 ? no_prog : pin_blocked, true,
-                   detail::perf_link_fallback, [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
+                   classify::not_supported_here, [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
                      auto h = event(a);
                      if (!h) return h.error();
                      return detail::finish_perf(std::move(h).value(), progs.uprobe, true);

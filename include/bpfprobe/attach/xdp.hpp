@@ -6,6 +6,7 @@
 #include <bpfprobe/attach/fallback.hpp>
 #include <bpfprobe/decide/hooks.hpp>
 #include <bpfprobe/decide/probes.hpp>
+#include <bpfprobe/probe/classify.hpp>
 #include <bpfprobe/sys/netlink_tc.hpp>
 
 namespace bpfprobe::attach {
@@ -101,7 +102,7 @@ inline sys::result<attachment> xdp(const decide::choice& c, int prog_fd, int ifi
   steps.push_back({std::string(decide::path::bpf_link),
                    {},
                    true,
-                   {EINVAL, ENOTSUP, sys::ENOTSUPP_KERNEL},
+                   classify::not_supported_here,
                    [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
                      auto link = sys::link_create({.prog_fd = prog_fd,
                                                    .target = static_cast<std::uint32_t>(ifindex),

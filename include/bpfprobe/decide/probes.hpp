@@ -15,11 +15,11 @@ namespace bpfprobe::decide {
 
 namespace own {
 
-// Errors of an attach call that mean "this kernel cannot do it": EINVAL (unknown command, attach
-// type or flag), EOPNOTSUPP, ENOTSUPP (524, e.g. no trampoline), E2BIG (unknown attr fields).
+// Errors of an attach call that mean "this kernel cannot do it": classify::not_supported_here, and
+// E2BIG (attr fields this kernel does not know).
 inline classify::rules attach_rules(const probe::context& ctx, std::vector<int> also_absent = {}) {
   classify::rules r = ctx.rules({.log_proves_existence = false});
-  r.absent_errnos = {EINVAL, E2BIG, ENOTSUP, sys::ENOTSUPP_KERNEL};
+  r.absent_errnos = classify::not_supported_here_and({E2BIG});
   r.absent_errnos.insert(r.absent_errnos.end(), also_absent.begin(), also_absent.end());
   return r;
 }

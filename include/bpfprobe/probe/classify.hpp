@@ -53,6 +53,18 @@ inline constexpr log_rule log_rules[] = {
     {"Invalid func linkage", "", status::unsupported, "BTF func linkage unknown to this kernel"},
 };
 
+// The kernel's "not supported here": EINVAL from a kernel that does not know the command, type,
+// attach type or flag; EOPNOTSUPP and ENOTSUPP (524) from one that knows it but cannot carry it out
+// here (no fprobe, no trampoline, no native XDP). Attach fallbacks, link probes and decide/ all
+// refer to this one set, adding what is particular to them.
+inline const std::vector<int> not_supported_here{EINVAL, EOPNOTSUPP, sys::ENOTSUPP_KERNEL};
+
+inline std::vector<int> not_supported_here_and(std::initializer_list<int> more) {
+  std::vector<int> out = not_supported_here;
+  out.insert(out.end(), more.begin(), more.end());
+  return out;
+}
+
 // Which errno values decide what when the log does not.
 struct rules {
   // A log that reached the verifier proves the thing exists (prog types, helpers whose call was seen).

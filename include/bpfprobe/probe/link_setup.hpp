@@ -50,7 +50,7 @@ inline verdict load_failed(const context& ctx, const sys::error& e, std::string_
 // but cannot carry it out here (a config option or driver is missing) - for "does it work" that is no.
 inline verdict attach_failed(const context& ctx, const sys::error& e) {
   classify::rules r = ctx.rules({.log_proves_existence = false});
-  r.absent_errnos = {EINVAL, E2BIG, EOPNOTSUPP, sys::ENOTSUPP_KERNEL};
+  r.absent_errnos = classify::not_supported_here_and({E2BIG});
   verdict v = classify::from_error(e, r);
   if (v.state == status::unsupported && (e.code == EOPNOTSUPP || e.code == sys::ENOTSUPP_KERNEL))
     v.reason = "kernel knows the request but cannot carry it out here (" + sys::errno_name(e.code) +
