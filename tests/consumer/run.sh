@@ -46,7 +46,7 @@ case $kind in
     command -v clang >/dev/null && command -v bpftool >/dev/null || { echo "needs clang and bpftool"; exit 77; }
     [ "$(id -u)" -eq 0 ] || { echo "loads a BPF program: needs root"; exit 77; }
     install_package
-    cmake_consumer compat_app -DCMAKE_PREFIX_PATH="$prefix"
+    cmake_consumer compat_app -DCMAKE_PREFIX_PATH="$prefix" -DBPFPROBE_SOURCE_DIR="$src"
     "$work/build-compat_app/app"
     ;;
   subdir)

@@ -1,7 +1,6 @@
 // Link probes leave nothing behind: no program, map, link or BTF object of theirs, no network
 // namespace, cgroup, bpffs pin, tracefs probe event or congestion-control algorithm - also when
 // the kernel refuses a call midway. And refusals become the verdicts the rules say.
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -10,28 +9,12 @@
 #include <bpfprobe/sys/netns.hpp>
 #include <set>
 
+#include "leftovers.hpp"
 #include "link_support.hpp"
 #include "run.hpp"
 
 namespace bpfprobe::testing {
 namespace {
-
-std::set<std::string> dir_entries(const std::string& path, std::string_view prefix = {}) {
-  std::set<std::string> out;
-  DIR* d = opendir(path.c_str());
-  if (!d) return out;
-  while (dirent* e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != ".." && n.starts_with(prefix)) out.insert(n);
-  }
-  closedir(d);
-  return out;
-}
-
-std::string text_of(const std::string& path) {
-  auto t = sys::read_file_text(path);
-  return t ? t.value() : std::string();
-}
 
 // What a probe run could leave behind outside the BPF object lists.
 struct environment {
@@ -43,11 +26,11 @@ struct environment {
 
 environment environment_now() {
   environment e;
-  e.run_netns = dir_entries("/run/netns");
-  if (auto cg = sys::cgroup2_mount()) e.cgroups = dir_entries(cg.value(), "bpfprobe");
-  if (auto bpffs = sys::mount_point_of("bpf")) e.pins = dir_entries(bpffs.value(), "bpfprobe");
-  if (auto fs = sys::tracefs::locate(false)) e.uprobe_events = text_of(fs.value().path() + "/uprobe_events");
-  e.congestion_control = text_of("/proc/sys/net/ipv4/tcp_available_congestion_control");
+  e.run_netns = names_in("/run/netns");
+  if (auto cg = sys::cgroup2_mount()) e.cgroups = names_in(cg.value(), "bpfprobe");
+  if (auto bpffs = sys::mount_point_of("bpf")) e.pins = names_in(bpffs.value(), "bpfprobe");
+  if (auto fs = sys::tracefs::locate(false)) e.uprobe_events = text_or_empty(fs.value().path() + "/uprobe_events");
+  e.congestion_control = text_or_empty("/proc/sys/net/ipv4/tcp_available_congestion_control");
   if (auto ns = sys::open_thread_netns()) e.thread_netns = sys::netns_inode(ns.value().get());
   return e;
 }
