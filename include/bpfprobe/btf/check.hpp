@@ -127,6 +127,9 @@ inline std::optional<std::string> compare_enum(const kernel_btf& file, const abi
   for (const auto& [raw_name, value] : *raw) {  // every occurrence: a name may be repeated
     if (!is_identifier(raw_name) || !raw_name.starts_with(e.prefix)) continue;
     std::string name = lower(raw_name.substr(e.prefix.size()));
+    if (!name.empty() && !is_identifier(name))  // the probes and the report name it without the prefix
+      return "enum " + std::string(e.btf_name) + ": enumerator " + std::string(raw_name) + ": \"" + name + "\" after " +
+             std::string(e.prefix) + " is not a C identifier";
     auto it = ref.find(name);
     if (it != ref.end() && it->second != value)
       return "enum " + std::string(e.btf_name) + ": " + e.spelled(name) + " is " + std::to_string(value) +

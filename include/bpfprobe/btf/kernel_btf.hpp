@@ -166,8 +166,9 @@ class kernel_btf {
     for (const auto& [raw, value] : raw_enumerators(enum_name).value_or(std::vector<raw_enumerator>{})) {
       if (!is_identifier(raw) || !raw.starts_with(prefix)) continue;
       std::string_view n = raw.substr(prefix.size());
-      if (n.empty() || lower(n) == "unspec" || n.starts_with("__") || n.find("DEPRECATED") != std::string_view::npos)
-        continue;
+      if (!is_identifier(n) || lower(n) == "unspec" || n.starts_with("__") ||
+          n.find("DEPRECATED") != std::string_view::npos)
+        continue;  // BPF_PROG_TYPE_1X would give the name "1x"
       if (seen.contains(value) || !names.insert(lower(n)).second) continue;  // an alias, or a repeated name
       seen.insert(value);
       out.push_back({lower(n), value});
@@ -237,6 +238,15 @@ class kernel_btf {
 
   static sys::result<struct btf*> from_bytes(const void* data, std::size_t size) {
     if (size == 0) return sys::failure_msg("", "empty", EINVAL);
+    // libbpf 1.4 checks that the type section is aligned within the data but not the header
+    // length it starts after: a header of 25 bytes would have every type read misaligned.
+    if (size >= sizeof(btf_header)) {
+      btf_header h;
+      std::memcpy(&h, data, sizeof(h));
+      std::uint32_t len = h.magic == BTF_MAGIC ? h.hdr_len : __builtin_bswap32(h.hdr_len);
+      if ((h.magic == BTF_MAGIC || h.magic == __builtin_bswap16(BTF_MAGIC)) && len % 4 != 0)
+        return sys::failure_msg("", "BTF header length " + std::to_string(len) + " is not a multiple of 4", EINVAL);
+    }
     errno = 0;
     struct btf* raw = btf__new(data, static_cast<__u32>(size));
     int err = static_cast<int>(-libbpf_get_error(raw));
