@@ -14,11 +14,17 @@ constexpr const char* exit_codes_help =
     "Exit codes:\n"
     "  0  success; with --require, every feature is supported\n"
     "  1  --require: a feature is unsupported\n"
-    "  2  usage error: unknown flag, bad --require syntax or feature, unreadable or corrupt --btf file\n"
+    "  2  usage error: unknown flag, empty option value, bad --require syntax or feature, a --btf file that is\n"
+    "     unreadable, not a regular file, corrupt, or whose names or enum values fail the checks\n"
     "  3  --require: a feature could not be decided (unknown; e.g. not permitted)\n"
     "  4  the report could not be produced\n";
 
 int silent_libbpf(enum libbpf_print_level, const char*, va_list) { return 0; }
+
+// An option given with an empty value ("--btf ''") is a usage error, never silently ignored.
+const CLI::Validator non_empty(
+    [](std::string& value) { return value.empty() ? std::string("the value must not be empty") : std::string(); },
+    "NON-EMPTY");
 
 }  // namespace
 
@@ -38,15 +44,21 @@ int main(int argc, char** argv) {
   json_opt->excludes(macros_opt);
   app.add_flag("-v,--verbose", verbose, "Text report: list every helper per program type");
   app.add_flag("--no-color", no_color, "Never colour the text report (NO_COLOR is honoured too)");
-  app.add_option("--btf", btf_file, "Read type names from this BTF file (raw BTF or ELF) instead of the kernel's");
-  app.add_option("--require", require_list,
-                 "Check features, e.g. prog:xdp,map:ringbuf,helper:xdp:bpf_redirect,misc:bounded_loops; "
-                 "exit 0/1/3 as below");
-  app.add_option("--threads", threads, "Probe threads (default: one per CPU)")->check(CLI::Range(1u, 256u));
+  auto* btf_opt =
+      app.add_option("--btf", btf_file, "Read type names from this BTF file (raw BTF or ELF) instead of the kernel's")
+          ->check(non_empty);
+  auto* require_opt = app.add_option("--require", require_list,
+                                     "Check features, e.g. prog:xdp,map:ringbuf,helper:xdp:bpf_redirect,misc:bounded_"
+                                     "loops; exit 0/1/3 as below")
+                          ->check(non_empty);
+  app.add_option("--threads", threads, "Probe threads (default: one per CPU)")
+      ->check(non_empty)
+      ->check(CLI::Range(1u, 256u));
   std::string kfuncs_mode = "default";
   app.add_option("--kfuncs", kfuncs_mode,
                  "kfunc detail: 'default' gives each kfunc one verdict; 'full' also finds every program type "
                  "that may call each kfunc (slower)")
+      ->check(non_empty)
       ->check(CLI::IsMember({"default", "full"}));
   try {
     app.parse(argc, argv);
@@ -61,10 +73,12 @@ int main(int argc, char** argv) {
   probe::options opt;
   opt.threads = threads;
   opt.kfunc_prog_types = kfuncs_mode == "full";
-  if (!btf_file.empty()) {
-    auto check = btf::kernel_btf::open(btf_file);
+  if (btf_opt->count() > 0) {
+    // The file must be a sane BTF whose uapi enums agree with this build and the running kernel.
+    auto running = btf::kernel_btf::open();
+    auto check = btf::open_checked(btf_file, running ? &running.value() : nullptr);
     if (!check) {
-      std::cerr << "bpfprobe: --btf " << btf_file << ": " << check.error().describe() << '\n';
+      std::cerr << "bpfprobe: --btf: " << check.error().describe() << '\n';
       return cli::exit_usage;
     }
     opt.btf_path = btf_file;
@@ -72,7 +86,7 @@ int main(int argc, char** argv) {
 
   try {
     prober p(opt);
-    if (!require_list.empty()) {
+    if (require_opt->count() > 0) {
       auto parsed = cli::parse_requirements(require_list);
       if (auto* err = std::get_if<std::string>(&parsed)) {
         std::cerr << "bpfprobe: " << *err << '\n';
@@ -86,7 +100,8 @@ int main(int argc, char** argv) {
     r.compat = compat::report_tiers(p);       // helper verdicts come from the report's cache
     r.attach = decide::all(decide::from(p));  // reuses the link/mechanism verdicts just probed
     if (json) {
-      std::cout << cli::to_json(r).dump(2) << '\n';
+      // Invalid UTF-8 (a path given by the user) becomes U+FFFD rather than failing the report.
+      std::cout << cli::to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     } else if (macros) {
       cli::print_macros(std::cout, r);
     } else {

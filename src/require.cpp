@@ -44,16 +44,22 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 std::variant<std::vector<requirement>, std::string> parse_requirements(const std::string& list) {
   std::vector<requirement> out;
-  for (const auto& item : split(list, ',')) {
-    if (item.empty()) continue;
-    auto parts = split(item, ':');
+  auto items = split(list, ',');
+  if (list.ends_with(',')) items.emplace_back();  // getline drops a trailing empty item
+  for (const auto& raw_item : items) {
+    if (raw_item.empty()) return std::string("--require has an empty feature (two commas, or one at either end)");
+    std::string item = btf::escape(raw_item, 120);  // echoed in messages: one printable line
+    auto parts = split(raw_item, ':');
     auto it = parts.size() >= 2 ? section_aliases().find(parts[0]) : section_aliases().end();
     if (it == section_aliases().end())
       return "bad feature '" + item +
              "': expected SECTION:NAME with SECTION one of prog, map, helper, misc, "
              "config, kfunc, link, iter, dynptr, mechanism, attach (helpers: helper:PROG_TYPE:HELPER; "
              "link:TYPE[:ATTACH_TYPE]; kfunc:NAME[:PROG_TYPE]; attach:HOOK[:PATH])";
-    requirement r{item, it->second, {}};
+    for (std::size_t i = 1; i < parts.size(); ++i)
+      if (!parts[i].empty() && !btf::is_identifier(parts[i]))
+        return "bad feature '" + item + "': names are C identifiers ([A-Za-z_][A-Za-z0-9_]*)";
+    requirement r{item, it->second, {}};  // text: as given, escaped
     if (r.section == "helpers") {
       if (parts.size() != 3 || parts[1].empty() || parts[2].empty())
         return "bad feature '" + item + "': expected helper:PROG_TYPE:HELPER, e.g. helper:xdp:bpf_redirect";

@@ -51,7 +51,10 @@ inline std::string type_name(const struct btf* b, std::uint32_t id, int depth = 
   const btf_type* t = btf__type_by_id(b, id);
   if (!t || depth > 32) return "?";
   const char* raw = btf__name_by_offset(b, t->name_off);
-  std::string name = raw && *raw ? raw : "(anon)";
+  // Only names a C declaration could carry reach the prototype text; anything else reads "?".
+  std::string name = !raw || !*raw                                                  ? "(anon)"
+                     : btf_kind(t) == BTF_KIND_INT || btf_kind(t) == BTF_KIND_FLOAT ? (is_type_words(raw) ? raw : "?")
+                                                                                    : (is_identifier(raw) ? raw : "?");
   switch (btf_kind(t)) {
     case BTF_KIND_INT:
     case BTF_KIND_FLOAT:
@@ -104,7 +107,7 @@ inline std::string prototype(const struct btf* b, std::uint32_t func_id) {
   const btf_type* proto = btf__type_by_id(b, f->type);
   if (!proto || !btf_is_func_proto(proto)) return {};
   auto join = [](std::string type, const char* name) {
-    if (!name || !*name) return type;
+    if (!name || !is_identifier(name)) return type;
     return type + (type.ends_with('*') ? "" : " ") + name;
   };
   std::string out = join(type_name(b, proto->type), btf__name_by_offset(b, f->name_off)) + "(";
@@ -118,7 +121,7 @@ inline std::string prototype(const struct btf* b, std::uint32_t func_id) {
     }
     std::string type = type_name(b, p[i].type);
     const char* pname = btf__name_by_offset(b, p[i].name_off);
-    if (auto star = type.find("(*)"); star != std::string::npos && pname && *pname)
+    if (auto star = type.find("(*)"); star != std::string::npos && pname && is_identifier(pname))
       out += type.insert(star + 2, pname);  // int (*cb)(void *)
     else
       out += join(std::move(type), pname);
@@ -185,6 +188,7 @@ inline void collect(const kernel_btf& k, std::string_view module, bool use_tags,
     }
   }
   for (auto id : ids) {
+    if (!is_identifier(k.name_of(id))) continue;  // never from a sane BTF; it must not reach output
     kfunc_info f;
     f.name = std::string(k.name_of(id));
     f.module = std::string(module);

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/utsname.h>
 
+#include <bpfprobe/btf/check.hpp>
 #include <bpfprobe/btf/kernel_btf.hpp>
 #include <bpfprobe/probe/classify.hpp>
 #include <bpfprobe/sys/bpf.hpp>
@@ -89,20 +90,22 @@ class context {
  public:
   explicit context(const options& opt = {}) : opt_(opt) {
     if (opt.raise_memlock) raise_memlock_limit();
-    auto named = btf::kernel_btf::open(opt.btf_path);
+    // Attach targets must come from the running kernel, even when names come from --btf. A file
+    // named in the options is checked against this build and that kernel (btf/check.hpp) first.
+    bool own = opt.btf_path == btf::vmlinux_path;
+    if (!own)
+      if (auto k = btf::kernel_btf::open(); k) {
+        own_kernel_btf_.emplace(std::move(k).value());
+        kernel_btf_ = &*own_kernel_btf_;
+      }
+    auto named = own ? btf::kernel_btf::open(opt.btf_path) : btf::open_checked(opt.btf_path, kernel_btf_);
     if (named) {
       enums_ = enums_with_fallback(named.value());
       names_btf_.emplace(std::move(named).value());
+      if (own) kernel_btf_ = &*names_btf_;
     } else {
       btf_error_ = named.error().describe();
       enums_ = btf::builtin_enums("built-in tables (" + btf_error_ + ")");
-    }
-    // Attach targets must come from the running kernel, even when names come from --btf.
-    if (opt.btf_path == btf::vmlinux_path) {
-      if (names_btf_) kernel_btf_ = &*names_btf_;
-    } else if (auto k = btf::kernel_btf::open(); k) {
-      own_kernel_btf_.emplace(std::move(k).value());
-      kernel_btf_ = &*own_kernel_btf_;
     }
     version_code_ = running_version_code();
     if (auto l = read_text("/sys/kernel/security/lockdown")) {

@@ -43,6 +43,7 @@ inline std::vector<iter_target> iterator_targets(const btf::kernel_btf& k) {
   for (std::uint32_t id = 1; id < btf__type_cnt(b); ++id) {
     const btf_type* t = btf__type_by_id(b, id);
     std::string_view name = btf__name_by_offset(b, t->name_off);
+    if (!btf::is_identifier(name)) continue;  // never from a sane BTF; it must not reach output
     if (btf_is_struct(t) && name.starts_with("bpf_iter__"))
       ctx_structs.emplace_back(name.substr(10));
     else if (btf_is_func(t) && name.starts_with("bpf_iter_"))

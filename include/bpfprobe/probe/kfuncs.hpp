@@ -91,6 +91,9 @@ inline std::vector<call_site> struct_ops_sites(const context& ctx, std::uint32_t
       if (!mt || !btf_is_ptr(mt)) continue;
       const btf_type* fn = btf__type_by_id(b, btf__resolve_type(b, mt->type));
       if (!fn || !btf_is_func_proto(fn)) continue;
+      if (!btf::is_identifier(btf__name_by_offset(b, ops->name_off)) ||
+          !btf::is_identifier(btf__name_by_offset(b, m[i].name_off)))
+        break;  // a name that could not come from a sane BTF never reaches output
       call_site s{"struct_ops",
                   std::string(btf__name_by_offset(b, ops->name_off)) + "." + btf__name_by_offset(b, m[i].name_off),
                   {},

@@ -33,7 +33,7 @@ inline auto failure_msg(std::string op, std::string message, int code = EINVAL) 
   return BOOST_OUTCOME_V2_NAMESPACE::failure(error{code, std::move(op), {}, std::move(message)});
 }
 
-// Symbolic errno name ("EPERM", "ENOTSUPP"), falling back to the number.
+// Symbolic errno name ("EPERM", "ENOTSUPP"); the number only for a value no libc names.
 inline std::string errno_name(int code) {
   switch (code) {
     case 0: return "OK";
@@ -64,7 +64,12 @@ inline std::string errno_name(int code) {
     case ELOOP: return "ELOOP";
     case ENOTCONN: return "ENOTCONN";
     case ENOTSUPP_KERNEL: return "ENOTSUPP";
-    default: return std::to_string(code);
+    default: {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+      if (const char* name = strerrorname_np(code)) return name;  // ENODATA, ENAMETOOLONG, EISDIR, ...
+#endif
+      return std::to_string(code);
+    }
   }
 }
 
