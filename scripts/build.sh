@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBPFPROBE_BUILD_TESTS=ON >/dev/null
+. scripts/ccache-args.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBPFPROBE_BUILD_TESTS=ON "${ccache_args[@]}" >/dev/null
 cmake --build build -j "$(nproc)"

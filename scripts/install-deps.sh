@@ -28,7 +28,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports \
   libbpf-dev bpftool linux-libc-dev >/dev/null
 $SUDO apt-get install -y -qq --no-install-recommends \
-  build-essential cmake ninja-build pkg-config clang llvm clang-14 libclang-rt-14-dev \
+  build-essential cmake ninja-build pkg-config clang llvm clang-14 libclang-rt-14-dev ccache \
   libelf-dev zlib1g-dev libzstd-dev \
   libboost-dev libcli11-dev nlohmann-json3-dev \
   libgtest-dev libgmock-dev googletest libbenchmark-dev \

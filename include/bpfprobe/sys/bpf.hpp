@@ -95,8 +95,10 @@ inline std::vector<char>& log_buffer(std::size_t size) {
   if (buf.size() < size) buf.resize(size);
   return buf;
 }
+// string_view::copy, not memcpy: an unnamed object's view has a null data(), and memcpy from null is
+// undefined even for 0 bytes (UBSan: nonnull-attribute).
 inline void copy_name(char (&dst)[BPF_OBJ_NAME_LEN], std::string_view name) noexcept {
-  std::memcpy(dst, name.data(), std::min(name.size(), sizeof(dst) - 1));
+  name.copy(dst, sizeof(dst) - 1);
 }
 }  // namespace detail
 
