@@ -34,7 +34,9 @@ int main(int argc, char** argv) {
       "bpfprobe: probe the running kernel's BPF features (program, map and helper support,\n"
       "kfuncs, links, dynptr, iterators, attach paths) and say why each verdict was reached."};
   app.footer(exit_codes_help);
-  app.set_version_flag("--version", std::string("bpfprobe ") + BPFPROBE_VERSION);
+  app.set_version_flag("--version", std::string("bpfprobe ") + BPFPROBE_VERSION + " (commit " + BPFPROBE_COMMIT +
+                                        ", libbpf " + std::to_string(libbpf_major_version()) + "." +
+                                        std::to_string(libbpf_minor_version()) + ")");
   bool report_flag = false, json = false, macros = false, verbose = false, no_color = false;
   std::string btf_file, require_list;
   unsigned threads = 0;
@@ -47,10 +49,14 @@ int main(int argc, char** argv) {
   auto* btf_opt =
       app.add_option("--btf", btf_file, "Read type names from this BTF file (raw BTF or ELF) instead of the kernel's")
           ->check(non_empty);
-  auto* require_opt = app.add_option("--require", require_list,
-                                     "Check features, e.g. prog:xdp,map:ringbuf,helper:xdp:bpf_redirect,misc:bounded_"
-                                     "loops; exit 0/1/3 as below")
-                          ->check(non_empty);
+  auto* require_opt =
+      app.add_option(
+             "--require", require_list,
+             "Check features (comma-separated), exit 0/1/3 as below. Families:\n"
+             "  prog:xdp  map:ringbuf  helper:xdp:bpf_redirect  kfunc:bpf_rdonly_cast[:PROG]\n"
+             "  link:tcx[:ATTACH]  mechanism:link_pin  dynptr:bpf_dynptr_from_skb  iter:task  misc:bounded_loops\n"
+             "  config:CONFIG_BPF  attach:tc[:PATH]")
+          ->check(non_empty);
   app.add_option("--threads", threads, "Probe threads (default: one per CPU)")
       ->check(non_empty)
       ->check(CLI::Range(1u, 256u));
