@@ -7,6 +7,7 @@
 #include <array>
 #include <bpfprobe/insn/insn.hpp>
 #include <bpfprobe/probe/context.hpp>
+#include <bpfprobe/probe/privilege.hpp>
 #include <bpfprobe/sys/bpf.hpp>
 #include <memory>
 #include <string>
