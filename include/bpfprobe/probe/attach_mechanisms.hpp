@@ -294,6 +294,18 @@ inline verdict tracefs_probe(const context& ctx, bool kprobe) {
                               ") and removed" + note);
 }
 
+// BPF_F_NETFILTER_IP_DEFRAG (6.6): the kernel request_module()s nf_defrag_ipv4 for the link and
+// answers EINVAL when that fails, as kernels without the flag answer EINVAL for it. The reason says
+// when the module is absent, so a kernel without loadable modules does not read as one without the flag.
+inline verdict netfilter_ip_defrag(const context& ctx) {
+  verdict v = links_detail::netfilter_hook(ctx, "netfilter", BPF_F_NETFILTER_IP_DEFRAG);
+  if (v.state == status::unsupported && v.err == EINVAL && ::access("/sys/module/nf_defrag_ipv4", F_OK) != 0)
+    v.reason +=
+        "; module nf_defrag_ipv4, which the flag needs, is not loaded (no /sys/module/nf_defrag_ipv4): a "
+        "kernel that cannot load it answers EINVAL too";
+  return v;
+}
+
 }  // namespace mechanisms_detail
 
 struct mechanism_probe {
@@ -346,8 +358,7 @@ inline const std::vector<mechanism_probe>& mechanism_probes() {
        [](const context& c) { return tracefs_probe(c, true); }},
       {mechanism_doc("uprobe_events_tracefs", "perf_ioc_set_bpf_uprobe"),
        [](const context& c) { return tracefs_probe(c, false); }},
-      {doc{"netfilter_ip_defrag", "6.6", "91721c2d02d3"},
-       [](const context& c) { return links_detail::netfilter_hook(c, "netfilter", BPF_F_NETFILTER_IP_DEFRAG); }},
+      {doc{"netfilter_ip_defrag", "6.6", "91721c2d02d3"}, netfilter_ip_defrag},
   };
   return rows;
 }
