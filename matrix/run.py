@@ -86,6 +86,7 @@ def load_kernel_list(path):
             entries.append({"name": words[0], "suite": words[1], "series": words[2],
                             "flavour": opts.get("flavour", "amd64"),
                             "modules_optional": opts.get("modules") == "optional",
+                            "no_modules": opts.get("modules") == "none",
                             "from_pool": opts.get("missing") == "pool"})
     return entries
 
@@ -750,7 +751,8 @@ def run_kernel(apt, args, entry, payload):
         result["tests_filter"] = {n: f for n, f in tests if f}
         t = time.monotonic()
         initrd = os.path.join(kdir, "initramfs.cpio")
-        plan = build_initramfs(initrd, release, moddir, config, args.modules, payload, args.test_timeout, tests)
+        modules = [] if entry["no_modules"] else args.modules
+        plan = build_initramfs(initrd, release, moddir, config, modules, payload, args.test_timeout, tests)
         result["modules"] = plan
         result["times"]["initramfs"] = round(time.monotonic() - t, 1)
         result["initramfs_mb"] = round(os.path.getsize(initrd) / 2**20, 1)

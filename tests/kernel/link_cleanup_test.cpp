@@ -148,17 +148,21 @@ TEST_F(LinkCleanup, FailingMidwayLeavesNothingBehind) {
   ASSERT_FALSE(probes.empty());
   for (auto& [name, run] : probes) {
     int steps = 0;
+    verdict base;
     {
       nth_call count(1 << 30, 0);
       sys::scoped_syscalls seam(count);
-      run();
+      base = run();
       steps = count.calls();
     }
     for (int n = 1; n <= steps; ++n) {
       nth_call fail(n, EPERM);
       sys::scoped_syscalls seam(fail);
       verdict v = run();
-      EXPECT_NE(v.state, status::unsupported) << name << " failing call " << n << " with EPERM: " << v.reason;
+      // A probe the kernel answers "unsupported" without injection (legacy TC without sch_ingress)
+      // may still say so when the injected call was one whose failure it ignores.
+      if (base.state != status::unsupported)
+        EXPECT_NE(v.state, status::unsupported) << name << " failing call " << n << " with EPERM: " << v.reason;
     }
   }
   expect_clean();

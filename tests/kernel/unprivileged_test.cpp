@@ -30,6 +30,20 @@ class Unprivileged : public ::testing::Test {
     return run(argv);
   }
 
+  // As nobody with only CAP_BPF and CAP_PERFMON (ambient, so they survive the exec).
+  run_result as_bpf_perfmon(std::vector<std::string> args) {
+    std::vector<std::string> argv{"setpriv",
+                                  "--reuid=65534",
+                                  "--regid=65534",
+                                  "--clear-groups",
+                                  "--inh-caps=-all,+bpf,+perfmon",
+                                  "--ambient-caps=-all,+bpf,+perfmon",
+                                  "--bounding-set=-all,+bpf,+perfmon",
+                                  cli_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv);
+  }
+
   std::unique_ptr<temp_dir> dir_;
   std::string cli_;
 };
@@ -94,6 +108,63 @@ TEST_F(Unprivileged, RequireOfAnUnknownFactExitsThree) {
   auto r = as_nobody({"--require", feature});
   EXPECT_EQ(r.code, 3) << feature << ": " << r.out << r.err;
   EXPECT_NE(r.out.find("unknown"), std::string::npos) << r.out;
+}
+
+// With CAP_BPF and CAP_PERFMON but neither CAP_NET_ADMIN nor CAP_SYS_ADMIN the kernel refuses network
+// and cgroup program types (bpf_prog_load: is_net_admin_prog_type): the reason names CAP_NET_ADMIN,
+// not the CAP_BPF this process has. Tracing types, which want CAP_PERFMON, stay as root sees them.
+TEST_F(Unprivileged, PartialCapabilitiesNameTheMissingOne) {
+  if (run({"setpriv", "--list-caps"}).out.find("perfmon") == std::string::npos)
+    GTEST_SKIP() << "this setpriv does not know CAP_PERFMON/CAP_BPF";
+  auto r = as_bpf_perfmon({"--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  auto root = nlohmann::json::parse(run({cli_, "--json"}).out);
+  int net_admin = 0;
+  for (const char* t : {"xdp", "sched_cls", "sched_act", "cgroup_sock", "cgroup_sock_addr", "sock_ops", "sk_msg"}) {
+    SCOPED_TRACE(t);
+    if (root["program_types"][t]["status"] != "supported") continue;
+    const auto& f = j["program_types"][t];
+    EXPECT_EQ(f["status"], "unknown");
+    std::string reason = f.value("reason", "");
+    EXPECT_NE(reason.find("CAP_NET_ADMIN"), std::string::npos) << reason;
+    EXPECT_EQ(reason.find("needs CAP_BPF/CAP_SYS_ADMIN"), std::string::npos) << reason;
+    EXPECT_EQ(reason.find("CAP_BPF"), std::string::npos) << "this process has CAP_BPF: " << reason;
+    ++net_admin;
+  }
+  EXPECT_GE(net_admin, 5);
+  // Types that need only CAP_BPF (and CAP_PERFMON) load as they do for root.
+  for (const char* t : {"socket_filter", "cgroup_skb", "sk_reuseport", "kprobe", "tracepoint", "raw_tracepoint"}) {
+    SCOPED_TRACE(t);
+    EXPECT_EQ(j["program_types"][t]["status"], root["program_types"][t]["status"])
+        << j["program_types"][t].value("reason", "");
+  }
+}
+
+// Unprivileged, every kfunc call probe is refused before the verifier runs: the reason must say that
+// nothing could be tried, never that program types were tried and refused it.
+TEST_F(Unprivileged, KfuncReasonsSayNothingCouldBeTried) {
+  auto j = nlohmann::json::parse(as_nobody({"--json"}).out);
+  if (j["program_types"]["syscall"]["status"] == "supported") GTEST_SKIP() << "unprivileged BPF loads here";
+  ASSERT_TRUE(j.contains("kfuncs"));
+  // Without bpf_kfunc tags (5.10, 6.1) only what a load proves is listed: nothing here, and the
+  // reason the candidates stayed undecided is reported instead.
+  const auto& list = j["kernel"]["kfunc_list"];
+  if (list["source"] == "load probes") {
+    EXPECT_GT(list["undecided"].get<int>(), 0);
+    std::string reason = list.value("undecided_reason", "");
+    EXPECT_NE(reason.find("nothing could be tried"), std::string::npos) << reason;
+    EXPECT_EQ(reason.find("tried)"), std::string::npos) << reason;
+  }
+  int checked = list["source"] == "load probes" ? 1 : 0;
+  for (const auto& [name, f] : j["kfuncs"].items()) {
+    std::string reason = f.value("reason", "");
+    EXPECT_EQ(f["status"], "unknown") << name << ": " << reason;
+    EXPECT_EQ(reason.find("tried)"), std::string::npos) << name << ": " << reason;
+    EXPECT_NE(reason.find("nothing could be tried"), std::string::npos) << name << ": " << reason;
+    ++checked;
+  }
+  EXPECT_GT(checked, 0);
 }
 
 }  // namespace

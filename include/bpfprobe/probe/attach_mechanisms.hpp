@@ -124,7 +124,18 @@ inline verdict cgroup_link_op(const context& ctx, bool update) {
   return verdict::yes({}, update ? "cgroup link now runs the second program" : "cgroup link detached, fd still valid");
 }
 
-// Legacy XDP: IFLA_XDP through rtnetlink (4.8), verified by reading the attached program back.
+inline std::string xdp_mode_name(std::uint8_t attached) {
+  switch (attached) {
+    case XDP_ATTACHED_DRV: return "driver";
+    case XDP_ATTACHED_SKB: return "generic";
+    case XDP_ATTACHED_HW: return "offload";
+    case XDP_ATTACHED_MULTI: return "several";
+    default: return std::to_string(attached);
+  }
+}
+
+// Legacy XDP: IFLA_XDP through rtnetlink (4.8), verified by reading the attached program back. On a
+// veth, or on lo when the kernel cannot make a veth pair (links_detail::with_device).
 inline verdict netlink_xdp(const context& ctx) {
   auto prog = load(ctx, {.type = "xdp", .ret = 2});
   if (!prog) return prog.v;
@@ -132,7 +143,7 @@ inline verdict netlink_xdp(const context& ctx) {
   (void)sys::obj_info(prog.fd->get(), info);
   return links_detail::with_device(
       "veth",
-      [&](sys::rtnetlink& nl, int ifindex) -> verdict {
+      [&](sys::rtnetlink& nl, int ifindex, const std::string& where) -> verdict {
         if (auto r = sys::set_xdp(nl, ifindex, prog.fd->get()); !r) return attach_failed(ctx, r.error());
         auto st = sys::get_xdp(nl, ifindex);
         (void)sys::set_xdp(nl, ifindex, -1);
@@ -140,10 +151,19 @@ inline verdict netlink_xdp(const context& ctx) {
         if (st.value().attached == XDP_ATTACHED_NONE) return verdict::unknown("XDP set but the device reports none");
         if (info.id && st.value().prog_id && st.value().prog_id != info.id)
           return verdict::unknown("device reports another XDP program");
-        return verdict::yes(
-            {}, "IFLA_XDP on a veth in a private netns (attach mode " + std::to_string(st.value().attached) + ")");
+        return verdict::yes({}, "IFLA_XDP on " + where + " (attach mode " + xdp_mode_name(st.value().attached) + ")");
       },
       links_detail::veth_failed);
+}
+
+// A qdisc or classifier kind the kernel does not have answers ENOENT ("Specified qdisc kind is
+// unknown", "TC classifier not found") after the kernel tried to load its module: the legacy TC path
+// needs that module, and this kernel has it neither built in nor loadable.
+inline verdict tc_part_failed(const context& ctx, const sys::error& e, const char* module, const char* config) {
+  if (e.code != ENOENT) return attach_failed(ctx, e);
+  return verdict::no(std::string("needs module ") + module + " (" + config +
+                         "), which this kernel has neither built in nor could load",
+                     e.code, e.describe());
 }
 
 // Legacy TC: clsact qdisc (4.5) + cls_bpf filter in direct-action mode (4.4), read back by prog id.
@@ -154,19 +174,20 @@ inline verdict tc_cls_bpf(const context& ctx) {
   (void)sys::obj_info(prog.fd->get(), info);
   return links_detail::with_device(
       "veth",
-      [&](sys::rtnetlink& nl, int ifindex) -> verdict {
-        if (auto r = sys::add_clsact(nl, ifindex); !r) return attach_failed(ctx, r.error());
+      [&](sys::rtnetlink& nl, int ifindex, const std::string& where) -> verdict {
+        if (auto r = sys::add_clsact(nl, ifindex); !r)
+          return tc_part_failed(ctx, r.error(), "sch_ingress", "CONFIG_NET_SCH_INGRESS, the clsact qdisc");
         struct undo {
           sys::rtnetlink& nl;
           int ifindex;
           ~undo() { (void)sys::del_clsact(nl, ifindex); }
         } cleanup{nl, ifindex};
         if (auto r = sys::add_cls_bpf(nl, {.ifindex = ifindex, .prog_fd = prog.fd->get(), .name = object_name}); !r)
-          return attach_failed(ctx, r.error());
+          return tc_part_failed(ctx, r.error(), "cls_bpf", "CONFIG_NET_CLS_BPF");
         auto ids = sys::cls_bpf_prog_ids(nl, ifindex, sys::tc_direction::ingress);
         if (ids && info.id && std::find(ids.value().begin(), ids.value().end(), info.id) == ids.value().end())
           return verdict::unknown("cls_bpf filter added but the program is not listed");
-        return verdict::yes({}, "clsact + cls_bpf direct-action filter on a veth in a private netns");
+        return verdict::yes({}, "clsact + cls_bpf direct-action filter on " + where);
       },
       links_detail::veth_failed);
 }
@@ -297,6 +318,18 @@ inline verdict tracefs_probe(const context& ctx, bool kprobe) {
                               std::to_string(ev.value().id()) + ") and removed" + note);
 }
 
+// BPF_F_NETFILTER_IP_DEFRAG (6.6): the kernel request_module()s nf_defrag_ipv4 for the link and
+// answers EINVAL when that fails, as kernels without the flag answer EINVAL for it. The reason says
+// when the module is absent, so a kernel without loadable modules does not read as one without the flag.
+inline verdict netfilter_ip_defrag(const context& ctx) {
+  verdict v = links_detail::netfilter_hook(ctx, "netfilter", BPF_F_NETFILTER_IP_DEFRAG);
+  if (v.state == status::unsupported && v.err == EINVAL && ::access("/sys/module/nf_defrag_ipv4", F_OK) != 0)
+    v.reason +=
+        "; module nf_defrag_ipv4, which the flag needs, is not loaded (no /sys/module/nf_defrag_ipv4): a "
+        "kernel that cannot load it answers EINVAL too";
+  return v;
+}
+
 }  // namespace mechanisms_detail
 
 struct mechanism_probe {
@@ -349,8 +382,7 @@ inline const std::vector<mechanism_probe>& mechanism_probes() {
        [](const context& c) { return tracefs_probe(c, true); }},
       {mechanism_doc("uprobe_events_tracefs", "perf_ioc_set_bpf_uprobe"),
        [](const context& c) { return tracefs_probe(c, false); }},
-      {doc{"netfilter_ip_defrag", "6.6", "91721c2d02d3"},
-       [](const context& c) { return links_detail::netfilter_hook(c, "netfilter", BPF_F_NETFILTER_IP_DEFRAG); }},
+      {doc{"netfilter_ip_defrag", "6.6", "91721c2d02d3"}, netfilter_ip_defrag},
   };
   return rows;
 }

@@ -78,6 +78,8 @@ struct rules {
   std::vector<int> absent_errnos{EINVAL, E2BIG};
   // Added to the reason of EPERM/EACCES verdicts (e.g. "lockdown=confidentiality").
   std::string permission_hint;
+  // Replaces the generic EPERM reason when the caller knows what was missing (probe/privilege.hpp).
+  std::string permission_reason;
 };
 
 // The first log line a rule matches, if any.
@@ -154,7 +156,7 @@ inline verdict from_error(const sys::error& e, const rules& r = {}) {
   if (r.log_proves_existence && reached && e.code != EPERM)
     return verdict::yes("verifier reached it, then rejected the test program for another reason", deciding_line(e.log));
   if (e.code == EPERM || e.code == EACCES) {
-    std::string reason = errno_reason(e.code);
+    std::string reason = e.code == EPERM && !r.permission_reason.empty() ? r.permission_reason : errno_reason(e.code);
     if (!r.permission_hint.empty()) reason += "; " + r.permission_hint;
     return verdict::unknown(std::move(reason), e.code, deciding_line(e.log));
   }

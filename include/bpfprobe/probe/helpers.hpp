@@ -9,13 +9,63 @@
 
 namespace bpfprobe::probe {
 
+// The set-up helper probes use for a program type: setup_for(), except for tracing when fentry
+// programs cannot be loaded at all (EPERM under lockdown) while tp_btf programs can. Then the helpers
+// are probed as tp_btf (BPF_TRACE_RAW_TP on a btf_trace_* typedef), and `instead_of` says why.
+inline load_setup helper_setup(const context& ctx, std::string_view type_name, std::uint32_t value) {
+  load_setup s = setup_for(ctx, type_name, value);
+  if (type_name != "tracing") return s;
+  static constexpr auto ret0 = insn::return_zero();
+  sys::prog_load_args args = s.args;
+  args.insns = ret0;
+  auto fentry = sys::prog_load(args);
+  if (fentry) return s;
+  verdict refused = classify::from_error(fentry.error(), load_rules(ctx, type_name));
+  if (refused.state != status::unknown) return s;
+  const auto* k = ctx.kernel_btf();
+  if (!k) return s;
+  for (const char* tp : {"btf_trace_sched_switch", "btf_trace_sys_enter", "btf_trace_task_newtask"}) {
+    auto id = k->find(tp, BTF_KIND_TYPEDEF);
+    if (!id) continue;
+    load_setup t;
+    t.args.type = value;
+    t.args.expected_attach_type = BPF_TRACE_RAW_TP;
+    t.args.attach_btf_id = *id;
+    args = t.args;
+    args.insns = ret0;
+    if (!sys::prog_load(args)) return s;
+    t.note = std::string("probed as tp_btf ") + (tp + 10) + ": fentry programs are refused here";
+    t.instead_of = refused.reason;
+    return t;
+  }
+  return s;
+}
+
+// Helpers the kernel offers to tracing programs only with a trampoline (fentry/fexit/fmod_ret) or,
+// from later kernels, also to tp_btf: bpf_tracing_func_proto / tracing_prog_func_proto in
+// kernel/trace/bpf_trace.c (get_func_arg/_ret/_arg_cnt 5.17, get_attach_cookie for tracing 5.19).
+// A tp_btf probe that is refused them says nothing about fentry.
+inline bool trampoline_only_helper(std::int32_t id) {
+  return id == BPF_FUNC_get_func_arg || id == BPF_FUNC_get_func_ret || id == BPF_FUNC_get_func_arg_cnt ||
+         id == BPF_FUNC_get_attach_cookie;
+}
+
 inline verdict probe_helper(const context& ctx, const load_setup& prog_setup, std::int32_t helper_id) {
   sys::prog_load_args args = prog_setup.args;
   const auto prog = insn::assemble(insn::call_helper(helper_id), insn::exit());
   args.insns = prog;
   auto fd = sys::prog_load(args);
   // The call line ends with "#<id>": reaching it means the checks before the call passed.
-  return classify::from_result(fd, ctx.rules({.must_reach = "#" + std::to_string(helper_id)}), "loaded");
+  verdict v = classify::from_result(fd, ctx.rules({.must_reach = "#" + std::to_string(helper_id)}), "loaded");
+  if (prog_setup.instead_of.empty()) return v;
+  if (v.state == status::unsupported && trampoline_only_helper(helper_id)) {
+    v.state = status::unknown;
+    v.reason =
+        "not for tp_btf programs (" + v.reason +
+        "); the kernel may offer it to fentry/fexit programs, which cannot be loaded here: " + prog_setup.instead_of;
+  }
+  v.evidence = v.evidence.empty() ? prog_setup.note : v.evidence + " [" + prog_setup.note + "]";
+  return v;
 }
 
 }  // namespace bpfprobe::probe

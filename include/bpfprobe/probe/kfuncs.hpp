@@ -218,6 +218,13 @@ inline verdict cheap_kfunc_verdict(const context& ctx, const kfunc_call& call, b
     else if (!refused)
       refused = v;
   }
+  // Every site refused before the verifier ran (EPERM without privileges): no call was tried at
+  // all, so no program type was asked. The tag proves the kfunc exists, not that anything may call it.
+  if (!sites.empty() && unknown.size() == sites.size() &&
+      std::all_of(sites.begin(), sites.end(), [](const call_site* s) { return s->blocked.has_value(); }))
+    return verdict::unknown(
+        "nothing could be tried: every program load was refused before verification (" + unknown.front().second + ")",
+        sites.front()->blocked->err, tagged ? "decl_tag bpf_kfunc" : std::string{});
   std::string tried = std::to_string(sites.size()) + " program types/attach variants tried";
   // "tracing (fentry), ext, lsm (not permitted (EPERM): ...)": the sites, then the first reason.
   std::string unsure;
@@ -341,7 +348,7 @@ inline std::unique_ptr<kfunc_state> make_kfunc_state(const context& ctx,
     args.insns = ret0;
     auto fd = sys::prog_load(args);
     if (!fd && fd.error().log.empty()) {
-      verdict v = classify::from_error(fd.error(), ctx.rules());
+      verdict v = classify::from_error(fd.error(), load_rules(ctx, st->sites[i].prog_type));
       if (v.state == status::unknown) st->sites[i].blocked = std::move(v);
     }
   }

@@ -41,7 +41,8 @@ struct outcome {
 };
 
 inline verdict load_failed(const context& ctx, const sys::error& e, std::string_view what) {
-  verdict v = classify::from_error(e, ctx.rules({.log_proves_existence = false}));
+  std::string_view type = what.substr(0, what.find_first_of("/ "));  // "xdp/xdp", "struct_ops tcp_..."
+  verdict v = classify::from_error(e, load_rules(ctx, type, {.log_proves_existence = false}));
   v.reason = "test program (" + std::string(what) + ") did not load: " + v.reason;
   return v;
 }

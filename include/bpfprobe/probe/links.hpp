@@ -3,10 +3,11 @@
 // program of the right type, attaches it to a real, private target and checks with link info that
 // the kernel made a link of that type. The link type is supported when one variant is.
 //
-// Targets: a veth (netkit pair) in a private network namespace for xdp/tcx/netkit, the namespace
-// itself for netns links and netfilter hooks, a temporary cgroup v2 for cgroup links, a tracefs
-// tracepoint perf event for perf_event links, bpf_fentry_test1 for tracing and kprobe_multi links,
-// a function of bpfprobe's own code for uprobe_multi, a tcp_congestion_ops struct_ops map.
+// Targets: a veth (or, when the kernel cannot make one, lo) in a private network namespace for
+// xdp/tcx, a netkit pair for netkit, the namespace itself for netns links and netfilter hooks, a
+// temporary cgroup v2 for cgroup links, a tracefs tracepoint perf event for perf_event links,
+// bpf_fentry_test1 for tracing and kprobe_multi links, a function of bpfprobe's own code for
+// uprobe_multi, a tcp_congestion_ops struct_ops map.
 #pragma once
 
 #include <atomic>
@@ -149,8 +150,13 @@ inline verdict iter(const context& ctx, std::string_view attach) {
   return v;
 }
 
-// Runs f(nl, ifindex) inside a private network namespace on a fresh device of `kind` ("veth",
-// "netkit"), which is deleted before the namespace goes.
+// Runs f(nl, ifindex, where) inside a private network namespace on a fresh device of `kind`
+// ("veth", "netkit"), which is deleted before the namespace goes; `where` describes the device for
+// evidence. When the kernel cannot make a veth pair (veth is a module on Debian kernels, and a kernel
+// booted without loadable modules answers EOPNOTSUPP "Unknown device type"), f runs on the
+// namespace's own loopback device, which every network namespace has: XDP, tcx and clsact attach
+// to lo as to any device (XDP in generic mode, since lo has no driver XDP). netkit has no such
+// fallback: the netkit probes ask whether netkit exists.
 template <class F>
 inline verdict with_device(std::string_view kind, F&& f, verdict (*create_failed)(const sys::error&)) {
   auto r = sys::in_private_netns([&](const sys::netns_guard&) -> verdict {
@@ -158,10 +164,17 @@ inline verdict with_device(std::string_view kind, F&& f, verdict (*create_failed
     if (!nl) return missing_env("rtnetlink", nl.error());
     auto made = kind == "netkit" ? sys::create_netkit(nl.value(), "bpfprobe0", "bpfprobe1")
                                  : sys::create_veth(nl.value(), "bpfprobe0", "bpfprobe1");
-    if (!made) return create_failed(made.error());
-    auto idx = sys::link_index(nl.value(), "bpfprobe0");
-    if (!idx) return missing_env("a test device", idx.error());
-    return f(nl.value(), idx.value());
+    std::string where = kind == "netkit" ? "a netkit pair in a private netns" : "a veth in a private netns";
+    std::string_view dev = "bpfprobe0";
+    if (!made && kind == "veth") {
+      dev = "lo";
+      where = "lo of a private netns (no veth pair: " + sys::errno_name(made.error().code) + ")";
+    } else if (!made) {
+      return create_failed(made.error());
+    }
+    auto idx = sys::link_index(nl.value(), dev);
+    if (!idx) return made ? missing_env("a test device", idx.error()) : create_failed(made.error());
+    return f(nl.value(), idx.value(), where);
   });
   if (!r) return missing_env("a private network namespace", r.error());
   return std::move(r).value();
@@ -169,18 +182,18 @@ inline verdict with_device(std::string_view kind, F&& f, verdict (*create_failed
 
 inline verdict veth_failed(const sys::error& e) { return missing_env("a veth pair", e); }
 
-// xdp links (5.9, aa8d3a716b59) on a veth in native mode.
+// xdp links (5.9, aa8d3a716b59) on a veth (native mode), or lo (generic mode).
 inline verdict xdp(const context& ctx, std::string_view attach) {
   auto prog = load(ctx, {.type = "xdp", .attach = attach, .ret = 2 /* XDP_PASS */});
   if (!prog) return prog.v;
   return with_device(
       "veth",
-      [&](sys::rtnetlink&, int ifindex) -> verdict {
+      [&](sys::rtnetlink&, int ifindex, const std::string& where) -> verdict {
         auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
                                                   .target = static_cast<std::uint32_t>(ifindex),
                                                   .attach_type = *attach_value(ctx, attach)});
         if (!link) return link.v;
-        return check_link(ctx, *link.fd, "xdp", "xdp on a veth in a private netns");
+        return check_link(ctx, *link.fd, "xdp", "xdp on " + where);
       },
       veth_failed);
 }
@@ -191,13 +204,13 @@ inline verdict tcx(const context& ctx, std::string_view attach) {
   if (!prog) return prog.v;
   return with_device(
       "veth",
-      [&](sys::rtnetlink&, int ifindex) -> verdict {
+      [&](sys::rtnetlink&, int ifindex, const std::string& where) -> verdict {
         auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
                                                   .target = static_cast<std::uint32_t>(ifindex),
                                                   .attach_type = *attach_value(ctx, attach),
                                                   .part = sys::link_parts::mprog{}});
         if (!link) return link.v;
-        return check_link(ctx, *link.fd, "tcx", std::string(attach) + " on a veth in a private netns");
+        return check_link(ctx, *link.fd, "tcx", std::string(attach) + " on " + where);
       },
       veth_failed);
 }
@@ -210,13 +223,13 @@ inline verdict netkit(const context& ctx, std::string_view attach) {
   if (!prog) return prog.v;
   return with_device(
       "netkit",
-      [&](sys::rtnetlink&, int ifindex) -> verdict {
+      [&](sys::rtnetlink&, int ifindex, const std::string& where) -> verdict {
         auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
                                                   .target = static_cast<std::uint32_t>(ifindex),
                                                   .attach_type = *attach_value(ctx, attach),
                                                   .part = sys::link_parts::mprog{}});
         if (!link) return link.v;
-        return check_link(ctx, *link.fd, "netkit", std::string(attach) + " on a netkit pair in a private netns");
+        return check_link(ctx, *link.fd, "netkit", std::string(attach) + " on " + where);
       },
       [](const sys::error& e) {
         if (e.code == EOPNOTSUPP) return verdict::no("no netkit device driver in this kernel", e.code, e.describe());

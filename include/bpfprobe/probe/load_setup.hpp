@@ -7,6 +7,7 @@
 #include <array>
 #include <bpfprobe/insn/insn.hpp>
 #include <bpfprobe/probe/context.hpp>
+#include <bpfprobe/probe/privilege.hpp>
 #include <bpfprobe/sys/bpf.hpp>
 #include <memory>
 #include <string>
@@ -20,6 +21,9 @@ struct load_setup {
   std::vector<bpf_func_info> func_info;
   std::string note;  // what the set-up chose, e.g. "attach bpf_fentry_test1"
   std::string gap;   // why the set-up is incomplete (no BTF target found), if it is
+  // Set when this set-up stands in for the usual one because the kernel refused that: the reason
+  // ("not permitted (EPERM) ...").
+  std::string instead_of;
 };
 
 // The first FUNC of `candidates` present in the running kernel's BTF.

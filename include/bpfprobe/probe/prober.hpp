@@ -48,7 +48,8 @@ class prober {
     verdict type = prog_type(prog_type_name);
     if (!type.supported()) return gated(type);
     return cached("helper/" + std::string(prog_type_name) + "/" + std::string(helper_name), [&] {
-      auto setup = probe::setup_for(ctx_, prog_type_name, static_cast<std::uint32_t>(*ctx_.prog_type(prog_type_name)));
+      auto setup =
+          probe::helper_setup(ctx_, prog_type_name, static_cast<std::uint32_t>(*ctx_.prog_type(prog_type_name)));
       return probe::probe_helper(ctx_, setup, static_cast<std::int32_t>(*id));
     });
   }
@@ -247,7 +248,8 @@ class prober {
       section s(helpers.size());
       for (std::size_t h = 0; h < helpers.size(); ++h) s[h] = documented(helpers[h].name, {}, probe::helper_docs);
       if (types[t].v.supported()) {
-        setups[t] = probe::setup_for(ctx_, types[t].name, static_cast<std::uint32_t>(*ctx_.prog_type(types[t].name)));
+        setups[t] =
+            probe::helper_setup(ctx_, types[t].name, static_cast<std::uint32_t>(*ctx_.prog_type(types[t].name)));
         for (std::size_t h = 0; h < helpers.size(); ++h) jobs.push_back({t, h});
       } else {
         for (auto& f : s) f.v = gated(types[t].v);

@@ -19,7 +19,7 @@ inline verdict tracing_as_tp_btf(const context& ctx, std::uint32_t value) {
     static constexpr auto prog = insn::return_zero();
     auto fd =
         sys::prog_load({.type = value, .insns = prog, .expected_attach_type = BPF_TRACE_RAW_TP, .attach_btf_id = *id});
-    verdict v = classify::from_result(fd, ctx.rules(), "loaded as tp_btf");
+    verdict v = classify::from_result(fd, load_rules(ctx, "tracing"), "loaded as tp_btf");
     v.evidence = v.evidence.empty() ? std::string("tp_btf ") + tp : v.evidence + " [tp_btf " + tp + "]";
     return v;
   }
@@ -31,7 +31,7 @@ inline verdict probe_prog_type(const context& ctx, std::string_view name, std::u
   static constexpr auto prog = insn::return_zero();
   s.args.insns = prog;
   auto fd = sys::prog_load(s.args);
-  verdict v = classify::from_result(fd, ctx.rules(), "loaded");
+  verdict v = classify::from_result(fd, load_rules(ctx, name), "loaded");
   if (!s.note.empty()) v.evidence = v.evidence.empty() ? s.note : v.evidence + " [" + s.note + "]";
   if (!s.gap.empty() && !v.supported()) {
     v.reason += " (set-up incomplete: " + s.gap + ")";

@@ -18,6 +18,7 @@
 #include <sys/time.h>
 
 #include <bpfprobe/sys/result.hpp>
+#include <bpfprobe/sys/syscalls.hpp>
 #include <bpfprobe/sys/unique_fd.hpp>
 #include <cstdint>
 #include <cstring>
@@ -145,7 +146,8 @@ class rtnetlink {
     h->nlmsg_seq = ++seq_;
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;
-    if (::sendto(fd_.get(), m.data(), m.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) < 0)
+    if (syscalls::active().sendto(fd_.get(), m.data(), m.size(), 0, reinterpret_cast<sockaddr*>(&kernel),
+                                  sizeof(kernel)) < 0)
       return failure(errno, std::string(op));
     std::vector<char> buf(64 * 1024);
     for (;;) {

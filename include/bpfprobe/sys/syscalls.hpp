@@ -1,10 +1,12 @@
-// The one seam between bpfprobe and the kernel. Every bpf(2) and perf_event_open(2) call goes
-// through syscalls::active(), so tests can install an override that injects errors.
+// The one seam between bpfprobe and the kernel. Every bpf(2) and perf_event_open(2) call, and every
+// rtnetlink request, goes through syscalls::active(), so tests can install an override that injects
+// errors.
 #pragma once
 
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,6 +27,11 @@ class syscalls {
     return ::syscall(__NR_perf_event_open, attr, pid, cpu, group_fd, flags);
   }
   virtual int ioctl(int fd, unsigned long request, unsigned long arg) noexcept { return ::ioctl(fd, request, arg); }
+  // A request on a netlink socket (sys/netlink.hpp): one message of `len` bytes.
+  virtual long sendto(int fd, const void* buf, std::size_t len, int flags, const sockaddr* to,
+                      socklen_t tolen) noexcept {
+    return ::sendto(fd, buf, len, flags, to, tolen);
+  }
 
   // The implementation every call uses now.
   static syscalls& active() noexcept { return *current().load(std::memory_order_acquire); }
