@@ -37,11 +37,15 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("bpfprobe ") + BPFPROBE_VERSION + " (commit " + BPFPROBE_COMMIT +
                                         ", libbpf " + std::to_string(libbpf_major_version()) + "." +
                                         std::to_string(libbpf_minor_version()) + ")");
-  bool report_flag = false, json = false, macros = false, verbose = false, no_color = false;
+  bool report_flag = false, macros = false, verbose = false, no_color = false;
+  std::string json;  // "" (no --json), "bpfprobe" or "bpftool"
   std::string btf_file, require_list;
   unsigned threads = 0;
   app.add_flag("--report", report_flag, "Print the full report (the default action)");
-  auto* json_opt = app.add_flag("--json", json, "Print the report as JSON");
+  auto* json_opt = app.add_flag("--json{bpfprobe}", json,
+                                "Print the report as JSON; --json=bpftool: in the shape of `bpftool -j feature probe "
+                                "kernel` (unknown facts are null)")
+                       ->check(CLI::IsMember({"bpfprobe", "bpftool"}));
   auto* macros_opt = app.add_flag("--macros", macros, "Print the report as C macros (bpftool-compatible HAVE_* names)");
   json_opt->excludes(macros_opt);
   app.add_flag("-v,--verbose", verbose, "Text report: list every helper per program type");
@@ -66,6 +70,12 @@ int main(int argc, char** argv) {
                  "that may call each kfunc (slower)")
       ->check(non_empty)
       ->check(CLI::IsMember({"default", "full"}));
+  std::string diff_a, diff_b;
+  auto* diff_cmd = app.add_subcommand("diff",
+                                      "Compare two --json reports: facts added, removed or changed "
+                                      "(exit 0 same, 1 different, 2 unreadable)");
+  diff_cmd->add_option("A", diff_a, "First report (bpfprobe --json)")->required()->check(non_empty);
+  diff_cmd->add_option("B", diff_b, "Second report")->required()->check(non_empty);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -74,6 +84,8 @@ int main(int argc, char** argv) {
     app.exit(e);
     return cli::exit_usage;
   }
+
+  if (diff_cmd->parsed()) return cli::diff_reports(std::cout, std::cerr, diff_a, diff_b);
 
   libbpf_set_print(silent_libbpf);
   probe::options opt;
@@ -105,7 +117,9 @@ int main(int argc, char** argv) {
     report r = p.full_report();
     r.compat = compat::report_tiers(p);       // helper verdicts come from the report's cache
     r.attach = decide::all(decide::from(p));  // reuses the link/mechanism verdicts just probed
-    if (json) {
+    if (json == "bpftool") {
+      std::cout << cli::to_bpftool_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    } else if (!json.empty()) {
       // Invalid UTF-8 (a path given by the user) becomes U+FFFD rather than failing the report.
       std::cout << cli::to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     } else if (macros) {

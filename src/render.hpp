@@ -11,6 +11,8 @@
 namespace bpfprobe::cli {
 
 nlohmann::json to_json(const report& r);
+// The shape of `bpftool -j feature probe kernel` (--json=bpftool): same sections and keys; unknown is null.
+nlohmann::ordered_json to_bpftool_json(const report& r);
 void print_text(std::ostream& out, const report& r, bool color, bool verbose);
 void print_macros(std::ostream& out, const report& r);
 
@@ -37,5 +39,9 @@ struct require_outcome {
   std::vector<std::string> lines;  // one per requirement: "<text>: <status> (reason)"
 };
 require_outcome check_requirements(prober& p, const std::vector<requirement>& reqs);
+
+// `bpfprobe diff A B`: prints what differs between two --json reports; exit 0 same, 1 different,
+// 2 when a file cannot be read or is not a report.
+int diff_reports(std::ostream& out, std::ostream& err, const std::string& a_path, const std::string& b_path);
 
 }  // namespace bpfprobe::cli

@@ -5,6 +5,7 @@
 #include <fnmatch.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -88,6 +89,15 @@ std::vector<comparison> compare(const nlohmann::json& tool, const nlohmann::json
   return out;
 }
 
+// `bpftool -j feature probe kernel full`, parsed; "full" also probes the helpers bpftool skips by
+// default because they write to the kernel log (bpf_trace_printk, bpf_trace_vprintk,
+// bpf_probe_write_user); bpfprobe probes them all.
+nlohmann::json bpftool_report() {
+  auto r = run({bpftool_path(), "-j", "feature", "probe", "kernel", "full"});
+  if (r.code != 0) throw std::runtime_error("bpftool feature probe failed: " + r.err);
+  return nlohmann::json::parse(r.out);
+}
+
 bool agree(const comparison& c) { return c.bpfprobe == (c.bpftool ? "supported" : "unsupported"); }
 
 std::vector<exception_row> read_exceptions(const std::string& path) {
@@ -125,13 +135,8 @@ bool matches(const exception_row& row, const comparison& c) {
 
 TEST(BpftoolCompare, EveryDisagreementIsExplained) {
   if (!is_root()) GTEST_SKIP() << "bpftool and bpfprobe probe as root";
-  std::string bpftool = bpftool_path();
-  if (bpftool.empty()) GTEST_SKIP() << "bpftool not installed (scripts/install-deps.sh installs it)";
-  // "full" also probes the helpers bpftool skips by default because they write to the kernel log
-  // (bpf_trace_printk, bpf_trace_vprintk, bpf_probe_write_user); bpfprobe probes them all.
-  auto tool_run = run({bpftool, "-j", "feature", "probe", "kernel", "full"});
-  ASSERT_EQ(tool_run.code, 0) << tool_run.err;
-  auto tool = nlohmann::json::parse(tool_run.out);
+  if (bpftool_path().empty()) GTEST_SKIP() << "bpftool not installed (scripts/install-deps.sh installs it)";
+  auto tool = bpftool_report();
   auto mine = cli_json();
 
   auto comparisons = compare(tool, mine);
@@ -165,6 +170,58 @@ TEST(BpftoolCompare, EveryDisagreementIsExplained) {
     EXPECT_GT(row.used, 0) << path << ":" << row.line << ": stale exception (no disagreement matches it): " << row.kind
                            << " " << row.name_glob << " " << row.bpftool << " " << row.bpfprobe;
   EXPECT_GT(agreed, 1000);
+}
+
+// `bpfprobe --json=bpftool` has every section and key bpftool emits. system_config values are equal;
+// each verdict key carries bpfprobe's verdict (supported true, unsupported false, unknown null; a helper
+// is listed when supported), so it equals bpftool's value wherever the test above finds agreement and
+// differs only where tests/bpftool_exceptions.tsv explains why.
+TEST(BpftoolCompare, BpftoolShapedJsonHasEveryKeyAndBpfprobesVerdicts) {
+  if (!is_root()) GTEST_SKIP() << "bpftool and bpfprobe probe as root";
+  if (bpftool_path().empty()) GTEST_SKIP() << "bpftool not installed (scripts/install-deps.sh installs it)";
+  auto tool = bpftool_report();
+  auto shaped_run = run_cli({"--json=bpftool"});
+  ASSERT_EQ(shaped_run.code, 0) << shaped_run.err;
+  auto shaped = nlohmann::json::parse(shaped_run.out);
+  auto mine = cli_json();
+
+  std::size_t keys = 0;
+  for (const auto& [section, body] : tool.items()) {
+    ASSERT_TRUE(shaped.contains(section)) << "section " << section << " missing";
+    for (const auto& [key, value] : body.items()) {
+      ++keys;
+      ASSERT_TRUE(shaped[section].contains(key)) << section << "." << key << " missing";
+      if (section == "system_config" || section == "syscall_config")
+        EXPECT_EQ(shaped[section][key], value) << section << "." << key;
+    }
+  }
+  EXPECT_GT(keys, 100u);
+
+  auto expected = [](const std::string& status) -> nlohmann::json {
+    return status == "supported" ? nlohmann::json(true) : status == "unsupported" ? nlohmann::json(false) : nullptr;
+  };
+  int checked = 0;
+  for (const auto& c : compare(tool, mine)) {
+    nlohmann::json got;
+    if (c.kind == "helper") {
+      auto slash = c.name.find('/');
+      const auto& list = shaped["helpers"][c.name.substr(0, slash) + "_available_helpers"];
+      bool listed = std::find(list.begin(), list.end(), c.name.substr(slash + 1)) != list.end();
+      EXPECT_EQ(listed, c.bpfprobe == "supported") << c.name << " (" << c.bpfprobe << ")";
+      ++checked;
+      continue;
+    }
+    const char* section = c.kind == "prog" ? "program_types" : c.kind == "map" ? "map_types" : "misc";
+    std::string key = c.kind == "prog"  ? "have_" + c.name + "_prog_type"
+                      : c.kind == "map" ? "have_" + c.name + "_map_type"
+                      : c.name == "large_insn_limit" || c.name == "bounded_loops"
+                          ? "have_" + c.name
+                          : "have_" + c.name.substr(4) + "_isa_extension";  // isa_v2 -> have_v2_isa_extension
+    ASSERT_TRUE(shaped[section].contains(key)) << key;
+    EXPECT_EQ(shaped[section][key], expected(c.bpfprobe)) << section << "." << key;
+    ++checked;
+  }
+  EXPECT_GT(checked, 1000);
 }
 
 }  // namespace

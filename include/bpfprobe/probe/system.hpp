@@ -75,7 +75,9 @@ inline std::vector<std::pair<std::string, verdict>> system_facts(const kernel_in
   return out;
 }
 
-// Kernel config options bpftool reports, and a few more that decide BPF features.
+// Kernel config options bpftool reports (the first bpftool_config_options, in bpftool's order), and
+// a few more that decide BPF features.
+inline constexpr std::size_t bpftool_config_options = 33;
 inline constexpr const char* config_options[] = {
     "CONFIG_BPF",
     "CONFIG_BPF_SYSCALL",
