@@ -1,5 +1,5 @@
 // What link and attach probes share: tiny programs of the right type, the targets they attach to
-// (tracepoints, kernel functions, a function of our own for uprobes), and how a kernel answer to an
+// (tracepoints, kernel functions), and how a kernel answer to an
 // attach request becomes a verdict. Every object is owned and released on every path.
 #pragma once
 
@@ -16,13 +16,6 @@ namespace bpfprobe::probe::link_setup {
 
 // Every program and map a link probe makes carries this name, so tests can tell ours apart.
 inline constexpr const char* object_name = "bpfprobe_link";
-
-// A uprobe target inside whatever binary or library holds bpfprobe's code. Never inlined, never
-// folded away; probes only attach to it and do not call it.
-[[gnu::noinline, gnu::used]] inline int uprobe_target(int x) {
-  asm volatile("" : "+r"(x));
-  return x + 1;
-}
 
 struct prog_spec {
   std::string_view type;         // bpf_prog_type name
