@@ -5,7 +5,7 @@
 #         unit, kernel, concurrency; BPFPROBE_SANITIZE_LABELS overrides the regex, e.g. 'unit|kernel|compat|attach').
 #   tsan: TSan in build-tsan: the concurrency test (8 threads on one prober, two full reports at once).
 # Usage: scripts/run-sanitizers.sh [asan] [tsan]   (no argument: both). CXX/CC pick the compilers
-# (default g++/gcc; CXX=clang++ CC=clang works too).
+# (default g++/gcc, what CI uses).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ccache-args.sh

@@ -1,18 +1,41 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian bookworm machine: set up, build, and run every test.
+# Stages, each run even when an earlier one failed (so the log is complete), with a summary at the end:
+#   build, kernel matrix, host tests (ctest in build/), sanitizers (scripts/run-sanitizers.sh: ASan+UBSan
+#   and TSan builds), fuzzing (scripts/run-fuzz.sh, time-boxed by BPFPROBE_FUZZ_SECONDS, default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+summary=()
+failed=0
+# stage NAME COMMAND...: runs COMMAND, records its result and wall time.
+stage() {
+  local name=$1 start=$SECONDS rc=0
+  shift
+  "$@" || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    summary+=("$(printf '%-12s passed  %5d s' "$name" $((SECONDS - start)))")
+  else
+    summary+=("$(printf '%-12s FAILED  %5d s  (rc=%d)' "$name" $((SECONDS - start)) "$rc")")
+    failed=1
+  fi
+}
+
+start=$SECONDS
 ./scripts/build.sh
+summary+=("$(printf '%-12s passed  %5d s' build $((SECONDS - start)))")
 ./scripts/mount-fs.sh
 # Every kernel in matrix/kernels.txt under QEMU: bpfprobe, bpftool and the kernel tests in each
 # guest, checked against first-kernel expectations and bpftool (matrix/README.md). Downloads are cached
 # in ${BPFPROBE_CACHE:-~/.cache/bpfprobe}/matrix; results and the grid go to build/matrix.
-# A matrix failure fails this script, after the host tests have run (so their log is complete).
-matrix_rc=0
-python3 matrix/run.py --build build --jobs 2 || matrix_rc=$?
-# Host tests last, so their summary closes the log.
-ctest --test-dir build --output-on-failure -j 1
-if [ "$matrix_rc" -ne 0 ]; then
-  echo "matrix: FAILED (rc=$matrix_rc; per-kernel details above, results in build/matrix)" >&2
-  exit "$matrix_rc"
+stage matrix python3 matrix/run.py --build build --jobs 2
+stage host-tests ctest --test-dir build --output-on-failure -j 1
+stage sanitizers ./scripts/run-sanitizers.sh
+if [ -x scripts/run-fuzz.sh ]; then
+  stage fuzz env BPFPROBE_FUZZ_SECONDS="${BPFPROBE_FUZZ_SECONDS:-60}" ./scripts/run-fuzz.sh
 fi
+
+echo
+echo "run-tests summary (details above; matrix results in build/matrix):"
+printf '  %s\n' "${summary[@]}"
+printf '  %-12s %s  %5d s\n' total "$([ "$failed" -eq 0 ] && echo passed || echo FAILED)" "$SECONDS"
+exit "$failed"
