@@ -38,4 +38,9 @@ echo
 echo "run-tests summary (details above; matrix results in build/matrix):"
 printf '  %s\n' "${summary[@]}"
 printf '  %-12s %s  %5d s\n' total "$([ "$failed" -eq 0 ] && echo passed || echo FAILED)" "$SECONDS"
+passed=0 failed_stages=0
+for line in "${summary[@]}"; do
+  case $line in *FAILED*) failed_stages=$((failed_stages + 1)) ;; *) passed=$((passed + 1)) ;; esac
+done
+echo "stages: $passed passed, $failed_stages failed"
 exit "$failed"
