@@ -74,9 +74,12 @@ for job in "${jobs[@]}"; do
   case $job in
     asan)
       configure_and_build build-asan "-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-        bpfprobe-cli unit_tests kfunc_unit_tests decide_tests kernel_tests link_tests kfunc_tests concurrency_tests \
+        bpfprobe-cli unit_tests btf_input_tests kfunc_unit_tests decide_tests kernel_tests link_tests kill_tests kfunc_tests \
+        concurrency_tests \
         ${BPFPROBE_SANITIZE_EXTRA_TARGETS:-}
-      run_ctest asan+ubsan build-asan "${BPFPROBE_SANITIZE_LABELS:-unit|kernel|concurrency}"
+      # The random-kill tests kill 20 + 6 sanitized runs here (the release build in ctest kills 100 + 30).
+      BPFPROBE_KILL_RUNS=${BPFPROBE_KILL_RUNS:-20} BPFPROBE_KILL_LIBRARY_RUNS=${BPFPROBE_KILL_LIBRARY_RUNS:-6} \
+        run_ctest asan+ubsan build-asan "${BPFPROBE_SANITIZE_LABELS:-unit|kernel|concurrency}"
       ;;
     tsan)
       configure_and_build build-tsan "-fsanitize=thread -fno-omit-frame-pointer" concurrency_tests
