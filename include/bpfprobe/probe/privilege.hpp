@@ -7,6 +7,8 @@
 #pragma once
 
 #include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -19,17 +21,13 @@
 
 namespace bpfprobe::probe {
 
-// CapEff of this process (/proc/self/status); nullopt when unreadable.
+// The calling thread's effective capabilities (capget: a cheap call, made for every refused-load
+// verdict); nullopt when the kernel does not answer.
 inline std::optional<std::uint64_t> effective_caps() {
-  auto status = read_text("/proc/self/status");
-  if (!status) return std::nullopt;
-  auto pos = status->find("CapEff:");
-  if (pos == std::string::npos) return std::nullopt;
-  try {
-    return std::stoull(status->substr(pos + 7), nullptr, 16);
-  } catch (...) {
-    return std::nullopt;
-  }
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  if (::syscall(SYS_capget, &hdr, data) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(data[0].effective) | (static_cast<std::uint64_t>(data[1].effective) << 32);
 }
 
 // Program types whose load needs CAP_NET_ADMIN besides CAP_BPF (netfilter from 6.4, 84601d6ee68a).
