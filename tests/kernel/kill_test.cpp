@@ -196,6 +196,33 @@ TEST(Kill, JanitorRemovesWhatAKilledProcessHeld) {
   EXPECT_EQ(left, "") << "the janitor left:\n" << left;
 }
 
+// A janitor let go when the last claim was released may still be waking up when the next claim is
+// made: it must never see (and remove) what the next janitor guards. Held stopped across the hand-over
+// so the order is certain.
+TEST(Kill, DismissedJanitorNeverTouchesTheNextClaims) {
+  if (!is_root()) GTEST_SKIP() << "needs root";
+  auto before = processes_named(sys::janitor::process_name);
+  auto first = sys::temp_cgroup::create("handover-1");
+  ASSERT_TRUE(first) << first.error().describe();
+  std::string old_janitor;  // it names itself a moment after it starts
+  for (int i = 0; i < 200 && old_janitor.empty(); ++i) {
+    for (const auto& pid : processes_named(sys::janitor::process_name))
+      if (!before.contains(pid)) old_janitor = pid;
+    if (old_janitor.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_FALSE(old_janitor.empty()) << "no janitor started for the first claim";
+  pid_t j1 = std::stoi(old_janitor);
+  ASSERT_EQ(kill(j1, SIGSTOP), 0);
+  ASSERT_TRUE(first.value().remove());  // last claim released: the first janitor is let go
+  auto second = sys::temp_cgroup::create("handover-2");
+  ASSERT_TRUE(second) << second.error().describe();
+  ASSERT_EQ(kill(j1, SIGCONT), 0);
+  for (int i = 0; i < 200 && access(("/proc/" + old_janitor).c_str(), F_OK) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_NE(access(("/proc/" + old_janitor).c_str(), F_OK), 0) << "the first janitor did not exit";
+  EXPECT_EQ(access(second.value().path().c_str(), F_OK), 0) << "the first janitor removed the next claim's cgroup";
+}
+
 // The sweep removes what a dead run left and keeps what a live run owns.
 TEST(Kill, SweepRemovesOnlyWhatDeadRunsLeft) {
   if (!is_root()) GTEST_SKIP() << "needs root";

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <bpfprobe/sys/bpf.hpp>
 #include <bpfprobe/sys/cgroup.hpp>
+#include <bpfprobe/sys/janitor.hpp>
 #include <bpfprobe/sys/perf.hpp>
 #include <chrono>
 #include <set>
@@ -37,7 +38,7 @@ inline std::string text_or_empty(const std::string& path) {
   return t ? t.value() : std::string();
 }
 
-// Processes whose name is `comm` (the janitor names itself "bpfprobe-janitor").
+// Processes whose name (comm) is `comm`.
 inline std::set<std::string> processes_named(std::string_view comm) {
   std::set<std::string> out;
   for (const auto& pid : names_in("/proc")) {
@@ -92,7 +93,7 @@ struct leftovers {
     if (auto bpffs = sys::mount_point_of("bpf")) l.pins = names_in(bpffs.value(), "bpfprobe");
     l.tmp = names_in("/tmp", "bpfprobe");
     l.run_netns = names_in("/run/netns");
-    l.janitors = processes_named("bpfprobe-janitor");
+    l.janitors = processes_named(sys::janitor::process_name);
     if (auto fs = sys::tracefs::locate(false)) {
       l.kprobe_events = text_or_empty(fs.value().path() + "/kprobe_events");
       l.uprobe_events = text_or_empty(fs.value().path() + "/uprobe_events");

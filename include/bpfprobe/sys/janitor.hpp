@@ -38,6 +38,9 @@ namespace bpfprobe::sys::janitor {
 
 enum class kind : std::uint32_t { cgroup_dir = 1, bpffs_pin = 2, tracefs_event = 3 };
 
+// What the janitor process calls itself (its comm: at most 15 characters).
+inline constexpr const char* process_name = "bpfprobe-clean";
+
 namespace detail {
 
 inline constexpr std::size_t slot_count = 128;
@@ -157,7 +160,7 @@ inline bool spawn(table* t, int rd, int wr, int netns_fd) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::prctl(PR_SET_NAME, "bpfprobe-janitor", 0, 0, 0);
+    ::prctl(PR_SET_NAME, process_name, 0, 0, 0);
     if (::chdir("/") != 0) {
     }
     janitor_main(t, rd);
@@ -177,6 +180,15 @@ struct registry {
   static registry& get() {
     static registry r;
     return r;
+  }
+
+  // Lets the janitor go when nothing is claimed: EOF makes it exit. Its claim table goes with it (it
+  // keeps its own mapping): a janitor still waking up must never see the claims of the next one.
+  void dismiss() {
+    if (wr >= 0) ::close(wr);
+    wr = -1;
+    if (t) ::munmap(t, sizeof(table));
+    t = nullptr;
   }
 
   // Starts a janitor if none is running. Without one (fork refused), claims still work: the
@@ -232,10 +244,7 @@ class claim {
     std::lock_guard lock(r.mu);
     slot_->state.store(0, std::memory_order_release);
     slot_ = nullptr;
-    if (--r.live == 0 && r.wr >= 0) {
-      ::close(r.wr);  // the janitor sees EOF, finds nothing claimed and exits
-      r.wr = -1;
-    }
+    if (--r.live == 0) r.dismiss();
   }
   [[nodiscard]] bool guarded() const noexcept { return slot_ != nullptr; }
 
@@ -264,10 +273,7 @@ inline claim make_claim(kind what, std::string_view path, std::string_view event
     ++r.live;
     return c;
   }
-  if (r.live == 0) {  // nothing claimed after all: let the janitor go
-    ::close(r.wr);
-    r.wr = -1;
-  }
+  if (r.live == 0) r.dismiss();  // nothing claimed after all
   return c;
 }
 
