@@ -214,9 +214,7 @@ struct registry {
 };
 
 inline void copy_field(char* dst, std::size_t cap, std::string_view src) {
-  std::size_t n = src.size() < cap - 1 ? src.size() : cap - 1;
-  std::memcpy(dst, src.data(), n);
-  dst[n] = '\0';
+  dst[src.copy(dst, cap - 1)] = '\0';  // copy(): an empty view may have a null data()
 }
 
 }  // namespace detail
