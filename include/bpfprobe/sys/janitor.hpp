@@ -56,29 +56,51 @@ struct table {
   slot slots[slot_count];
 };
 
+// The janitor's side runs in processes made by raw clone() from a threaded (maybe sanitized)
+// process: it makes system calls directly, never through libc wrappers that a sanitizer intercepts
+// (an interceptor may wait for a lock another thread held at the clone, forever).
+template <class... A>
+inline long sc(long nr, A... args) {
+  return ::syscall(nr, args...);
+}
+
+inline std::size_t c_len(const char* s) {
+  std::size_t n = 0;
+  while (s[n]) ++n;
+  return n;
+}
+
+inline void c_copy(char* dst, const char* src, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+}
+
+inline int sc_open(int dir, const char* path, int flags) {
+  return static_cast<int>(sc(SYS_openat, dir, path, flags | O_CLOEXEC, 0));
+}
+
 // Where tracefs is for the janitor: a mounted copy, else a private detached mount of its own.
 inline int janitor_open_tracefs_file(const char* name) {
   char path[160];
   for (const char* dir : {"/sys/kernel/tracing/", "/sys/kernel/debug/tracing/"}) {
-    std::size_t n = std::strlen(dir), m = std::strlen(name);
+    std::size_t n = c_len(dir), m = c_len(name);
     if (n + m + 1 > sizeof(path)) continue;
-    std::memcpy(path, dir, n);
-    std::memcpy(path + n, name, m + 1);
-    int fd = ::open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    c_copy(path, dir, n);
+    c_copy(path + n, name, m + 1);
+    int fd = sc_open(AT_FDCWD, path, O_WRONLY | O_APPEND);
     if (fd >= 0) return fd;
   }
 #if defined(SYS_fsopen) && defined(SYS_fsmount)
-  int fs = static_cast<int>(::syscall(SYS_fsopen, "tracefs", 1 /* FSOPEN_CLOEXEC */));
+  int fs = static_cast<int>(sc(SYS_fsopen, "tracefs", 1 /* FSOPEN_CLOEXEC */));
   if (fs < 0) return -1;
   int fd = -1;
-  if (::syscall(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, nullptr, nullptr, 0) == 0) {
-    int mnt = static_cast<int>(::syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0));
+  if (sc(SYS_fsconfig, fs, 6 /* FSCONFIG_CMD_CREATE */, nullptr, nullptr, 0) == 0) {
+    int mnt = static_cast<int>(sc(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0));
     if (mnt >= 0) {
-      fd = ::openat(mnt, name, O_WRONLY | O_APPEND | O_CLOEXEC);
-      ::close(mnt);
+      fd = sc_open(mnt, name, O_WRONLY | O_APPEND);
+      sc(SYS_close, mnt);
     }
   }
-  ::close(fs);
+  sc(SYS_close, fs);
   return fd;
 #else
   return -1;
@@ -87,28 +109,28 @@ inline int janitor_open_tracefs_file(const char* name) {
 
 inline void nap_ms(long ms) {
   timespec ts{ms / 1000, (ms % 1000) * 1000000L};
-  while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  while (sc(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, &ts) != 0 && errno == EINTR) {
   }
 }
 
 // Removes one claimed thing; EBUSY (a dying process's perf event or task still holds it) is
-// retried for a few seconds. System calls only.
+// retried for a few seconds.
 inline void janitor_remove(const slot& s) {
   for (int attempt = 0; attempt < 250; ++attempt) {
-    int rc = 0;
+    long rc = 0;
     switch (s.what) {
-      case kind::cgroup_dir: rc = ::rmdir(s.path); break;
-      case kind::bpffs_pin: rc = ::unlink(s.path); break;
+      case kind::cgroup_dir: rc = sc(SYS_unlinkat, AT_FDCWD, s.path, AT_REMOVEDIR); break;
+      case kind::bpffs_pin: rc = sc(SYS_unlinkat, AT_FDCWD, s.path, 0); break;
       case kind::tracefs_event: {
         int fd = janitor_open_tracefs_file(s.path);
         if (fd < 0) return;
         char line[128] = "-:";
-        std::size_t n = std::strlen(s.event);
+        std::size_t n = c_len(s.event);
         if (n + 3 > sizeof(line)) n = sizeof(line) - 3;
-        std::memcpy(line + 2, s.event, n);
-        rc = ::write(fd, line, n + 2) < 0 ? -1 : 0;
+        c_copy(line + 2, s.event, n);
+        rc = sc(SYS_write, fd, line, n + 2) < 0 ? -1 : 0;
         int err = errno;
-        ::close(fd);
+        sc(SYS_close, fd);
         errno = err;
         break;
       }
@@ -121,48 +143,46 @@ inline void janitor_remove(const slot& s) {
 [[noreturn]] inline void janitor_main(table* t, int rd) {
   char buf[16];
   for (;;) {
-    ssize_t n = ::read(rd, buf, sizeof(buf));
+    long n = sc(SYS_read, rd, buf, sizeof(buf));
     if (n == 0 || (n < 0 && errno != EINTR)) break;
   }
   for (auto& s : t->slots)
     if (s.state.load(std::memory_order_acquire) == 2) janitor_remove(s);
-  ::_exit(0);
+  sc(SYS_exit_group, 0);
+  __builtin_unreachable();
 }
 
 inline void close_all_but(int keep) {
 #ifdef SYS_close_range
-  bool ok = (keep == 0 || ::syscall(SYS_close_range, 0u, static_cast<unsigned>(keep - 1), 0u) == 0) &&
-            ::syscall(SYS_close_range, static_cast<unsigned>(keep + 1), ~0u, 0u) == 0;
+  bool ok = (keep == 0 || sc(SYS_close_range, 0u, static_cast<unsigned>(keep - 1), 0u) == 0) &&
+            sc(SYS_close_range, static_cast<unsigned>(keep + 1), ~0u, 0u) == 0;
   if (ok) return;
 #endif
-  for (int fd = 0, max = static_cast<int>(::sysconf(_SC_OPEN_MAX)); fd < max && fd < 65536; ++fd)
-    if (fd != keep) ::close(fd);
+  for (int fd = 0; fd < 65536; ++fd)
+    if (fd != keep) sc(SYS_close, fd);
 }
 
 // Double fork: the janitor is nobody's child we could be asked to wait for, is in its own session
 // (a terminal's ^C does not reach it) and back in the process's own network namespace (the
-// claiming thread may be inside a private one, which the janitor must not keep alive).
+// claiming thread may be inside a private one, which the janitor must not keep alive). Raw clones:
+// no atfork handler of the application runs.
 inline bool spawn(table* t, int rd, int wr, int netns_fd) {
-  // Raw clones: no atfork handlers of the application run, and the children make system calls only.
-  long mid = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  long mid = sc(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   if (mid < 0) return false;
   if (mid == 0) {
-    ::setsid();
-    long pid = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
-    if (pid != 0) ::_exit(pid > 0 ? 0 : 1);
-    ::close(wr);
-    if (netns_fd >= 0) (void)::setns(netns_fd, CLONE_NEWNET);
+    sc(SYS_setsid);
+    long pid = sc(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+    if (pid != 0) sc(SYS_exit_group, pid > 0 ? 0 : 1);
+    sc(SYS_close, wr);
+    if (netns_fd >= 0) sc(SYS_setns, netns_fd, CLONE_NEWNET);
     // Keep nothing of the parent's open: its BPF links and programs must go when it closes them.
     close_all_but(rd);
-    struct sigaction ign {};
-    ign.sa_handler = SIG_IGN;
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) ::sigaction(sig, &ign, nullptr);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::prctl(PR_SET_NAME, process_name, 0, 0, 0);
-    if (::chdir("/") != 0) {
-    }
+    // Deaf to the signals a terminal or a service manager sends a group: it ends by itself at EOF.
+    std::uint64_t blocked = 0;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) blocked |= 1ull << (sig - 1);
+    sc(SYS_rt_sigprocmask, SIG_SETMASK, &blocked, nullptr, sizeof(blocked));
+    sc(SYS_prctl, PR_SET_NAME, process_name, 0, 0, 0);
+    sc(SYS_chdir, "/");
     janitor_main(t, rd);
   }
   int st = 0;
