@@ -38,14 +38,19 @@ inline std::string text_or_empty(const std::string& path) {
   return t ? t.value() : std::string();
 }
 
-// Processes whose name (comm) is `comm`.
+// Running processes whose name (comm) is `comm` (zombies left out).
 inline std::set<std::string> processes_named(std::string_view comm) {
   std::set<std::string> out;
   for (const auto& pid : names_in("/proc")) {
     if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
     std::string c = text_or_empty("/proc/" + pid + "/comm");
     if (!c.empty() && c.back() == '\n') c.pop_back();
-    if (c == comm) out.insert(pid);
+    if (c != comm) continue;
+    // A zombie has finished its work; only its reaper (init, for a janitor) has yet to collect it.
+    std::string stat = text_or_empty("/proc/" + pid + "/stat");
+    auto paren = stat.rfind(')');
+    if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z') continue;
+    out.insert(pid);
   }
   return out;
 }
