@@ -264,7 +264,6 @@ class claim {
     slot_ = nullptr;
     if (--r.live == 0) r.dismiss();
   }
-  [[nodiscard]] bool guarded() const noexcept { return slot_ != nullptr; }
 
  private:
   friend claim make_claim(kind, std::string_view, std::string_view);
