@@ -1,0 +1,1 @@
+"""The kernel matrix: modules run.py is made of."""

@@ -1,0 +1,64 @@
+"""Two checks over one guest's outputs that need no expectations: the warm report (verdict cache
+filled by the first run) says what the cold one said, and `bpfprobe check` predicts statically what
+the trial load found."""
+
+import json
+import os
+
+
+def _load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def statuses(node, path="", out=None):
+    """{json path: status} of every object in NODE that carries a `status`."""
+    out = {} if out is None else out
+    if isinstance(node, dict):
+        if isinstance(node.get("status"), str):
+            out[path or "/"] = node["status"]
+        for k, v in node.items():
+            statuses(v, f"{path}/{k}", out)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            key = v.get("name") if isinstance(v, dict) and isinstance(v.get("name"), str) else str(i)
+            statuses(v, f"{path}/{key}", out)
+    return out
+
+
+def cold_warm(kdir):
+    """Failures: facts whose status differs between report.json and report-warm.json."""
+    cold, warm = _load(os.path.join(kdir, "report.json")), _load(os.path.join(kdir, "report-warm.json"))
+    if cold is None or warm is None:
+        return {"failures": [], "excepted": [], "note": "no cold and warm report to compare"}
+    a, b = statuses(cold), statuses(warm)
+    failures = [f"{k}: cold {a.get(k, 'absent')}, warm {b.get(k, 'absent')}"
+                for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    return {"failures": failures, "excepted": [], "compared": len(set(a) | set(b))}
+
+
+def programs(check):
+    """{(object file name, program name): program} of a `bpfprobe check --json` output."""
+    out = {}
+    for obj in (check or {}).get("objects", []):
+        for p in obj.get("programs", []):
+            out[(os.path.basename(obj.get("path", "?")), p.get("name", "?"))] = p
+    return out
+
+
+def static_vs_trial(kdir):
+    """Failures: programs whose --no-load status differs from the trial load's."""
+    trial, static = _load(os.path.join(kdir, "check.json")), _load(os.path.join(kdir, "check-static.json"))
+    if trial is None and static is None:
+        return {"failures": [], "excepted": [], "note": "no objects checked"}
+    if trial is None or static is None:
+        return {"failures": ["check.json or check-static.json missing or not JSON"], "excepted": []}
+    t, s = programs(trial), programs(static)
+    failures = [f"{o}:{p}: static {s.get((o, p), {}).get('status', 'absent')}, "
+                f"trial {t.get((o, p), {}).get('status', 'absent')} ({t.get((o, p), {}).get('reason', '')})"
+                for o, p in sorted(set(t) | set(s))
+                if s.get((o, p), {}).get("status") != t.get((o, p), {}).get("status")]
+    return {"failures": failures, "excepted": [], "compared": len(set(t) | set(s))}
