@@ -1,5 +1,5 @@
 #!/bin/sh
-# The matrix guest's /init (matrix/kmatrix/initramfs.py fills in the @NAMES@): sets up the guest,
+# The matrix guest's /init (matrix/kmatrix/initramfs.py fills in the placeholders): sets up the guest,
 # runs the payload and reports framed, base64-encoded sections on /dev/ttyS1.
 export PATH=@BIN@:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TMPDIR=/tmp
 export BPFPROBE=@BIN@/bpfprobe BPFPROBE_CLI=@BIN@/bpfprobe

@@ -90,6 +90,13 @@ def add_program(cpio, guest_path, host_path, stripped=None):
 HOST_TOOLS = ("/usr/bin/setpriv",)
 
 
+def init_script(test_timeout):
+    """guest/init.sh with its @NAME@ placeholders filled in."""
+    with open(INIT_SCRIPT) as f:
+        return (f.read().replace("@BIN@", GUEST_BIN).replace("@TESTS@", GUEST_TESTS)
+                .replace("@OBJECTS@", GUEST_OBJECTS).replace("@LIMIT@", str(test_timeout)))
+
+
 def build_initramfs(path, release, moddir, config, modules, payload, test_timeout, tests):
     """Write the guest cpio to PATH; returns the module plan. TESTS: [(name, gtest filter)]."""
     cpio = Cpio()
@@ -127,9 +134,7 @@ def build_initramfs(path, release, moddir, config, modules, payload, test_timeou
         cpio.data(f"lib/modules/{release}/{name}.ko", blobs[name], 0o644)
         listing += f"{name} /lib/modules/{release}/{name}.ko\n"
     cpio.data("etc/bpfprobe/modules.list", listing.encode(), 0o644)
-    with open(INIT_SCRIPT) as f:
-        init = (f.read().replace("@BIN@", GUEST_BIN).replace("@TESTS@", GUEST_TESTS)
-                .replace("@OBJECTS@", GUEST_OBJECTS).replace("@LIMIT@", str(test_timeout)))
+    init = init_script(test_timeout)
     cpio.data("init", init.encode())
     cpio.write(path)
     return plan
