@@ -26,9 +26,8 @@ enum exit_code : int {
 };
 
 struct requirement {
-  std::string text;     // as the user wrote it
-  std::string section;  // program_types, map_types, helpers, misc, config, kfuncs, links, ...
-  std::string name;     // fact name; for helpers "prog_type/helper"
+  std::string text;  // as the user wrote it, escaped
+  fact_key key;
 };
 
 // Parses "prog:xdp,helper:xdp:bpf_redirect,misc:bounded_loops"; an error message on bad syntax.

@@ -24,12 +24,12 @@ table everything() {
                         "link:cgroup",
                         "link:perf_event",
                         "link:iter",
-                        "link:tracing/trace_fentry",
-                        "link:tracing/trace_fexit",
-                        "link:kprobe_multi/trace_kprobe_multi",
-                        "link:uprobe_multi/trace_uprobe_multi",
-                        "link:raw_tracepoint/trace_raw_tp",
-                        "link:raw_tracepoint/raw_tracepoint_open",
+                        "link:tracing:trace_fentry",
+                        "link:tracing:trace_fexit",
+                        "link:kprobe_multi:trace_kprobe_multi",
+                        "link:uprobe_multi:trace_uprobe_multi",
+                        "link:raw_tracepoint:trace_raw_tp",
+                        "link:raw_tracepoint:raw_tracepoint_open",
                         "mechanism:legacy_netlink_xdp",
                         "mechanism:legacy_tc_cls_bpf",
                         "mechanism:prog_attach_allow_multi",
@@ -73,7 +73,7 @@ TEST(Decide, NewKernelChoosesLinksEverywhere) {
 TEST(Decide, WithoutTcxTcFallsBackToNetlink) {
   auto t = everything();
   t["link:tcx"] = verdict::no("kernel rejected it (EINVAL)", EINVAL);
-  t["link:uprobe_multi/trace_uprobe_multi"] = verdict::no("kernel does not define attach type trace_uprobe_multi");
+  t["link:uprobe_multi:trace_uprobe_multi"] = verdict::no("kernel does not define attach type trace_uprobe_multi");
   auto f = fixed(t);
   auto c = tc(f);
   EXPECT_EQ(c.chosen, "netlink");
@@ -87,8 +87,8 @@ TEST(Decide, WithoutTcxTcFallsBackToNetlink) {
 TEST(Decide, OlderKernelUsesIoctlWhenThereIsNoPerfLink) {
   auto t = everything();
   t["link:perf_event"] = verdict::no("kernel rejected it (EINVAL)", EINVAL);
-  t["link:kprobe_multi/trace_kprobe_multi"] = verdict::no("no such attach type");
-  t["link:tracing/trace_fentry"] = verdict::unknown("not permitted (EPERM)", EPERM);
+  t["link:kprobe_multi:trace_kprobe_multi"] = verdict::no("no such attach type");
+  t["link:tracing:trace_fentry"] = verdict::unknown("not permitted (EPERM)", EPERM);
   t["map:ringbuf"] = verdict::no("kernel does not define this map type");
   auto f = fixed(t);
   auto k = kprobe(f);
@@ -102,8 +102,8 @@ TEST(Decide, OlderKernelUsesIoctlWhenThereIsNoPerfLink) {
 // This host: no kprobes at all, fentry EPERM. Nothing is chosen and each candidate says why.
 TEST(Decide, NoKprobesAndEpermFentryChoosesNothing) {
   auto t = everything();
-  t["link:tracing/trace_fentry"] = verdict::unknown("not permitted (EPERM)", EPERM);
-  t["link:kprobe_multi/trace_kprobe_multi"] = verdict::no("cannot carry it out here (EOPNOTSUPP)", EOPNOTSUPP);
+  t["link:tracing:trace_fentry"] = verdict::unknown("not permitted (EPERM)", EPERM);
+  t["link:kprobe_multi:trace_kprobe_multi"] = verdict::no("cannot carry it out here (EOPNOTSUPP)", EOPNOTSUPP);
   t["mechanism:kprobe_pmu"] = verdict::no("no kprobe PMU");
   t["mechanism:kprobe_events_tracefs"] = verdict::no("no kprobe_events in tracefs");
   auto c = kprobe(fixed(t));
@@ -118,7 +118,7 @@ TEST(Decide, NoKprobesAndEpermFentryChoosesNothing) {
 TEST(Decide, TracefsEventsWhenThereIsNoPmu) {
   auto t = everything();
   t["mechanism:uprobe_pmu"] = verdict::no("no uprobe PMU");
-  t["link:uprobe_multi/trace_uprobe_multi"] = verdict::no("no such attach type");
+  t["link:uprobe_multi:trace_uprobe_multi"] = verdict::no("no such attach type");
   auto c = uprobe(fixed(t));
   EXPECT_EQ(c.chosen, "perf_link");
   EXPECT_EQ(*c.attr("event_source"), "tracefs");
@@ -165,12 +165,12 @@ TEST(Decide, HookVerdictForRequire) {
   auto t = everything();
   EXPECT_EQ(hook_verdict(*hook(fixed(t), "tc")).state, status::supported);
   EXPECT_EQ(hook_verdict(*hook(fixed(t), "tc")).reason, "chosen path: tcx");
-  t["link:tracing/trace_fentry"] = verdict::unknown("EPERM", EPERM);
-  t["link:kprobe_multi/trace_kprobe_multi"] = verdict::no("EOPNOTSUPP");
+  t["link:tracing:trace_fentry"] = verdict::unknown("EPERM", EPERM);
+  t["link:kprobe_multi:trace_kprobe_multi"] = verdict::no("EOPNOTSUPP");
   t["mechanism:kprobe_pmu"] = verdict::no("no kprobe PMU");
   t["mechanism:kprobe_events_tracefs"] = verdict::no("no kprobe_events");
   EXPECT_EQ(hook_verdict(*hook(fixed(t), "kprobe")).state, status::unknown);  // fentry could not be decided
-  t["link:tracing/trace_fentry"] = verdict::no("no BTF");
+  t["link:tracing:trace_fentry"] = verdict::no("no BTF");
   EXPECT_EQ(hook_verdict(*hook(fixed(t), "kprobe")).state, status::unsupported);
   EXPECT_FALSE(hook(fixed(t), "nosuch"));
   EXPECT_EQ(hook(fixed(t), "uretprobe")->hook, "uretprobe");

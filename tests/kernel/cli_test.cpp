@@ -127,6 +127,62 @@ TEST(Cli, RequireExitCodes) {
   }
 }
 
+// A name the catalog does not know is a usage error in every family, with the closest names, never
+// a verdict (exit 1 or 3) and never a whole report.
+TEST(Cli, UnknownNamesAreUsageErrorsInEveryFamily) {
+  const std::pair<const char*, const char*> typos[] = {
+      {"prog:xpd", "did you mean xdp"},
+      {"map:hsah", "did you mean hash"},
+      {"helper:xdp:bpf_redirct", "did you mean bpf_redirect"},
+      {"helper:xpd:bpf_redirect", "did you mean xdp"},
+      {"misc:bounded_loop", "did you mean bounded_loops"},
+      {"config:CONFIG_BPF_SYSCAL", "did you mean CONFIG_BPF_SYSCALL"},
+      {"kfunc:bpf_rdonly_cst", "did you mean bpf_rdonly_cast"},
+      {"link:tcxx", "did you mean tcx"},
+      {"link:tcx:tcx_ingres", "did you mean tcx_ingress"},
+      {"iter:tsk", "did you mean task"},
+      {"dynptr:skbb", "did you mean skb"},
+      {"mechanism:link_pinn", "did you mean link_pin"},
+      {"attach:xpd", "did you mean xdp"},
+      {"attach:tc:tcxx", "did you mean tcx"},
+  };
+  for (const auto& [key, hint] : typos) {
+    auto r = run_cli({"--require", key});
+    EXPECT_EQ(r.code, 2) << key << ": " << r.out << r.err;
+    EXPECT_NE(r.out.find(std::string(key) + ": no such"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(hint), std::string::npos) << key << ": " << r.out;
+    EXPECT_EQ(r.out.find("program_types"), std::string::npos) << key << ": printed a report";
+  }
+}
+
+// Every fact the report prints is a key --require knows (the catalog's names cover the report).
+TEST(Cli, EveryReportFactIsAKnownKey) {
+  auto report = cli_json();
+  const std::pair<const char*, const char*> families[] = {
+      {"program_types", "prog"}, {"map_types", "map"}, {"misc", "misc"},
+      {"config", "config"},      {"kfuncs", "kfunc"},  {"links", "link"},
+      {"iterators", "iter"},     {"dynptr", "dynptr"}, {"attach_mechanisms", "mechanism"},
+  };
+  std::string keys;
+  std::size_t n = 0;
+  for (const auto& [section, family] : families) {
+    ASSERT_TRUE(report.contains(section)) << section;
+    for (const auto& [name, fact] : report[section].items()) {
+      keys += (keys.empty() ? "" : ",") + std::string(family) + ":" + name;
+      ++n;
+    }
+  }
+  for (const auto& [type, helpers] : report["helpers"].items()) {
+    if (helpers.empty()) continue;
+    keys += ",helper:" + type + ":" + helpers.begin().key();
+    ++n;
+  }
+  auto r = run_cli({"--require", keys});
+  EXPECT_NE(r.code, 2) << r.err;
+  EXPECT_EQ(r.out.find(": no such"), std::string::npos) << r.out.substr(r.out.find(": no such") - 80, 200);
+  EXPECT_EQ(static_cast<std::size_t>(std::count(r.out.begin(), r.out.end(), '\n')), n);
+}
+
 TEST(Cli, MalformedRequireIsAUsageError) {
   for (const char* bad : {"foo", "prog:", "helper:xdp", "helper::bpf_redirect", "nosuchsection:x", ","})
     expect_usage_error(run_cli({"--require", bad}), std::string("--require ") + bad);

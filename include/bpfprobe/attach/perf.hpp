@@ -4,7 +4,7 @@
 
 #include <bpfprobe/attach/fallback.hpp>
 #include <bpfprobe/decide/hooks.hpp>
-#include <bpfprobe/decide/probes.hpp>
+#include <bpfprobe/decide/facts.hpp>
 #include <bpfprobe/sys/perf.hpp>
 #include <optional>
 

@@ -5,7 +5,7 @@
 
 #include <bpfprobe/attach/fallback.hpp>
 #include <bpfprobe/decide/hooks.hpp>
-#include <bpfprobe/decide/probes.hpp>
+#include <bpfprobe/decide/facts.hpp>
 #include <bpfprobe/probe/classify.hpp>
 #include <bpfprobe/sys/netlink_tc.hpp>
 

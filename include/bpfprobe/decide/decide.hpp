@@ -5,4 +5,4 @@
 #include <bpfprobe/decide/choice.hpp>
 #include <bpfprobe/decide/hooks.hpp>
 #include <bpfprobe/decide/inputs.hpp>
-#include <bpfprobe/decide/probes.hpp>
+#include <bpfprobe/decide/facts.hpp>

@@ -130,8 +130,8 @@ inline choice kprobe(const lookup& facts, bool retprobe = false) {
   const std::string events = "mechanism:kprobe_pmu|mechanism:kprobe_events_tracefs";
   auto c = decide_rows(retprobe ? "kretprobe" : "kprobe",
                        {{retprobe ? path::fexit : path::fentry,
-                         {"prog:tracing", retprobe ? "link:tracing/trace_fexit" : "link:tracing/trace_fentry"}},
-                        {path::kprobe_multi, {"prog:kprobe", "link:kprobe_multi/trace_kprobe_multi"}},
+                         {"prog:tracing", retprobe ? "link:tracing:trace_fexit" : "link:tracing:trace_fentry"}},
+                        {path::kprobe_multi, {"prog:kprobe", "link:kprobe_multi:trace_kprobe_multi"}},
                         {path::perf_link, {"prog:kprobe", "link:perf_event", events}},
                         {path::perf_ioctl, {"prog:kprobe", events, "mechanism:legacy_perf_ioctl"}}},
                        facts);
@@ -143,7 +143,7 @@ inline choice kprobe(const lookup& facts, bool retprobe = false) {
 inline choice uprobe(const lookup& facts, bool retprobe = false) {
   const std::string events = "mechanism:uprobe_pmu|mechanism:uprobe_events_tracefs";
   auto c = decide_rows(retprobe ? "uretprobe" : "uprobe",
-                       {{path::uprobe_multi, {"prog:kprobe", "link:uprobe_multi/trace_uprobe_multi"}},
+                       {{path::uprobe_multi, {"prog:kprobe", "link:uprobe_multi:trace_uprobe_multi"}},
                         {path::perf_link, {"prog:kprobe", "link:perf_event", events}},
                         {path::perf_ioctl, {"prog:kprobe", events, "mechanism:legacy_perf_ioctl"}}},
                        facts);
@@ -154,8 +154,8 @@ inline choice uprobe(const lookup& facts, bool retprobe = false) {
 // perf-event link or PERF_EVENT_IOC_SET_BPF.
 inline choice tracepoint(const lookup& facts) {
   return decide_rows("tracepoint",
-                     {{path::tp_btf, {"prog:tracing", "link:raw_tracepoint/trace_raw_tp"}},
-                      {path::raw_tp, {"prog:raw_tracepoint", "link:raw_tracepoint/raw_tracepoint_open"}},
+                     {{path::tp_btf, {"prog:tracing", "link:raw_tracepoint:trace_raw_tp"}},
+                      {path::raw_tp, {"prog:raw_tracepoint", "link:raw_tracepoint:raw_tracepoint_open"}},
                       {path::perf_link, {"prog:tracepoint", "link:perf_event"}},
                       {path::perf_ioctl, {"prog:tracepoint", "mechanism:legacy_perf_ioctl"}}},
                      facts);
@@ -180,6 +180,9 @@ inline choice iterator(const lookup& facts, std::string_view target = "bpf_map_e
   c.attrs.emplace_back("target", t);
   return c;
 }
+
+inline constexpr std::string_view hook_names[] = {"xdp",    "tc",        "cgroup",     "kprobe", "kretprobe",
+                                                  "uprobe", "uretprobe", "tracepoint", "output", "iterator"};
 
 // One hook by its report name ("tc", "kretprobe", ...); nullopt for an unknown name.
 inline std::optional<choice> hook(const lookup& facts, std::string_view name) {

@@ -1,7 +1,7 @@
-// Where the decide layer gets its facts. Every fact has a key in --require syntax:
-//   prog:<type>  map:<type>  helper:<prog_type>:<helper>  misc:<name>  link:<name>  attach:<name>
-// The first five are the prober's verdicts; attach:* are the decide layer's own attach probes
-// (decide/probes.hpp), cached by the prober like every conclusive verdict. Tests may supply any
+// Where the decide layer gets its facts. Every fact has a key in --require syntax (probe/fact_key.hpp):
+//   prog:<type>  map:<type>  helper:<prog_type>:<helper>  misc:<name>  link:<type>[:<attach_type>]
+//   mechanism:<name>, answered by the prober (decide/facts.hpp), and attach:<name>, the decide layer's
+// own attach probes (decide/probes.hpp), cached by the prober like every conclusive verdict. Tests may supply any
 // other lookup (a fixed table of verdicts) to check the choice logic for kernels other than this one.
 #pragma once
 
@@ -14,27 +14,6 @@
 namespace bpfprobe::decide {
 
 using lookup = std::function<verdict(std::string_view key)>;
-
-// Splits "helper:kprobe:bpf_ringbuf_output" into its parts.
-struct fact_key {
-  std::string_view kind, name, second;
-
-  static fact_key parse(std::string_view key) {
-    fact_key k;
-    auto colon = key.find(':');
-    if (colon == std::string_view::npos) return {key, {}, {}};
-    k.kind = key.substr(0, colon);
-    k.name = key.substr(colon + 1);
-    if (k.kind == "helper") {
-      auto second = k.name.find(':');
-      if (second != std::string_view::npos) {
-        k.second = k.name.substr(second + 1);
-        k.name = k.name.substr(0, second);
-      }
-    }
-    return k;
-  }
-};
 
 // A fixed table of verdicts; keys it lacks are unknown ("not given"). For tests and what-if reports.
 inline lookup fixed(std::map<std::string, verdict, std::less<>> table) {

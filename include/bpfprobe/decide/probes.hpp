@@ -93,31 +93,4 @@ inline verdict run(const probe::context& ctx, std::string_view name) {
 
 }  // namespace own
 
-// The lookup every real decision uses:
-//   prog:/map:/helper:/misc:   the prober's verdicts;
-//   link:<type>                prober::link (a link of that type really made here);
-//   link:<type>/<attach>       prober::link_attach_type, e.g. link:tracing/trace_fentry (a real trampoline attach);
-//   mechanism:<name>           prober::mechanism (legacy_netlink_xdp, kprobe_pmu, ...);
-//   attach:<name>              this layer's own probes (iter_<target>).
-inline lookup from(prober& p) {
-  return [&p](std::string_view key) -> verdict {
-    auto k = fact_key::parse(key);
-    if (k.kind == "prog") return p.prog_type(k.name);
-    if (k.kind == "map") return p.map_type(k.name);
-    if (k.kind == "helper") return p.helper(k.name, k.second);
-    if (k.kind == "misc") return p.misc(k.name);
-    if (k.kind == "link") {
-      auto slash = k.name.find('/');
-      if (slash == std::string_view::npos) return p.link(k.name);
-      return p.link_attach_type(k.name.substr(0, slash), k.name.substr(slash + 1));
-    }
-    if (k.kind == "mechanism") return p.mechanism(k.name);
-    if (k.kind == "attach") {
-      std::string name(k.name);
-      return p.remember("attach/" + name, [&] { return own::run(p.context(), name); });
-    }
-    return verdict::unknown("no such fact: " + std::string(key));
-  };
-}
-
 }  // namespace bpfprobe::decide

@@ -86,6 +86,9 @@ class prober {
     });
   }
 
+  // The kernel's kfuncs (what kfunc() and the iterator and dynptr rows are built from).
+  std::vector<std::string> kfunc_names() { return kfunc_state().catalog_names(); }
+
   // dynptr("skb") (a dynptr kind), "bpf_dynptr_slice", "bpf_ringbuf_reserve_dynptr", ...
   verdict dynptr(std::string_view name) {
     return cached("dynptr/" + std::string(name), [&] {

@@ -51,6 +51,10 @@ inline kernel_info read_kernel_info(const context& ctx) {
 }
 
 // Sysctl-backed facts as verdicts: unknown when the file cannot be read.
+// The names system_facts() gives, in its order.
+inline constexpr std::string_view system_fact_names[] = {"jit_enabled", "jit_hardened", "jit_kallsyms",
+                                                         "unprivileged_bpf", "lockdown_none"};
+
 inline std::vector<std::pair<std::string, verdict>> system_facts(const kernel_info& k) {
   std::vector<std::pair<std::string, verdict>> out;
   auto flag = [&](const char* name, const std::optional<int>& v, const char* file, auto on) {
