@@ -14,7 +14,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from kmatrix.consistency import programs  # noqa: E402
+from kmatrix import pages  # noqa: E402
+from kmatrix.consistency import load_json, programs  # noqa: E402
 
 REPO = os.path.dirname(HERE)
 MARK = {"supported": "✓", "unsupported": "✗", "unknown": "?", None: "·"}
@@ -31,21 +32,13 @@ td.d{outline:2px dashed #b00;outline-offset:-3px}
 """
 
 
-def _load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
 def load(out):
     """Kernel names in run order, every (object, program) seen, and per kernel {key: (trial, static)}."""
-    summary = _load(os.path.join(out, "summary.json")) or {"kernels": []}
+    summary = load_json(os.path.join(out, "summary.json")) or {"kernels": []}
     kernels, rows, cells = [], [], {}
     for k in summary["kernels"]:
-        trial = programs(_load(os.path.join(out, k["name"], "check.json")))
-        static = programs(_load(os.path.join(out, k["name"], "check-static.json")))
+        trial = programs(load_json(os.path.join(out, k["name"], "check.json")))
+        static = programs(load_json(os.path.join(out, k["name"], "check-static.json")))
         if not trial and not static:
             continue
         kernels.append(k.get("release") and f"{k['name']} ({k['release']})" or k["name"])
@@ -123,29 +116,9 @@ def render_md(summary, kernels, rows, cells):
 def write(out, dirs):
     """Render OUT's check results into check-grid.html and check-grid.md in each of DIRS."""
     summary, kernels, rows, cells = load(out)
-    pages = {"check-grid.html": render_html(summary, kernels, rows, cells),
-             "check-grid.md": render_md(summary, kernels, rows, cells)}
-    written = []
-    for d in dirs:
-        os.makedirs(d, exist_ok=True)
-        for name, text in pages.items():
-            with open(os.path.join(d, name), "w") as f:
-                f.write(text)
-            written.append(os.path.join(d, name))
-    return written
-
-
-def main():
-    args = sys.argv[1:]
-    docs = None
-    if "--docs" in args:
-        i = args.index("--docs")
-        docs = args[i + 1]
-        del args[i:i + 2]
-    out = os.path.abspath(args[0] if args else os.path.join(REPO, "build", "matrix"))
-    for path in write(out, [out] + ([docs] if docs else [])):
-        print(path)
+    return pages.write_pages({"check-grid.html": render_html(summary, kernels, rows, cells),
+                              "check-grid.md": render_md(summary, kernels, rows, cells)}, dirs)
 
 
 if __name__ == "__main__":
-    main()
+    pages.main(write, os.path.join(REPO, "build", "matrix"))

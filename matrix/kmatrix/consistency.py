@@ -6,7 +6,7 @@ import json
 import os
 
 
-def _load(path):
+def load_json(path):
     try:
         with open(path) as f:
             return json.load(f)
@@ -31,7 +31,7 @@ def statuses(node, path="", out=None):
 
 def cold_warm(kdir):
     """Failures: facts whose status differs between report.json and report-warm.json."""
-    cold, warm = _load(os.path.join(kdir, "report.json")), _load(os.path.join(kdir, "report-warm.json"))
+    cold, warm = load_json(os.path.join(kdir, "report.json")), load_json(os.path.join(kdir, "report-warm.json"))
     if cold is None or warm is None:
         return {"failures": [], "excepted": [], "note": "no cold and warm report to compare"}
     a, b = statuses(cold), statuses(warm)
@@ -51,7 +51,7 @@ def programs(check):
 
 def static_vs_trial(kdir):
     """Failures: programs whose --no-load status differs from the trial load's."""
-    trial, static = _load(os.path.join(kdir, "check.json")), _load(os.path.join(kdir, "check-static.json"))
+    trial, static = load_json(os.path.join(kdir, "check.json")), load_json(os.path.join(kdir, "check-static.json"))
     if trial is None and static is None:
         return {"failures": [], "excepted": [], "note": "no objects checked"}
     if trial is None or static is None:
