@@ -14,7 +14,8 @@ if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cc
 
 install_package() {
   cmake --install "$build" --prefix "$prefix" --strip >/dev/null
-  for f in bpfprobeConfig.cmake bpfprobeConfigVersion.cmake BpfObject.cmake bpfprobe.pc bpfprobe.hpp; do
+  for f in bpfprobeConfig.cmake bpfprobeConfigVersion.cmake BpfObject.cmake bpfprobe.pc bpfprobe-header-only.pc \
+    bpfprobe.hpp prober.hpp libbpfprobe.a; do
     [ -n "$(find "$prefix" -name "$f")" ] || { echo "not installed: $f"; exit 1; }
   done
   [ -x "$prefix/bin/bpfprobe" ] || { echo "not installed: bin/bpfprobe"; exit 1; }
@@ -33,6 +34,7 @@ case $kind in
     install_package
     cmake_consumer cmake_app -DCMAKE_PREFIX_PATH="$prefix"
     "$work/build-cmake_app/consumer"
+    "$work/build-cmake_app/consumer_header_only"
     ;;
   pkgconfig)
     install_package
@@ -41,6 +43,10 @@ case $kind in
     # shellcheck disable=SC2046
     $cxx -O1 -o "$work/consumer" "$src/tests/consumer/probe_one.cpp" $(pkg-config --cflags --libs bpfprobe)
     "$work/consumer"
+    # shellcheck disable=SC2046
+    $cxx -O1 -o "$work/consumer_header_only" "$src/tests/consumer/probe_one.cpp" \
+      $(pkg-config --cflags --libs bpfprobe-header-only)
+    "$work/consumer_header_only"
     ;;
   compat)
     command -v clang >/dev/null && command -v bpftool >/dev/null || { echo "needs clang and bpftool"; exit 77; }
@@ -66,7 +72,7 @@ case $kind in
     dpkg-deb --info "$deb" | grep -q '^ Depends:.*libbpf' || { echo "Depends lacks libbpf"; exit 1; }
     contents=$(dpkg-deb --contents "$deb")
     for f in ./usr/bin/bpfprobe bpfprobeConfig.cmake BpfObject.cmake bpfprobe.pc include/bpfprobe/bpfprobe.hpp \
-      include/bpfprobe/compat.bpf.h; do
+      include/bpfprobe/compat.bpf.h libbpfprobe.a; do
       grep -q -- "$f" <<<"$contents" || { echo "not in the package: $f"; exit 1; }
     done
     root=$work/root
@@ -78,6 +84,7 @@ case $kind in
     grep -q "^bpfprobe_DIR:PATH=$root/usr/" "$work/build-cmake_app/CMakeCache.txt" ||
       { echo "find_package did not use the package: $(grep ^bpfprobe_DIR "$work/build-cmake_app/CMakeCache.txt")"; exit 1; }
     "$work/build-cmake_app/consumer"
+    "$work/build-cmake_app/consumer_header_only"
     ;;
   *) echo "unknown consumer kind: $kind"; exit 2 ;;
 esac
