@@ -19,6 +19,18 @@ int main() {
   std::printf("%s\n", bpfprobe::to_string(v.state).data());
 }
 SRC
+cat >"$work/configure.cpp" <<'SRC'
+#include <bpfprobe/configure.hpp>
+#include <bpfprobe/prober.hpp>
+#include <cstdio>
+struct skeleton { struct bpf_object* obj; };
+int main() {
+  bpfprobe::prober p;
+  skeleton s{nullptr};
+  auto sel = bpfprobe::compat::configure(p, &s);
+  std::printf("%s\n", sel ? bpfprobe::compat::to_string(sel.value()).c_str() : sel.error().describe().c_str());
+}
+SRC
 cat >"$work/umbrella.cpp" <<'SRC'
 #include <bpfprobe/bpfprobe.hpp>
 int main() { return bpfprobe::prober{}.prog_type("xdp").supported() ? 0 : 1; }
@@ -43,6 +55,8 @@ printf '%-58s %8s %8s\n' "translation unit (-O2, best of $runs)" "CPU s" "peak M
 read -r c m < <(measure "$work/one_fact.cpp" -DBPFPROBE_COMPILED_LIB)
 printf '%-58s %8.2f %8s\n' "<bpfprobe/prober.hpp>, one fact, compiled library" "$c" "$m"
 ok=$(echo "$c <= 1.0 && $m <= 150" | bc)
+read -r c m < <(measure "$work/configure.cpp" -DBPFPROBE_COMPILED_LIB)
+printf '%-58s %8.2f %8s\n' "<bpfprobe/configure.hpp>, configure a skeleton, compiled" "$c" "$m"
 read -r c m < <(measure "$work/one_fact.cpp" -DBPFPROBE_HEADER_ONLY)
 printf '%-58s %8.2f %8s\n' "<bpfprobe/prober.hpp>, one fact, header-only" "$c" "$m"
 read -r c m < <(measure "$work/umbrella.cpp")

@@ -83,8 +83,7 @@ class prober {
   report full_report();                                                           // every core section
 
  private:
-  friend std::vector<attach_choice> attach_paths(prober& p);
-  friend std::vector<compat_accessor> compat_tiers(prober& p);
+  friend struct access;  // the library's own functions (attach_paths, compat::configure, ...)
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -4,10 +4,17 @@
 #include <bpfprobe/decide/decide.hpp>
 #include <bpfprobe/probe/prober.hpp>
 
+// Named before the handle's declarations (bpfprobe::lib::prober, compat::lib::configure) make the
+// unqualified names ambiguous in this file.
 namespace bpfprobe::lib_impl {
-using full_prober = ::bpfprobe::prober;  // named before the handle (bpfprobe::lib::prober) is declared
+using full_prober = ::bpfprobe::prober;
+inline sys::result<compat::selection> configure(full_prober& p, bpf_object* obj, const compat::options& opt) {
+  return compat::configure(p, obj, opt);
 }
+inline std::string to_string(const compat::selection& sel) { return compat::to_string(sel); }
+}  // namespace bpfprobe::lib_impl
 
+#include <bpfprobe/configure.hpp>
 #include <bpfprobe/prober.hpp>
 
 namespace bpfprobe::inline lib {
@@ -15,6 +22,10 @@ namespace bpfprobe::inline lib {
 struct prober::impl {
   lib_impl::full_prober p;
   explicit impl(const probe::options& o) : p(o) {}
+};
+
+struct access {
+  static lib_impl::full_prober& full(prober& p) { return p.impl_->p; }
 };
 
 namespace {
@@ -49,8 +60,8 @@ verdict prober::link_attach_type(std::string_view link_type, std::string_view at
 verdict prober::mechanism(std::string_view name) { return impl_->p.mechanism(name); }
 report prober::full_report() { return impl_->p.full_report(); }
 
-std::vector<attach_choice> attach_paths(prober& p) { return decide::all(decide::from(p.impl_->p)); }
-std::vector<compat_accessor> compat_tiers(prober& p) { return compat::report_tiers(p.impl_->p); }
+std::vector<attach_choice> attach_paths(prober& p) { return decide::all(decide::from(access::full(p))); }
+std::vector<compat_accessor> compat_tiers(prober& p) { return compat::report_tiers(access::full(p)); }
 
 report complete_report(prober& p) {
   report r = p.full_report();
@@ -60,3 +71,15 @@ report complete_report(prober& p) {
 }
 
 }  // namespace bpfprobe::inline lib
+
+namespace bpfprobe::compat::inline lib {
+
+configure_result configure(::bpfprobe::lib::prober& p, struct bpf_object* obj, const options& opt) {
+  auto r = lib_impl::configure(::bpfprobe::lib::access::full(p), obj, opt);
+  if (!r) return configure_error{r.error().describe()};
+  return std::move(r).value();
+}
+
+std::string to_string(const selection& sel) { return lib_impl::to_string(sel); }
+
+}  // namespace bpfprobe::compat::inline lib
