@@ -17,7 +17,8 @@ inline std::string to_string(const compat::selection& sel) { return compat::to_s
 #include <bpfprobe/configure.hpp>
 #include <bpfprobe/prober.hpp>
 
-namespace bpfprobe::inline lib {
+namespace bpfprobe {
+inline namespace lib {
 
 struct prober::impl {
   lib_impl::full_prober p;
@@ -70,9 +71,11 @@ report complete_report(prober& p) {
   return r;
 }
 
-}  // namespace bpfprobe::inline lib
+}  // namespace lib
+}  // namespace bpfprobe
 
-namespace bpfprobe::compat::inline lib {
+namespace bpfprobe::compat {
+inline namespace lib {
 
 configure_result configure(::bpfprobe::lib::prober& p, struct bpf_object* obj, const options& opt) {
   auto r = lib_impl::configure(::bpfprobe::lib::access::full(p), obj, opt);
@@ -82,4 +85,5 @@ configure_result configure(::bpfprobe::lib::prober& p, struct bpf_object* obj, c
 
 std::string to_string(const selection& sel) { return lib_impl::to_string(sel); }
 
-}  // namespace bpfprobe::compat::inline lib
+}  // namespace lib
+}  // namespace bpfprobe::compat
