@@ -270,8 +270,10 @@ def all_rows(kernels):
                 out.append(("helpers", TITLES["helpers"], hr))
     for section in choice_sections(kernels):
         out.append((section, CHOICE_TITLES.get(section, section), choice_rows(kernels, section)))
-    for _, _, rows in out:
-        documented(kernels, rows)
+    # Kernel config options and attach/compat choices have no first kernel of their own.
+    for section, _, rows in out:
+        if section != "config" and section not in CHOICE_TITLES:
+            documented(kernels, rows)
     return out
 
 
