@@ -3,9 +3,12 @@
 
     matrix/grid.py [OUT] [--docs DIR]    # default OUT build/matrix; writes OUT/grid.{html,md}
 
-run.py calls write() after every run. The HTML page is self-contained (inline CSS, no scripts or
-external assets); the helper matrix is collapsed to "supported for N program types" per helper and
-kernel, with the per-program-type detail in a <details> element.
+run.py calls write() after every run. The HTML page is self-contained (inline CSS and a small filter
+script, no external assets). It opens with a table of contents and the rows whose verdict differs between
+kernels ("new in <kernel>", then changed verdicts); every section follows in full. Every cell has a hover
+text (the reason and evidence, or the candidates/tiers of an attach/compat choice). The helper matrix is
+collapsed to "supported for N program types" per helper and kernel, with the per-program-type detail in a
+<details> element. Commits link to the upstream commit.
 """
 
 import html
@@ -19,31 +22,47 @@ REPO = os.path.dirname(HERE)
 ORDER = ["program_types", "map_types", "helpers", "links", "attach_mechanisms", "kfuncs", "dynptr", "iterators", "misc",
          "config"]
 TITLES = {"program_types": "Program types", "map_types": "Map types", "helpers": "Helpers", "links": "Link types",
-          "attach_mechanisms": "Attach mechanisms", "kfuncs": "kfuncs", "dynptr": "dynptr", "iterators": "Iterators", "misc": "Miscellaneous",
-          "config": "Kernel config (as read in the guest)"}
+          "attach_mechanisms": "Attach mechanisms", "kfuncs": "kfuncs", "dynptr": "dynptr", "iterators": "Iterators",
+          "misc": "Miscellaneous", "config": "Kernel config (as read in the guest)"}
 CHOICE_TITLES = {"attach": "Attach: the path chosen per hook",
                  "compat": "Compat accessors: the tier each accessor gets (bpf/bpfprobe/compat)"}
 MARK = {"supported": "✓", "unsupported": "✗", "unknown": "?", None: "·"}
 MD_MARK = {"supported": "✅", "unsupported": "❌", "unknown": "❔", None: "·"}
+# A compat accessor without a usable tier, or a hook without a usable path.
+NO_CHOICE = (None, "", "none", "unavailable")
+COMMIT_URL = "https://git.kernel.org/torvalds/c/{}"
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}
 th,td{border:1px solid #ccc;padding:2px 6px;text-align:center;white-space:nowrap}
+thead th{position:sticky;top:0;background:#f3f3f3;z-index:1}
 th.f,td.f{text-align:left}
 td.s{background:#c8ecc8}td.u{background:#f4c7c3}td.q{background:#ffe599}td.a{background:#eee;color:#888}
-td.p{background:#e3f1e3}
+td.fk i{color:#777}
 small{color:#666}details summary{cursor:pointer}details table{margin:.3em 0}details td.f{white-space:normal;max-width:40em}
 .legend span{display:inline-block;padding:0 6px;margin-right:6px;border:1px solid #ccc}
+nav ul{columns:2;margin:.3em 0 1em}#filter{position:sticky;top:0;z-index:2;font-size:15px;padding:3px 6px;width:24em}
+"""
+# Hides every fact row whose name does not contain the filter text (and tables left empty).
+SCRIPT = """
+document.getElementById('filter').addEventListener('input', function () {
+  var q = this.value.trim().toLowerCase();
+  document.querySelectorAll('tr[data-name]').forEach(function (tr) {
+    tr.style.display = !q || tr.dataset.name.indexOf(q) >= 0 ? '' : 'none';
+  });
+});
 """
 
 
 def load(out):
-    summary = json.load(open(os.path.join(out, "summary.json")))
+    with open(os.path.join(out, "summary.json")) as f:
+        summary = json.load(f)
     kernels = []
     for k in summary["kernels"]:
         path = os.path.join(out, k["name"], "report.json")
         try:
-            report = json.load(open(path))
+            with open(path) as f:
+                report = json.load(f)
         except (OSError, ValueError):
             report = {}
         kernels.append((k, report))
@@ -73,12 +92,12 @@ def choice_sections(kernels):
     return names
 
 
-def first_kernel(kernels, section, name):
-    for _, report in kernels:
-        f = report.get(section, {}).get(name)
-        if isinstance(f, dict) and f.get("first_kernel"):
-            return f["first_kernel"]
-    return ""
+def kernel_label(k):
+    return k.get("upstream_version") or k.get("release") or k["name"]
+
+
+def marks_of(k):
+    return k.get("checks", {}).get("expectations", {}).get("marks", {})
 
 
 def cell_title(f):
@@ -93,6 +112,30 @@ def cell_title(f):
 
 def status_class(status):
     return {"supported": "s", "unsupported": "u", "unknown": "q"}.get(status, "a")
+
+
+def no_report_title(k):
+    return f"no report from this kernel (run status: {k.get('status', '?')})"
+
+
+def choice_options(v):
+    """The candidates of an attach hook or the tiers of a compat accessor, best first."""
+    opts = v.get("candidates") if isinstance(v.get("candidates"), list) else v.get("tiers")
+    return [c for c in (opts or []) if isinstance(c, dict)]
+
+
+def choice_title(v):
+    """Hover text of a choice cell: what was chosen and every option with its status and reason."""
+    chosen = v.get("chosen", v.get("tier")) or "none"
+    lines = [f"chosen: {chosen}" + (f" (for {v['for']})" if v.get("for") else "")]
+    for c in choice_options(v):
+        line = f"{c.get('path', c.get('tier', '?'))}: {c.get('status', '?')}"
+        if c.get("reason"):
+            line += f" — {c['reason']}"
+        if c.get("errno"):
+            line += f" ({c['errno']})"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def helper_summary(kernels):
@@ -110,126 +153,6 @@ def helper_summary(kernels):
     return helpers, detail
 
 
-def marks_of(k):
-    return k.get("checks", {}).get("expectations", {}).get("marks", {})
-
-
-def kernel_label(k):
-    return k.get("upstream_version") or k.get("release") or k["name"]
-
-
-# --------------------------------------------------------------------------- HTML
-
-def render_html(summary, kernels):
-    e = html.escape
-    out = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>bpfprobe kernel compatibility grid</title>",
-           f"<style>{CSS}</style></head><body>",
-           "<h1>bpfprobe: BPF features by kernel</h1>",
-           f"<p>Generated by <code>matrix/run.py</code> from a run started {e(summary.get('started', '?'))} "
-           "(QEMU/TCG, Debian kernel packages, bpfprobe run as root in each guest). "
-           "Hover a cell for the reason and the kernel's evidence.</p>",
-           "<p class='legend'><span class='s' style='background:#c8ecc8'>✓ supported</span>"
-           "<span style='background:#f4c7c3'>✗ unsupported</span><span style='background:#ffe599'>? unknown</span>"
-           "<span style='background:#eee'>· not defined by that kernel</span>"
-           "<span>* deviation accepted by matrix/exceptions.tsv (hover for the reason)</span></p>"]
-    out.append("<h2>Kernels</h2><table><tr><th class=f>entry</th><th>release</th><th>Debian packages</th>"
-               "<th>status</th><th>kernel boot</th><th>bpfprobe</th><th>tests (pass/fail/skip)</th></tr>")
-    for k, _ in kernels:
-        pk = "<br>".join(f"{e(p['name'])} {e(p['version'])}" for p in k.get("packages", []))
-        g = k.get("guest_times", {})
-        tests = "<br>".join(f"{e(n)} {c['passed']}/{c['failed']}/{c['skipped']}" for n, c in k.get("tests", {}).items())
-        cls = "s" if k["status"] == "ok" else "u"
-        out.append(f"<tr><td class=f>{e(k['name'])}</td><td>{e(k.get('release', '-'))}</td><td class=f>{pk}</td>"
-                   f"<td class={cls}>{e(k['status'])}</td><td>{g.get('boot', '-')} s</td>"
-                   f"<td>{g.get('bpfprobe', '-')} s</td><td>{tests or '-'}</td></tr>")
-    out.append("</table>")
-    head = "".join(f"<th title='{e(k.get('release', ''))}'>{e(k['name'])}<br><small>{e(kernel_label(k))}</small></th>"
-                   for k, _ in kernels)
-
-    for section in flat_sections(kernels):
-        names = sorted({n for _, r in kernels for n, f in r.get(section, {}).items() if isinstance(f, dict)})
-        out.append(f"<h2 id='{e(section)}'>{e(TITLES.get(section, section))}</h2>")
-        out.append(f"<table><tr><th class=f>{e(section)}</th><th>first kernel</th>{head}</tr>")
-        for n in names:
-            row = [f"<td class=f>{e(n)}</td><td>{e(first_kernel(kernels, section, n))}</td>"]
-            for k, r in kernels:
-                f = r.get(section, {}).get(n) if r else None
-                st = f.get("status") if isinstance(f, dict) else None
-                mark = marks_of(k).get(f"{section}/{n}")
-                title = cell_title(f) + (f" — accepted deviation: {mark}" if mark else "")
-                row.append(f"<td class={status_class(st)} title='{e(title)}'>{MARK.get(st, '·')}{'*' if mark else ''}</td>"
-                           if r else "<td class=a>–</td>")
-            out.append("<tr>" + "".join(row) + "</tr>")
-        out.append("</table>")
-        if section == "map_types":
-            out.extend(render_helpers_html(kernels, head))
-
-    for section in choice_sections(kernels):
-        out.append(f"<h2 id='{e(section)}'>{e(CHOICE_TITLES.get(section, section))} (hover for the candidates)</h2>"
-                   f"<table><tr><th class=f>{e(section)}</th>{head}</tr>")
-        names = sorted({n for _, r in kernels for n in r.get(section, {})})
-        for n in names:
-            row = [f"<td class=f>{e(n)}</td>"]
-            for _, r in kernels:
-                v = r.get(section, {}).get(n)
-                if not isinstance(v, dict):
-                    row.append("<td class=a>·</td>")
-                    continue
-                chosen = v.get("chosen", v.get("tier")) or "none"
-                cands = "; ".join(f"{c.get('path', c.get('tier', '?'))}: {c.get('status', '')} {c.get('reason', '')}".strip()
-                                  for c in v.get("candidates", []) if isinstance(c, dict))
-                cls = "s" if chosen not in (None, "", "none") else "u"
-                row.append(f"<td class={cls} title='{e(cands)}'>{e(str(chosen))}</td>")
-            out.append("<tr>" + "".join(row) + "</tr>")
-        out.append("</table>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
-
-
-def render_helpers_html(kernels, head):
-    e = html.escape
-    helpers, detail = helper_summary(kernels)
-    if not helpers:
-        return []
-    out = ["<h2 id='helpers'>Helpers</h2>",
-           "<p>Per helper and kernel: for how many program types it is supported (of the types that kernel "
-           "has). Open a helper for the program types.</p>",
-           f"<table><tr><th class=f>helper</th><th>first kernel</th>{head}</tr>"]
-    for name in sorted(helpers):
-        cells = []
-        for (k, _), (n_sup, n_unk, n_types) in zip(kernels, helpers[name]):
-            if n_types == 0:
-                cells.append("<td class=a>·</td>")
-                continue
-            mark = helper_mark(k, name)
-            cls = "s" if n_sup else ("q" if n_unk else "u")
-            txt = f"{n_sup}" + (f" +{n_unk}?" if n_unk else "")
-            cells.append(f"<td class={cls} title='{n_sup} of {n_types} types"
-                         f"{f', {n_unk} unknown' if n_unk else ''}{e(f' — accepted deviation: {mark}') if mark else ''}'>"
-                         f"{txt}{'*' if mark else ''}</td>")
-        # Program types with the same verdict on every kernel share a row: most helpers have two or
-        # three such patterns, which keeps this (the bulk of the page) small.
-        patterns = {}
-        for ptype, per_kernel in sorted(detail[name].items()):
-            if not any(f and f.get("status") in ("supported", "unknown") for f in per_kernel):
-                continue
-            key = tuple((f.get("status") if f else None, f.get("reason", "") if f and f.get("status") == "unknown"
-                         else "") for f in per_kernel)
-            patterns.setdefault(key, []).append(ptype)
-        rows = []
-        for key, ptypes in patterns.items():
-            rows.append(f"<tr><td class=f>{e(', '.join(ptypes))}" + "".join(
-                f"<td class={status_class(st)}" + (f" title='{e(reason)}'" if reason else "") + f">{MARK.get(st)}"
-                for st, reason in key))
-        inner = (f"<details><summary>{e(name)}</summary><table><tr><th class=f>program types</th>"
-                 + "".join(f"<th>{e(k['name'])}</th>" for k, _ in kernels) + "</tr>" + "".join(rows)
-                 + "</table></details>") if rows else e(name)
-        fk = first_kernel_helper(kernels, name)
-        out.append(f"<tr><td class=f>{inner}</td><td>{e(fk)}</td>{''.join(cells)}</tr>")
-    out.append("</table>")
-    return out
-
-
 def helper_mark(k, name):
     """The exception reason covering helper NAME on kernel K (the helper rule or any of its pairs)."""
     m = marks_of(k)
@@ -238,83 +161,351 @@ def helper_mark(k, name):
     return next((v for key, v in m.items() if key.startswith("helpers/") and key.endswith("/" + name)), None)
 
 
-def first_kernel_helper(kernels, name):
-    for _, r in kernels:
-        for table in r.get("helpers", {}).values():
-            f = table.get(name)
-            if f and f.get("first_kernel"):
-                return f["first_kernel"]
+# --------------------------------------------------------------------------- rows (shared by HTML and Markdown)
+
+class Row:
+    """One fact across the kernels: its cells, its first kernel and the states the differs view compares."""
+
+    def __init__(self, section, name):
+        self.section, self.name = section, name
+        self.first_kernel, self.commit, self.seen_from = "", "", ""
+        self.cells = []   # per kernel: (css class, text, hover title, accepted-deviation mark or None)
+        self.states = []  # per kernel: comparable verdict; None = not defined there; MISSING = no report
+
+    def add(self, cls, text, title, state, mark=None):
+        self.cells.append((cls, text, title, mark))
+        self.states.append(state)
+
+
+MISSING = object()
+
+
+def documented(kernels, rows):
+    """First kernel and commit from the reports (the facts tables); else where the matrix first has it."""
+    for row in rows:
+        for (k, report), state in zip(kernels, row.states):
+            f = report.get(row.section, {}).get(row.name) if row.section != "helpers" else None
+            if isinstance(f, dict) and f.get("first_kernel") and not row.first_kernel:
+                row.first_kernel, row.commit = f["first_kernel"], f.get("commit", "")
+        if row.section == "helpers":
+            for _, r in kernels:
+                for table in r.get("helpers", {}).values():
+                    f = table.get(row.name)
+                    if f and f.get("first_kernel") and not row.first_kernel:
+                        row.first_kernel, row.commit = f["first_kernel"], f.get("commit", "")
+        if not row.first_kernel:
+            present = [i for i, s in enumerate(row.states) if s is not MISSING and s is not None]
+            absent_before = any(s is None for s in row.states[:present[0]]) if present else False
+            if present:
+                label = kernel_label(kernels[present[0]][0])
+                row.seen_from = f"new in {label}" if absent_before else f"≤ {label}"
+
+
+def fact_rows(kernels, section):
+    rows = []
+    for n in sorted({n for _, r in kernels for n, f in r.get(section, {}).items() if isinstance(f, dict)}):
+        row = Row(section, n)
+        for k, r in kernels:
+            if not r:
+                row.add("a", "–", no_report_title(k), MISSING)
+                continue
+            f = r.get(section, {}).get(n)
+            st = f.get("status") if isinstance(f, dict) else None
+            mark = marks_of(k).get(f"{section}/{n}")
+            title = cell_title(f) + (f" — accepted deviation: {mark}" if mark else "")
+            row.add(status_class(st), MARK.get(st, "·"), title, st, mark)
+        rows.append(row)
+    return rows
+
+
+def helper_rows(kernels):
+    helpers, _ = helper_summary(kernels)
+    rows = []
+    for name in sorted(helpers):
+        row = Row("helpers", name)
+        for (k, r), (n_sup, n_unk, n_types) in zip(kernels, helpers[name]):
+            if not r:
+                row.add("a", "–", no_report_title(k), MISSING)
+                continue
+            if n_types == 0:
+                row.add("a", "·", "not defined by this kernel", None)
+                continue
+            mark = helper_mark(k, name)
+            cls = "s" if n_sup else ("q" if n_unk else "u")
+            title = f"supported for {n_sup} of {n_types} program types" + (f", {n_unk} unknown" if n_unk else "")
+            title += f" — accepted deviation: {mark}" if mark else ""
+            # Compared between kernels: usable somewhere or not (the counts grow with program types).
+            row.add(cls, f"{n_sup}" + (f" +{n_unk}?" if n_unk else ""), title, cls, mark)
+        rows.append(row)
+    return rows
+
+
+def choice_rows(kernels, section):
+    rows = []
+    for n in sorted({n for _, r in kernels for n in r.get(section, {})}):
+        row = Row(section, n)
+        for k, r in kernels:
+            if not r:
+                row.add("a", "–", no_report_title(k), MISSING)
+                continue
+            v = r.get(section, {}).get(n)
+            if not isinstance(v, dict):
+                row.add("a", "·", "not reported by this kernel's bpfprobe", None)
+                continue
+            chosen = v.get("chosen", v.get("tier"))
+            shown = str(chosen) if chosen not in (None, "") else "none"
+            row.add("u" if chosen in NO_CHOICE else "s", shown, choice_title(v), shown)
+        rows.append(row)
+    return rows
+
+
+def all_rows(kernels):
+    """[(section, title, rows)] in page order (helpers after map types, choices last)."""
+    out = []
+    for section in flat_sections(kernels):
+        out.append((section, TITLES.get(section, section), fact_rows(kernels, section)))
+        if section == "map_types":
+            hr = helper_rows(kernels)
+            if hr:
+                out.append(("helpers", TITLES["helpers"], hr))
+    for section in choice_sections(kernels):
+        out.append((section, CHOICE_TITLES.get(section, section), choice_rows(kernels, section)))
+    # Kernel config options and attach/compat choices have no first kernel of their own.
+    for section, _, rows in out:
+        if section != "config" and section not in CHOICE_TITLES:
+            documented(kernels, rows)
+    return out
+
+
+def differences(kernels, sections):
+    """({kernel index: rows new there}, rows whose verdict changes otherwise): kernels without a report
+    are left out of the comparison."""
+    new_in, changed = {}, []
+    for _, _, rows in sections:
+        for row in rows:
+            seen = [(i, s) for i, s in enumerate(row.states) if s is not MISSING]
+            if len({s for _, s in seen}) <= 1:
+                continue
+            defined = [(i, s) for i, s in seen if s is not None]
+            first = defined[0][0] if defined else None
+            if (defined and len({s for _, s in defined}) == 1
+                    and all(s is None for i, s in seen if i < first) and all(s is not None for i, s in seen if i > first)):
+                new_in.setdefault(first, []).append(row)
+            else:
+                changed.append(row)
+    return new_in, changed
+
+
+# --------------------------------------------------------------------------- HTML
+
+def anchor(text):
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+def first_kernel_html(row):
+    e = html.escape
+    if row.first_kernel and row.commit:
+        return (f"<a href='{e(COMMIT_URL.format(row.commit))}' title='upstream commit {e(row.commit)}'>"
+                f"{e(row.first_kernel)}</a>")
+    if row.first_kernel:
+        return e(row.first_kernel)
+    if row.seen_from:
+        return f"<i title='not in the facts tables: the first kernel of this matrix that has it'>{e(row.seen_from)}</i>"
     return ""
+
+
+def row_html(row, with_section=False):
+    e = html.escape
+    label = f"<small>{e(row.section)}</small> {e(row.name)}" if with_section else e(row.name)
+    cells = "".join(f"<td class={cls} title='{e(title)}'>{e(text)}{'*' if mark else ''}</td>"
+                    for cls, text, title, mark in row.cells)
+    return (f"<tr data-name='{e((row.section + ' ' + row.name).lower())}'><td class=f>{label}</td>"
+            f"<td class=fk>{first_kernel_html(row)}</td>{cells}</tr>")
+
+
+def table_html(first_col, head, rows, with_section=False, detail=None):
+    out = [f"<table><thead><tr><th class=f>{html.escape(first_col)}</th><th>first kernel</th>{head}</tr></thead><tbody>"]
+    for row in rows:
+        out.append(row_html(row, with_section) if not detail else detail(row))
+    out.append("</tbody></table>")
+    return out
+
+
+def helper_detail(kernels):
+    """Helper rows with the program types folded under the name (same verdict on every kernel share a row)."""
+    e = html.escape
+    _, detail = helper_summary(kernels)
+
+    def render(row):
+        patterns = {}
+        for ptype, per_kernel in sorted(detail.get(row.name, {}).items()):
+            if not any(f and f.get("status") in ("supported", "unknown") for f in per_kernel):
+                continue
+            # Program types share a row when status (and the reason, when not supported) agree.
+            key = tuple((f.get("status") if f else None,
+                         f.get("status", "") + (f" — {f['reason']}" if f.get("status") != "supported" and f.get("reason")
+                                                else "") if f else cell_title(f)) for f in per_kernel)
+            patterns.setdefault(key, []).append(ptype)
+        inner = []
+        for key, ptypes in patterns.items():
+            inner.append(f"<tr><td class=f>{e(', '.join(ptypes))}</td>" + "".join(
+                f"<td class={status_class(st)} title='{e(title)}'>{MARK.get(st)}</td>" for st, title in key) + "</tr>")
+        if not inner:
+            return row_html(row)
+        name = (f"<details><summary>{e(row.name)}</summary><table><tr><th class=f>program types</th>"
+                + "".join(f"<th>{e(k['name'])}</th>" for k, _ in kernels) + "</tr>" + "".join(inner)
+                + "</table></details>")
+        cells = "".join(f"<td class={cls} title='{e(title)}'>{e(text)}{'*' if mark else ''}</td>"
+                        for cls, text, title, mark in row.cells)
+        return (f"<tr data-name='helpers {e(row.name.lower())}'><td class=f>{name}</td>"
+                f"<td class=fk>{first_kernel_html(row)}</td>{cells}</tr>")
+    return render
+
+
+def render_html(summary, kernels):
+    e = html.escape
+    sections = all_rows(kernels)
+    new_in, changed = differences(kernels, sections)
+    out = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>bpfprobe kernel compatibility grid</title>",
+           f"<style>{CSS}</style></head><body>",
+           "<h1>bpfprobe: BPF features by kernel</h1>",
+           f"<p>Generated by <code>matrix/run.py</code> from a run started {e(summary.get('started', '?'))} "
+           "(QEMU/TCG, Debian kernel packages, bpfprobe run as root in each guest). "
+           "Hover a cell for the reason and the kernel's evidence.</p>",
+           "<p class='legend'><span style='background:#c8ecc8'>✓ supported</span>"
+           "<span style='background:#f4c7c3'>✗ unsupported / no usable tier or path</span>"
+           "<span style='background:#ffe599'>? unknown</span>"
+           "<span style='background:#eee'>· not defined by that kernel</span>"
+           "<span>* deviation accepted by matrix/exceptions.tsv (hover for the reason)</span>"
+           "<span><i>≤ 5.10</i> / <i>new in 6.1</i>: first kernel of this matrix with it (no upstream record)</span></p>",
+           "<input id=filter type=search placeholder='filter rows by name (e.g. ringbuf, tcx, bpf_loop)'>"]
+    toc = ["<li><a href='#kernels'>Kernels</a></li>",
+           f"<li><a href='#differs'>Differs between kernels</a> ({sum(map(len, new_in.values())) + len(changed)} rows)"
+           "<ul>"]
+    for i in sorted(new_in):
+        label = kernel_label(kernels[i][0])
+        toc.append(f"<li><a href='#new-in-{anchor(kernels[i][0]['name'])}'>New in {e(kernels[i][0]['name'])}"
+                   f" ({e(label)})</a> ({len(new_in[i])})</li>")
+    toc.append(f"<li><a href='#changed'>Verdict changes</a> ({len(changed)})</li></ul></li>")
+    for section, title, rows in sections:
+        toc.append(f"<li><a href='#{anchor(section)}'>{e(title)}</a> ({len(rows)})</li>")
+    out.append("<nav><h2>Contents</h2><ul>" + "".join(toc) + "</ul></nav>")
+
+    out.append("<h2 id='kernels'>Kernels</h2><table><thead><tr><th class=f>entry</th><th>release</th>"
+               "<th>Debian packages</th><th>status</th><th>kernel boot</th><th>bpfprobe</th>"
+               "<th>tests (pass/fail/skip)</th></tr></thead><tbody>")
+    for k, _ in kernels:
+        pk = "<br>".join(f"{e(p['name'])} {e(p['version'])}" for p in k.get("packages", []))
+        g = k.get("guest_times", {})
+        tests = "<br>".join(f"{e(n)} {c['passed']}/{c['failed']}/{c['skipped']}" for n, c in k.get("tests", {}).items())
+        cls = "s" if k["status"] == "ok" else "u"
+        out.append(f"<tr><td class=f>{e(k['name'])}</td><td>{e(k.get('release', '-'))}</td><td class=f>{pk}</td>"
+                   f"<td class={cls} title='{e(k.get('reason') or k['status'])}'>{e(k['status'])}</td>"
+                   f"<td>{g.get('boot', '-')} s</td><td>{g.get('bpfprobe', '-')} s</td><td>{tests or '-'}</td></tr>")
+    out.append("</tbody></table>")
+    head = "".join(f"<th title='{e(k.get('release', ''))}'>{e(k['name'])}<br><small>{e(kernel_label(k))}</small></th>"
+                   for k, _ in kernels)
+
+    out.append("<h2 id='differs'>Differs between kernels</h2><p>Only the rows whose verdict is not the same on "
+               "every kernel with a report: first the facts each kernel adds, then the verdicts that change.</p>")
+    for i in sorted(new_in):
+        k = kernels[i][0]
+        out.append(f"<h3 id='new-in-{anchor(k['name'])}'>New in {e(k['name'])} ({e(kernel_label(k))})</h3>")
+        out.extend(table_html("fact", head, new_in[i], with_section=True))
+    out.append("<h3 id='changed'>Verdict changes</h3>")
+    out.extend(table_html("fact", head, changed, with_section=True))
+
+    for section, title, rows in sections:
+        out.append(f"<h2 id='{anchor(section)}'>{e(title)}</h2>")
+        if section == "helpers":
+            out.append("<p>Per helper and kernel: for how many program types it is supported (of the types that "
+                       "kernel has). Open a helper for the program types.</p>")
+            out.extend(table_html("helper", head, rows, detail=helper_detail(kernels)))
+        else:
+            out.extend(table_html(section, head, rows))
+    out.append(f"<script>{SCRIPT}</script></body></html>")
+    return "\n".join(out) + "\n"
 
 
 # --------------------------------------------------------------------------- Markdown
 
+def first_kernel_md(row):
+    if row.first_kernel and row.commit:
+        return f"[{row.first_kernel}]({COMMIT_URL.format(row.commit)})"
+    return row.first_kernel or (f"*{row.seen_from}*" if row.seen_from else "")
+
+
+def md_cell(row, i):
+    cls, text, _, mark = row.cells[i]
+    if row.section in ORDER and row.section != "helpers":
+        text = MD_MARK.get(row.states[i], "·") if row.states[i] is not MISSING else "–"
+    return text.replace("|", "\\|") + ("\\*" if mark else "")
+
+
+def md_table(kernels, first_col, rows, with_section=False):
+    out = [f"| {first_col} | first kernel | " + " | ".join(f"{k['name']} ({kernel_label(k)})" for k, _ in kernels) + " |",
+           "|---|---|" + "---|" * len(kernels)]
+    for row in rows:
+        name = f"{row.section}/`{row.name}`" if with_section else row.name
+        out.append(f"| {name} | {first_kernel_md(row)} | " + " | ".join(md_cell(row, i) for i in range(len(kernels)))
+                   + " |")
+    return out
+
+
 def render_md(summary, kernels):
+    sections = all_rows(kernels)
+    new_in, changed = differences(kernels, sections)
     out = ["# bpfprobe: BPF features by kernel", "",
            f"Generated by `matrix/run.py` from a run started {summary.get('started', '?')} (QEMU/TCG, Debian "
            "kernel packages, bpfprobe as root in each guest). ✅ supported, ❌ unsupported, ❔ unknown, "
-           "· not defined by that kernel. The HTML version ([grid.html](grid.html)) shows each verdict's "
-           "reason and evidence and the helpers per program type.", "",
-           "## Kernels", "", "| entry | release | Debian packages | status | kernel boot | bpfprobe | tests (pass/fail/skip) |",
-           "|---|---|---|---|---|---|---|"]
+           "· not defined by that kernel; *≤ 5.10* / *new in 6.1*: the first kernel of this matrix with it (no "
+           "upstream record). The HTML version ([grid.html](grid.html)) shows each verdict's reason and evidence "
+           "on hover, the helpers per program type and a filter.", "", "## Contents", "",
+           "- [Kernels](#kernels)", "- [Differs between kernels](#differs-between-kernels)"]
+    for i in sorted(new_in):
+        k = kernels[i][0]
+        out.append(f"  - [New in {k['name']} ({kernel_label(k)})](#{anchor('new in ' + k['name'] + ' ' + kernel_label(k))})"
+                   f" ({len(new_in[i])})")
+    out.append(f"  - [Verdict changes](#verdict-changes) ({len(changed)})")
+    for section, title, rows in sections:
+        out.append(f"- [{title}](#{anchor(title)}) ({len(rows)})")
+    out += ["", "## Kernels", "", "| entry | release | Debian packages | status | kernel boot | bpfprobe | "
+            "tests (pass/fail/skip) |", "|---|---|---|---|---|---|---|"]
     for k, _ in kernels:
         g = k.get("guest_times", {})
         pk = "<br>".join(f"{p['name']} {p['version']}" for p in k.get("packages", []))
         tests = "<br>".join(f"{n} {c['passed']}/{c['failed']}/{c['skipped']}" for n, c in k.get("tests", {}).items())
         out.append(f"| {k['name']} | {k.get('release', '-')} | {pk} | {k['status']} | {g.get('boot', '-')} s | "
                    f"{g.get('bpfprobe', '-')} s | {tests or '-'} |")
-    head = "| " + " | ".join(f"{k['name']} ({kernel_label(k)})" for k, _ in kernels) + " |"
-    sep = "|---|---|" + "---|" * len(kernels)
-    for section in flat_sections(kernels):
-        names = sorted({n for _, r in kernels for n, f in r.get(section, {}).items() if isinstance(f, dict)})
-        out += ["", f"## {TITLES.get(section, section)}", "", f"| {section} | first kernel " + head, sep]
-        notes = {}
-        for n in names:
-            cells = []
-            for k, r in kernels:
-                f = r.get(section, {}).get(n)
-                mark = marks_of(k).get(f"{section}/{n}")
-                if mark:
-                    notes.setdefault((n, mark), []).append(k["name"])
-                cells.append(MD_MARK.get(f.get("status") if isinstance(f, dict) else None, "·") + ("\\*" if mark else ""))
-            out.append(f"| {n} | {first_kernel(kernels, section, n)} | " + " | ".join(cells) + " |")
-        out += md_notes(notes)
-        if section == "map_types":
-            helpers, _ = helper_summary(kernels)
-            if helpers:
-                out += ["", "## Helpers", "",
-                        "Number of program types each helper is supported for (`+N?`: unknown for N more).", "",
-                        "| helper | first kernel " + head, sep]
-                notes = {}
-                for name in sorted(helpers):
-                    cells = []
-                    for (k, _), (s, u, t) in zip(kernels, helpers[name]):
-                        mark = helper_mark(k, name) if t else None
-                        if mark:
-                            notes.setdefault((name, mark), []).append(k["name"])
-                        cells.append("·" if t == 0 else f"{s}" + (f" +{u}?" if u else "") + ("\\*" if mark else ""))
-                    out.append(f"| {name} | {first_kernel_helper(kernels, name)} | " + " | ".join(cells) + " |")
-                out += md_notes(notes)
-    for section in choice_sections(kernels):
-        out += ["", f"## {CHOICE_TITLES.get(section, section)}", "", f"| {section} " + head, "|---|" + "---|" * len(kernels)]
-        for n in sorted({n for _, r in kernels for n in r.get(section, {})}):
-            cells = []
-            for _, r in kernels:
-                v = r.get(section, {}).get(n)
-                cells.append(str(v.get("chosen", v.get("tier")) or "none") if isinstance(v, dict) else "·")
-            out.append(f"| {n} | " + " | ".join(cells) + " |")
+    out += ["", "## Differs between kernels", "",
+            "Only the rows whose verdict is not the same on every kernel with a report."]
+    for i in sorted(new_in):
+        k = kernels[i][0]
+        out += ["", f"### New in {k['name']} ({kernel_label(k)})", ""] + md_table(kernels, "fact", new_in[i], True)
+    out += ["", "### Verdict changes", ""] + md_table(kernels, "fact", changed, True)
+    for section, title, rows in sections:
+        out += ["", f"## {title}", ""]
+        if section == "helpers":
+            out += ["Number of program types each helper is supported for (`+N?`: unknown for N more).", ""]
+        out += md_table(kernels, section, rows)
+        out += md_notes(kernels, rows)
     return "\n".join(out) + "\n"
 
 
-def md_notes(notes):
+def md_notes(kernels, rows):
     """Footnotes for cells marked * (a deviation from the first kernel that matrix/exceptions.tsv accepts)."""
-    if not notes:
-        return []
     grouped = {}
-    for (fact, reason), ks in notes.items():
-        grouped.setdefault((reason, ", ".join(ks)), []).append(f"`{fact}`")
+    for row in rows:
+        for (k, _), (_, _, _, mark) in zip(kernels, row.cells):
+            if mark:
+                grouped.setdefault((mark, row.name), []).append(k["name"])
+    if not grouped:
+        return []
+    by_reason = {}
+    for (reason, fact), ks in grouped.items():
+        by_reason.setdefault((reason, ", ".join(ks)), []).append(f"`{fact}`")
     return ["", "\\* deviation accepted by `matrix/exceptions.tsv` (reason given):", ""] + [
-        f"- {', '.join(facts)} on {ks}: {reason}" for (reason, ks), facts in grouped.items()]
+        f"- {', '.join(facts)} on {ks}: {reason}" for (reason, ks), facts in by_reason.items()]
 
 
 def write(out, dirs):

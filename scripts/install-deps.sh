@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs every build, test and matrix dependency from Debian packages (bookworm + bookworm-backports).
-# Idempotent: safe to run again. Needs root (or sudo).
+# Idempotent: safe to run again. Needs root (or sudo). `--docs` adds chromium for scripts/docs.sh.
 set -euo pipefail
 
 SUDO=""
@@ -34,4 +34,8 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libgtest-dev libgmock-dev googletest libbenchmark-dev \
   dwarves iproute2 util-linux procps time bc \
   qemu-system-x86 busybox-static cpio zstd xz-utils dpkg-dev ca-certificates python3 >/dev/null
+# --docs: the headless browser scripts/docs.sh takes the grid's screenshot with (only the docs step needs it).
+if [ "${1:-}" = "--docs" ]; then
+  $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+fi
 echo "install-deps: done"

@@ -3,6 +3,10 @@
 
 #include <CLI/CLI.hpp>
 #include <bpfprobe/compat/report.hpp>
+#include <bpfprobe/report/render_json.hpp>
+#include <bpfprobe/report/render_macros.hpp>
+#include <bpfprobe/report/render_markdown.hpp>
+#include <bpfprobe/report/render_text.hpp>
 #include <cstdlib>
 #include <iostream>
 
@@ -37,7 +41,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("bpfprobe ") + BPFPROBE_VERSION + " (commit " + BPFPROBE_COMMIT +
                                         ", libbpf " + std::to_string(libbpf_major_version()) + "." +
                                         std::to_string(libbpf_minor_version()) + ")");
-  bool report_flag = false, macros = false, verbose = false, no_color = false;
+  bool report_flag = false, macros = false, markdown = false, verbose = false, no_color = false;
   std::string json;  // "" (no --json), "bpfprobe" or "bpftool"
   std::string btf_file, require_list;
   unsigned threads = 0;
@@ -48,6 +52,9 @@ int main(int argc, char** argv) {
                        ->check(CLI::IsMember({"bpfprobe", "bpftool"}));
   auto* macros_opt = app.add_flag("--macros", macros, "Print the report as C macros (bpftool-compatible HAVE_* names)");
   json_opt->excludes(macros_opt);
+  auto* markdown_opt =
+      app.add_flag("--markdown", markdown, "Print the report as Markdown (summary, then a table per section)");
+  markdown_opt->excludes(json_opt)->excludes(macros_opt);
   app.add_flag("-v,--verbose", verbose, "Text report: list every helper per program type");
   app.add_flag("--no-color", no_color, "Never colour the text report (NO_COLOR is honoured too)");
   auto* btf_opt =
@@ -118,15 +125,16 @@ int main(int argc, char** argv) {
     r.compat = compat::report_tiers(p);       // helper verdicts come from the report's cache
     r.attach = decide::all(decide::from(p));  // reuses the link/mechanism verdicts just probed
     if (json == "bpftool") {
-      std::cout << cli::to_bpftool_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+      std::cout << render::bpftool_json(r) << '\n';
     } else if (!json.empty()) {
-      // Invalid UTF-8 (a path given by the user) becomes U+FFFD rather than failing the report.
-      std::cout << cli::to_json(r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+      std::cout << render::json(r) << '\n';
     } else if (macros) {
-      cli::print_macros(std::cout, r);
+      render::macros(std::cout, r);
+    } else if (markdown) {
+      render::markdown(std::cout, r);
     } else {
       bool color = !no_color && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
-      cli::print_text(std::cout, r, color, verbose);
+      render::text(std::cout, r, {.color = color, .verbose = verbose});
     }
     std::cout.flush();
     if (!std::cout) {

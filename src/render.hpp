@@ -1,4 +1,5 @@
-// Report renderers and --require handling for the bpfprobe CLI.
+// --require handling, exit codes and `diff` for the bpfprobe CLI (the report renderers are in the
+// library: bpfprobe/report/render_*.hpp).
 #pragma once
 
 #include <bpfprobe/bpfprobe.hpp>
@@ -9,12 +10,6 @@
 #include <vector>
 
 namespace bpfprobe::cli {
-
-nlohmann::json to_json(const report& r);
-// The shape of `bpftool -j feature probe kernel` (--json=bpftool): same sections and keys; unknown is null.
-nlohmann::ordered_json to_bpftool_json(const report& r);
-void print_text(std::ostream& out, const report& r, bool color, bool verbose);
-void print_macros(std::ostream& out, const report& r);
 
 // Exit codes (documented in --help and the README).
 enum exit_code : int {

@@ -14,7 +14,4 @@
 #include <bpfprobe/sys/result.hpp>
 #include <bpfprobe/sys/syscalls.hpp>
 #include <bpfprobe/sys/unique_fd.hpp>
-
-namespace bpfprobe {
-inline constexpr const char* version = "0.1.0";
-}
+#include <bpfprobe/version.hpp>

@@ -1,6 +1,8 @@
-// A consumer of the installed package: asks one fact and prints it. Any of the three verdicts is a
-// working build (permissions differ between machines); a crash or a missing symbol is not.
-#include <bpfprobe/bpfprobe.hpp>
+// A consumer of the installed package: asks one fact and prints it, through the public prober header
+// (the compiled library's handle, or with BPFPROBE_HEADER_ONLY the full header-only prober). Any of the
+// three verdicts is a working build (permissions differ between machines); a crash or a missing symbol
+// is not.
+#include <bpfprobe/prober.hpp>
 #include <iostream>
 
 int main() {

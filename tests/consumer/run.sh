@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Consumer test: install bpfprobe from BUILD into a temporary prefix, then build and run one
 # consumer against it the way a user would.
-#   run.sh SOURCE_DIR BUILD_DIR cmake|pkgconfig|compat|subdir
+#   run.sh SOURCE_DIR BUILD_DIR cmake|pkgconfig|compat|subdir|deb
 # Exit 0 passed, 77 skipped (a tool is missing), anything else failed.
 set -euo pipefail
 src=$1 build=$2 kind=$3
@@ -14,7 +14,8 @@ if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=cc
 
 install_package() {
   cmake --install "$build" --prefix "$prefix" --strip >/dev/null
-  for f in bpfprobeConfig.cmake bpfprobeConfigVersion.cmake BpfObject.cmake bpfprobe.pc bpfprobe.hpp; do
+  for f in bpfprobeConfig.cmake bpfprobeConfigVersion.cmake BpfObject.cmake bpfprobe.pc bpfprobe-header-only.pc \
+    bpfprobe.hpp prober.hpp libbpfprobe.a; do
     [ -n "$(find "$prefix" -name "$f")" ] || { echo "not installed: $f"; exit 1; }
   done
   [ -x "$prefix/bin/bpfprobe" ] || { echo "not installed: bin/bpfprobe"; exit 1; }
@@ -33,6 +34,7 @@ case $kind in
     install_package
     cmake_consumer cmake_app -DCMAKE_PREFIX_PATH="$prefix"
     "$work/build-cmake_app/consumer"
+    "$work/build-cmake_app/consumer_header_only"
     ;;
   pkgconfig)
     install_package
@@ -41,6 +43,10 @@ case $kind in
     # shellcheck disable=SC2046
     $cxx -O1 -o "$work/consumer" "$src/tests/consumer/probe_one.cpp" $(pkg-config --cflags --libs bpfprobe)
     "$work/consumer"
+    # shellcheck disable=SC2046
+    $cxx -O1 -o "$work/consumer_header_only" "$src/tests/consumer/probe_one.cpp" \
+      $(pkg-config --cflags --libs bpfprobe-header-only)
+    "$work/consumer_header_only"
     ;;
   compat)
     command -v clang >/dev/null && command -v bpftool >/dev/null || { echo "needs clang and bpftool"; exit 77; }
@@ -52,6 +58,33 @@ case $kind in
   subdir)
     cmake_consumer subdir_app -DBPFPROBE_SOURCE_DIR="$src"
     "$work/build-subdir_app/consumer"
+    ;;
+  deb)
+    # The Debian package: built with CPack from BUILD, unpacked into a scratch root (dpkg -x: the
+    # machine's package database is not touched), then its CLI and the find_package consumer run from it.
+    command -v cpack >/dev/null && command -v dpkg-deb >/dev/null || { echo "needs cpack and dpkg-deb"; exit 77; }
+    # Packs what BUILD has built (cpack --config runs the install rules only, it builds nothing).
+    cpack --config "$build/CPackConfig.cmake" -B "$work/pkg" >"$work/cpack.log" 2>&1 ||
+      { tail -50 "$work/cpack.log"; exit 1; }
+    deb=$(find "$work/pkg" -maxdepth 1 -name 'bpfprobe_*.deb')
+    [ -n "$deb" ] || { echo "no .deb"; cat "$work/cpack.log"; exit 1; }
+    dpkg-deb --field "$deb" Package Version Architecture Depends
+    dpkg-deb --info "$deb" | grep -q '^ Depends:.*libbpf' || { echo "Depends lacks libbpf"; exit 1; }
+    contents=$(dpkg-deb --contents "$deb")
+    for f in ./usr/bin/bpfprobe bpfprobeConfig.cmake BpfObject.cmake bpfprobe.pc include/bpfprobe/bpfprobe.hpp \
+      include/bpfprobe/compat.bpf.h libbpfprobe.a; do
+      grep -q -- "$f" <<<"$contents" || { echo "not in the package: $f"; exit 1; }
+    done
+    root=$work/root
+    dpkg -x "$deb" "$root"
+    if readelf -S "$root/usr/bin/bpfprobe" | grep -q '\.debug_info'; then echo "the CLI is not stripped"; exit 1; fi
+    echo "CLI: $(stat -c %s "$root/usr/bin/bpfprobe") bytes"
+    "$root/usr/bin/bpfprobe" --version
+    cmake_consumer cmake_app -DCMAKE_PREFIX_PATH="$root/usr"
+    grep -q "^bpfprobe_DIR:PATH=$root/usr/" "$work/build-cmake_app/CMakeCache.txt" ||
+      { echo "find_package did not use the package: $(grep ^bpfprobe_DIR "$work/build-cmake_app/CMakeCache.txt")"; exit 1; }
+    "$work/build-cmake_app/consumer"
+    "$work/build-cmake_app/consumer_header_only"
     ;;
   *) echo "unknown consumer kind: $kind"; exit 2 ;;
 esac

@@ -201,6 +201,26 @@ TEST(Cli, MacrosUseBpftoolNames) {
   EXPECT_NE(r.out.find("#define BPF__PROG_TYPE_socket_filter__HELPER_bpf_redirect 0\n"), std::string::npos);
 }
 
+// --markdown: the same verdicts as --json, as tables a person reads (one row per fact).
+TEST(Cli, MarkdownReportMatchesTheJsonVerdicts) {
+  auto report = cli_json();
+  auto r = run_cli({"--markdown"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("# BPF features of Linux " + report["kernel"]["release"].get<std::string>()));
+  EXPECT_NE(r.out.find("\n## Summary\n"), std::string::npos);
+  EXPECT_EQ(r.out.find('\033'), std::string::npos);
+  const char* badge[] = {"✅ supported", "❌ unsupported", "❔ unknown"};
+  for (const char* sec : {"program_types", "map_types", "misc"}) {
+    for (const auto& [name, f] : report[sec].items()) {
+      auto st = f["status"].get<std::string>();
+      const char* b = st == "supported" ? badge[0] : st == "unsupported" ? badge[1] : badge[2];
+      EXPECT_NE(r.out.find("| `" + name + "` | " + b + " |"), std::string::npos) << sec << "/" << name << " " << st;
+    }
+  }
+  expect_usage_error(run_cli({"--markdown", "--json"}), "--markdown --json");
+  expect_usage_error(run_cli({"--markdown", "--macros"}), "--markdown --macros");
+}
+
 // Runs the CLI with stdout on a pseudo-terminal and returns what it printed (nullopt: no terminal
 // can be had here, e.g. no devpts mounted).
 std::optional<std::string> run_on_tty(const std::vector<std::string>& args, const std::vector<std::string>& env) {

@@ -1,9 +1,10 @@
 // The data model of a full report: sections of named facts, each with its verdict and docs.
 #pragma once
 
-#include <bpfprobe/probe/system.hpp>
+#include <bpfprobe/probe/kernel_info.hpp>
 #include <bpfprobe/probe/verdict.hpp>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 

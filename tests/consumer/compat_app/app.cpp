@@ -1,6 +1,8 @@
 // README.md's compat guide application: configure the tiers from the prober's verdicts, then load.
-// Attaching is left out (the guide attaches; here any exec on the machine would fire it).
-#include <bpfprobe/compat/compat.hpp>
+// Attaching is left out (the guide attaches; here any exec on the machine would fire it). Built with
+// the compiled library through its public headers (bpfprobe/prober.hpp, bpfprobe/configure.hpp).
+#include <bpfprobe/configure.hpp>
+#include <bpfprobe/prober.hpp>
 #include <iostream>
 
 #include "app_bpf.skel.h"

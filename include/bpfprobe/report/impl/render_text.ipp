@@ -1,10 +1,15 @@
+// Definitions for bpfprobe/report/render_text.hpp (inline in the header-only mode, compiled into libbpfprobe
+// otherwise).
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <bpfprobe/report/render_text.hpp>
+#include <bpfprobe/version.hpp>
+#include <cctype>
+#include <ostream>
 
-#include "render.hpp"
-
-namespace bpfprobe::cli {
-namespace {
+namespace bpfprobe::render::text_detail {
 
 struct palette {
   bool on;
@@ -21,19 +26,19 @@ struct palette {
   std::string_view reset() const { return on ? "\033[0m" : ""; }
 };
 
-std::array<int, 3> tally(const section& s) {
+BPFPROBE_INLINE std::array<int, 3> tally(const section& s) {
   std::array<int, 3> n{};
   for (const auto& f : s) ++n[static_cast<int>(f.v.state)];
   return n;
 }
 
-std::string counts(const std::array<int, 3>& n) {
+BPFPROBE_INLINE std::string counts(const std::array<int, 3>& n) {
   return std::to_string(n[0]) + " supported, " + std::to_string(n[1]) + " unsupported, " + std::to_string(n[2]) +
          " unknown";
 }
 
 // Link facts list the attach types that work (and those that do not) under the fact's line.
-void print_attach_types(std::ostream& out, const fact& f) {
+BPFPROBE_INLINE void print_attach_types(std::ostream& out, const fact& f) {
   for (const auto& [key, items] : f.lists) {
     if (!key.starts_with("attach_types") || items.empty()) continue;
     std::string label = key == "attach_types" ? "attach types" : key.substr(13) + " attach types";
@@ -50,7 +55,7 @@ void print_attach_types(std::ostream& out, const fact& f) {
   }
 }
 
-void print_section(std::ostream& out, const palette& p, std::string_view title, const section& s) {
+BPFPROBE_INLINE void print_section(std::ostream& out, const palette& p, std::string_view title, const section& s) {
   if (s.empty()) return;
   std::size_t width = 0;
   for (const auto& f : s) width = std::max(width, f.name.size());
@@ -66,7 +71,7 @@ void print_section(std::ostream& out, const palette& p, std::string_view title, 
   }
 }
 
-void print_helpers(std::ostream& out, const palette& p, const report& r, bool verbose) {
+BPFPROBE_INLINE void print_helpers(std::ostream& out, const palette& p, const report& r, bool verbose) {
   if (r.helpers.empty()) return;
   std::array<int, 3> total{};
   std::size_t width = 0;
@@ -100,7 +105,8 @@ void print_helpers(std::ostream& out, const palette& p, const report& r, bool ve
 
 // One line per hook: the chosen path, then every candidate with its status. Verbose adds the
 // reason of each candidate that is not supported.
-void print_attach(std::ostream& out, const palette& p, const std::vector<attach_choice>& hooks, bool verbose) {
+BPFPROBE_INLINE void print_attach(std::ostream& out, const palette& p, const std::vector<attach_choice>& hooks,
+                                  bool verbose) {
   if (hooks.empty()) return;
   std::size_t hw = 4, cw = 6;
   for (const auto& h : hooks) {
@@ -129,14 +135,14 @@ void print_attach(std::ostream& out, const palette& p, const std::vector<attach_
   }
 }
 
-const std::string* attr_of(const fact& f, std::string_view key) {
+BPFPROBE_INLINE const std::string* attr_of(const fact& f, std::string_view key) {
   for (const auto& [k, v] : f.attrs)
     if (k == key) return &v;
   return nullptr;
 }
 
 // Names wrapped under a label, indented.
-void print_names(std::ostream& out, const std::string& label, const std::vector<std::string>& names) {
+BPFPROBE_INLINE void print_names(std::ostream& out, const std::string& label, const std::vector<std::string>& names) {
   if (names.empty()) return;
   std::string line = "  " + label + ":";
   for (const auto& n : names) {
@@ -152,7 +158,8 @@ void print_names(std::ostream& out, const std::string& label, const std::vector<
 // Kfuncs are many (200+): names grouped by module; a line each only for the ones not plainly
 // callable. Verbose: one line per kfunc with where it was probed (or its program types) and its
 // prototype.
-void print_kfuncs(std::ostream& out, const palette& p, const report& r, const section& s, bool verbose) {
+BPFPROBE_INLINE void print_kfuncs(std::ostream& out, const palette& p, const report& r, const section& s,
+                                  bool verbose) {
   if (s.empty() && !r.kfuncs_undecided) return;
   out << '\n'
       << p.bold() << "Kfuncs" << p.reset() << " (" << counts(tally(s)) << "; "
@@ -216,11 +223,10 @@ void print_kfuncs(std::ostream& out, const palette& p, const report& r, const se
   out << "  (--verbose: prototypes and where each was probed; --kfuncs=full: every program type)\n";
 }
 
-}  // namespace
-
 // One line per compat accessor: the tier it gets, then each tier with its status. Verbose adds the
 // reason of each tier that is not supported.
-void print_compat(std::ostream& out, const palette& p, const std::vector<compat_accessor>& accessors, bool verbose) {
+BPFPROBE_INLINE void print_compat(std::ostream& out, const palette& p, const std::vector<compat_accessor>& accessors,
+                                  bool verbose) {
   if (accessors.empty()) return;
   std::size_t aw = 8, tw = 4;
   for (const auto& a : accessors) {
@@ -244,8 +250,14 @@ void print_compat(std::ostream& out, const palette& p, const std::vector<compat_
   }
 }
 
-void print_text(std::ostream& out, const report& r, bool color, bool verbose) {
-  palette p{color};
+}  // namespace bpfprobe::render::text_detail
+
+namespace bpfprobe::render {
+
+BPFPROBE_INLINE void text(std::ostream& out, const report& r, const text_options& opt) {
+  using namespace text_detail;
+  const bool verbose = opt.verbose;
+  palette p{opt.color};
   out << p.bold() << "bpfprobe " << version << p.reset() << " on Linux " << r.kernel.release << '\n';
   out << "  BTF:       " << (r.kernel.btf.empty() ? "none" : r.kernel.btf) << '\n';
   out << "  names:     " << r.names_source << (r.names_from_btf ? " (kernel BTF enums)" : "") << '\n';
@@ -275,4 +287,4 @@ void print_text(std::ostream& out, const report& r, bool color, bool verbose) {
                 r.config);
 }
 
-}  // namespace bpfprobe::cli
+}  // namespace bpfprobe::render

@@ -1,0 +1,103 @@
+// The prober, the way applications include it: ask single facts (cached), or the whole report.
+//
+//   #include <bpfprobe/prober.hpp>
+//   bpfprobe::prober p;
+//   if (p.helper("xdp", "bpf_redirect").supported()) ...
+//   bpfprobe::report r = bpfprobe::complete_report(p);  // every section + compat tiers + attach paths
+//
+// With the compiled library (CMake bpfprobe::bpfprobe, pkg-config bpfprobe; BPFPROBE_COMPILED_LIB) this
+// header declares a small handle and includes none of the probing code: a translation unit costs a
+// fraction of a second to compile. In the header-only mode (bpfprobe::header_only, BPFPROBE_HEADER_ONLY)
+// it is the full prober of bpfprobe/probe/prober.hpp, with the same names and calls.
+#pragma once
+
+#include <bpfprobe/config.hpp>
+#include <bpfprobe/probe/report.hpp>
+#include <bpfprobe/probe/verdict.hpp>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#ifdef BPFPROBE_HEADER_ONLY
+
+#include <bpfprobe/compat/report.hpp>
+#include <bpfprobe/decide/decide.hpp>
+#include <bpfprobe/probe/prober.hpp>
+
+namespace bpfprobe {
+
+using prober_options = probe::options;
+
+// Per hook, the attach paths in preference order and the one chosen (the report's "attach" section).
+inline std::vector<attach_choice> attach_paths(prober& p) { return decide::all(decide::from(p)); }
+
+// Per accessor of bpf/bpfprobe/compat.bpf.h, the tier it gets here (the report's "compat" section).
+inline std::vector<compat_accessor> compat_tiers(prober& p) { return compat::report_tiers(p); }
+
+// The report the bpfprobe command prints: full_report() with the compat tiers and attach paths.
+inline report complete_report(prober& p) {
+  report r = p.full_report();
+  r.compat = compat_tiers(p);  // helper verdicts come from the report's cache
+  r.attach = attach_paths(p);  // reuses the link and mechanism verdicts just probed
+  return r;
+}
+
+}  // namespace bpfprobe
+
+#else
+
+namespace bpfprobe {
+// The handle's names live in an inline namespace so that the library, which holds the full prober
+// of the header-only mode, can define both.
+inline namespace lib {
+
+struct prober_options {
+  std::string btf_path = "/sys/kernel/btf/vmlinux";  // type names come from this BTF file
+  unsigned threads = 0;                              // probe threads for full_report; 0: one per CPU
+  bool raise_memlock = true;                         // raise RLIMIT_MEMLOCK as libbpf does (kernels < 5.11)
+  std::string kfunc_btf;                             // kfunc names and tags from here; empty: btf_path
+  bool kfunc_prog_types = false;                     // full_report: every program type per kfunc (slow)
+};
+
+// Every query returns supported / unsupported / unknown with the reason and evidence. Conclusive
+// verdicts are cached for the prober's life; it may be shared between threads.
+class prober {
+ public:
+  explicit prober(const prober_options& opt = {});
+  ~prober();
+  prober(prober&&) noexcept;
+  prober& operator=(prober&&) noexcept;
+
+  verdict prog_type(std::string_view name);                                       // "xdp"
+  verdict map_type(std::string_view name);                                        // "ringbuf"
+  verdict helper(std::string_view prog_type, std::string_view helper);            // "xdp", "bpf_redirect"
+  verdict misc(std::string_view name);                                            // "bounded_loops"
+  verdict kfunc(std::string_view name);                                           // "bpf_rdonly_cast"
+  verdict kfunc(std::string_view name, std::string_view prog_type);               // may this type call it?
+  verdict iterator(std::string_view name);                                        // "task", "bpf_iter_num"
+  verdict dynptr(std::string_view name);                                          // "skb", "bpf_dynptr_slice"
+  verdict link(std::string_view link_type);                                       // "tcx"
+  verdict link_attach_type(std::string_view link_type, std::string_view attach);  // "tracing", "trace_fentry"
+  verdict mechanism(std::string_view name);                                       // "link_pin"
+  report full_report();                                                           // every core section
+
+ private:
+  friend struct access;  // the library's own functions (attach_paths, compat::configure, ...)
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// Per hook, the attach paths in preference order and the one chosen (the report's "attach" section).
+std::vector<attach_choice> attach_paths(prober& p);
+
+// Per accessor of bpf/bpfprobe/compat.bpf.h, the tier it gets here (the report's "compat" section).
+std::vector<compat_accessor> compat_tiers(prober& p);
+
+// The report the bpfprobe command prints: full_report() with the compat tiers and attach paths.
+report complete_report(prober& p);
+
+}  // namespace lib
+}  // namespace bpfprobe
+
+#endif
