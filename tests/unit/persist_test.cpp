@@ -242,8 +242,8 @@ TEST(Persist, KeyNamesKernelPrivilegesCatalogAndOptions) {
   options o;
   auto k = cache_key(o);
   EXPECT_TRUE(k.starts_with("schema="));
-  for (const char* field : {"catalog=", "release=", "build_id=", "btf=", "boot_id=", "euid=", "caps=",
-                            "lockdown=", "unprivileged_bpf_disabled="})
+  for (const char* field : {"catalog=", "release=", "build_id=", "btf=", "boot_id=", "euid=", "caps=", "lockdown=",
+                            "unprivileged_bpf_disabled="})
     EXPECT_NE(k.find(std::string("\n") + field), std::string::npos) << field;
   EXPECT_EQ(k.find("catalog=unversioned"), std::string::npos) << "the build generates the catalog version";
   options full = o;

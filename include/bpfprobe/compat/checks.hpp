@@ -85,8 +85,7 @@ class kernel_checks {
   }
 
  private:
-  verdict member_from_btf(const std::string& what, std::string_view type, std::string_view member,
-                          std::uint32_t size) {
+  verdict member_from_btf(const std::string& what, std::string_view type, std::string_view member, std::uint32_t size) {
     const auto* k = context().kernel_btf();
     if (!k) return verdict::unknown(what + ": no kernel BTF (CO-RE needs it)");
     auto id = k->find_struct(type);

@@ -74,6 +74,7 @@ struct stored_report {
 struct contents {
   std::map<std::string, verdict, std::less<>> verdicts;
   std::optional<stored_report> report;
+  bool report_follows = false;  // parsed without the report (parse(..., false)), which the file has
 };
 
 namespace detail {
@@ -399,8 +400,9 @@ inline std::string serialize(const std::string& key, const contents& c) {
   return w.finish(key);
 }
 
-// nullopt unless `data` is a whole, well-formed file made for exactly this key.
-inline std::optional<contents> parse(std::string_view data, const std::string& key) {
+// nullopt unless `data` is a whole, well-formed file made for exactly this key. Without `with_report`
+// only the verdicts are read (a single query needs no more); the report is checked when it is read.
+inline std::optional<contents> parse(std::string_view data, const std::string& key, bool with_report = true) {
   detail::reader r(data);
   if (r.bytes(sizeof magic) != std::string_view(magic, sizeof magic)) return std::nullopt;
   if (r.u32() != schema) return std::nullopt;
@@ -414,6 +416,11 @@ inline std::optional<contents> parse(std::string_view data, const std::string& k
   }
   std::uint8_t has_report = r.u8();
   if (has_report > 1) r.fail();
+  if (!with_report) {
+    if (!r.ok()) return std::nullopt;
+    c.report_follows = has_report == 1;
+    return c;
+  }
   if (has_report && r.ok()) {
     auto& rep = c.report.emplace();
     rep.names_source = r.s();
@@ -459,10 +466,11 @@ inline std::optional<std::string> read_trusted(const std::filesystem::path& file
   return out;
 }
 
-inline std::optional<contents> load(const std::filesystem::path& file, const std::string& key) {
+inline std::optional<contents> load(const std::filesystem::path& file, const std::string& key,
+                                    bool with_report = true) {
   auto data = read_trusted(file);
   if (!data) return std::nullopt;
-  return parse(*data, key);
+  return parse(*data, key, with_report);
 }
 
 // The directory exists (made 0700 when absent), is a real directory owned by the caller and writable
@@ -479,7 +487,8 @@ inline bool usable_dir(const std::filesystem::path& dir) {
 inline bool store(const std::filesystem::path& file, const std::string& bytes) {
   if (!usable_dir(file.parent_path())) return false;
   std::random_device rd;
-  std::string tmp = file.string() + ".tmp." + std::to_string(::getpid()) + "." + detail::hex(rd() * 0x9e3779b97f4a7c15ull);
+  std::string tmp =
+      file.string() + ".tmp." + std::to_string(::getpid()) + "." + detail::hex(rd() * 0x9e3779b97f4a7c15ull);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return false;
   std::size_t done = 0;

@@ -51,6 +51,13 @@ class prober {
     }
     for (const auto& [k, v] : cache_) c.verdicts.insert_or_assign(k, v);
     if (stored_report_) c.report = *stored_report_;
+    // Helper verdicts of the matrix live in the report's helper sections, not twice in the file.
+    if (c.report)
+      std::erase_if(c.verdicts, [&](const auto& kv) {
+        if (!kv.first.starts_with("helper/")) return false;
+        auto slash = kv.first.find('/', 7);
+        return slash != std::string::npos && c.report->find("helper:" + kv.first.substr(7, slash - 7)) != nullptr;
+      });
     if (!probe::persist::store(cache_file_, probe::persist::serialize(cache_key_, c))) return false;
     dirty_ = false;
     return true;
@@ -69,9 +76,8 @@ class prober {
   verdict prog_type(std::string_view name) {
     if (auto hit = lookup("prog_type/" + std::string(name))) return *hit;
     if (auto built = ctx_.builtin_value(&btf::kernel_enums::prog_types, name))
-      if (auto v = lean("prog_type/" + std::string(name), [&] {
-            return probe::probe_prog_type(ctx_, name, static_cast<std::uint32_t>(*built));
-          }))
+      if (auto v = lean("prog_type/" + std::string(name),
+                        [&] { return probe::probe_prog_type(ctx_, name, static_cast<std::uint32_t>(*built)); }))
         return *v;
     auto value = ctx_.prog_type(name);
     if (!value) return verdict::no("kernel does not define this program type", 0, ctx_.enums().source);
@@ -82,9 +88,8 @@ class prober {
   verdict map_type(std::string_view name) {
     if (auto hit = lookup("map_type/" + std::string(name))) return *hit;
     if (auto built = ctx_.builtin_value(&btf::kernel_enums::map_types, name))
-      if (auto v = lean("map_type/" + std::string(name), [&] {
-            return probe::probe_map_type(ctx_, name, static_cast<std::uint32_t>(*built));
-          }))
+      if (auto v = lean("map_type/" + std::string(name),
+                        [&] { return probe::probe_map_type(ctx_, name, static_cast<std::uint32_t>(*built)); }))
         return *v;
     auto value = btf::kernel_enums::value_of(ctx_.enums().map_types, name);
     if (!value) return verdict::no("kernel does not define this map type", 0, ctx_.enums().source);
@@ -205,7 +210,7 @@ class prober {
   // persistent cache are taken from it; their facts that were not conclusive are probed again, and
   // facts about runtime state (sysctls, lockdown, kernel config) are always read afresh.
   report full_report() {
-    load_cache();
+    load_stored_report();
     const probe::persist::stored_report* old = from_disk_report_ ? &*stored_report_ : nullptr;
     auto stored = [&](std::string_view name) { return old ? old->find(name) : nullptr; };
     probe::persist::stored_report next;
@@ -235,15 +240,13 @@ class prober {
     next.btf_path = r.kernel.btf;
 
     if (auto* s = stored("program_types"))
-      r.program_types = restore(*s, [&](const std::string& n) {
-        return documented(n, prog_type(n), probe::prog_type_docs);
-      });
+      r.program_types =
+          restore(*s, [&](const std::string& n) { return documented(n, prog_type(n), probe::prog_type_docs); });
     else
       for (const auto& e : ctx_.enums().prog_types)
         r.program_types.push_back(documented(e.name, prog_type(e.name), probe::prog_type_docs));
     if (auto* s = stored("map_types"))
-      r.map_types =
-          restore(*s, [&](const std::string& n) { return documented(n, map_type(n), probe::map_type_docs); });
+      r.map_types = restore(*s, [&](const std::string& n) { return documented(n, map_type(n), probe::map_type_docs); });
     else
       for (const auto& e : ctx_.enums().map_types)
         r.map_types.push_back(documented(e.name, map_type(e.name), probe::map_type_docs));
@@ -268,13 +271,55 @@ class prober {
       r.config.push_back(std::move(f));
     }
 
+    // kfuncs, dynptr and iterators are stored whole or not at all (a fact of them needs the section).
+    auto whole = [&](std::string_view name) {
+      auto* s = stored(name);
+      return s && std::none_of(s->missing.begin(), s->missing.end(), [](char m) { return m != 0; }) ? s : nullptr;
+    };
+    // They run beside the helper matrix and the links, so both CPUs stay busy to the end.
+    auto kfunc_work = [&, this] {
+      kfunc_part k;
+      if (auto* s = whole("more:kfuncs")) {
+        k.kfuncs = s->facts;
+        k.names = old->kfunc_names;
+        k.list_source = old->kfunc_list_source;
+        k.undecided = old->kfuncs_undecided;
+        k.undecided_reason = old->kfuncs_undecided_reason;
+      } else {
+        auto kf = probe::kfunc_section(ctx_, kfunc_state(), ctx_.opts().kfunc_prog_types, ctx_.opts().threads);
+        remember_all(kf.verdicts);
+        k.list_source = kfunc_state().catalog.from_tags ? "bpf_kfunc decl tags" : "load probes";
+        k.undecided = kf.undecided;
+        k.undecided_reason = std::move(kf.undecided_reason);
+        k.kfuncs = std::move(kf.facts);
+        k.names = std::move(kf.names);
+      }
+      auto kfunc_query = [this](std::string_view n) { return kfunc(n); };
+      if (auto* s = whole("more:dynptr"))
+        k.dynptr = s->facts;
+      else
+        k.dynptr = probe::dynptr_section(ctx_, k.names, kfunc_query, ctx_.opts().threads);
+      // Open-coded families from the whole catalog (with tags, the listed kfuncs; without, every
+      // candidate: bpf_iter_<x>_new/_next/_destroy is their signature), so a family whose kfuncs
+      // could not be decided is reported unknown instead of missing.
+      if (auto* s = whole("more:iterators"))
+        k.iterators = s->facts;
+      else
+        k.iterators = probe::iterator_section(ctx_, kfunc_state().catalog_names(), kfunc_query, ctx_.opts().threads);
+      return k;
+    };
+    bool kfuncs_stored = whole("more:kfuncs") && whole("more:dynptr") && whole("more:iterators");
+    std::future<kfunc_part> kfuncs;
+    if (!kfuncs_stored) kfuncs = std::async(std::launch::async, kfunc_work);
+
     bool helpers_stored = old != nullptr;
     for (const auto& t : r.program_types) helpers_stored = helpers_stored && stored("helper:" + t.name);
     if (helpers_stored) {
       for (const auto& t : r.program_types)
         r.helpers.emplace_back(t.name, restore(*stored("helper:" + t.name), [&](const std::string& n) {
-          return documented(n, t.v.supported() ? helper(t.name, n) : gated(t.v), probe::helper_docs);
-        }));
+                                 return documented(n, t.v.supported() ? helper(t.name, n) : gated(t.v),
+                                                   probe::helper_docs);
+                               }));
     } else {
       r.helpers = helper_matrix(r.program_types);
     }
@@ -292,56 +337,26 @@ class prober {
       mechanism_facts = std::move(lr.mechanisms);
     }
 
-    // kfuncs, dynptr and iterators are stored whole or not at all (a fact of them needs the section).
-    auto whole = [&](std::string_view name) {
-      auto* s = stored(name);
-      return s && std::none_of(s->missing.begin(), s->missing.end(), [](char m) { return m != 0; }) ? s : nullptr;
-    };
-    section kfunc_facts;
-    std::vector<std::string> kfunc_names;
-    if (auto* s = whole("more:kfuncs")) {
-      kfunc_facts = s->facts;
-      kfunc_names = old->kfunc_names;
-      r.kfunc_list_source = old->kfunc_list_source;
-      r.kfuncs_undecided = old->kfuncs_undecided;
-      r.kfuncs_undecided_reason = old->kfuncs_undecided_reason;
-    } else {
-      auto kf = probe::kfunc_section(ctx_, kfunc_state(), ctx_.opts().kfunc_prog_types, ctx_.opts().threads);
-      remember_all(kf.verdicts);
-      r.kfunc_list_source = kfunc_state().catalog.from_tags ? "bpf_kfunc decl tags" : "load probes";
-      r.kfuncs_undecided = kf.undecided;
-      r.kfuncs_undecided_reason = kf.undecided_reason;
-      kfunc_facts = std::move(kf.facts);
-      kfunc_names = std::move(kf.names);
-    }
+    kfunc_part k = kfuncs_stored ? kfunc_work() : kfuncs.get();
+    r.kfunc_list_source = k.list_source;
+    r.kfuncs_undecided = k.undecided;
+    r.kfuncs_undecided_reason = k.undecided_reason;
     next.kfunc_list_source = r.kfunc_list_source;
     next.kfuncs_undecided = r.kfuncs_undecided;
     next.kfuncs_undecided_reason = r.kfuncs_undecided_reason;
-    next.kfunc_names = kfunc_names;
-    keep("more:kfuncs", kfunc_facts);
+    next.kfunc_names = std::move(k.names);
+    keep("more:kfuncs", k.kfuncs);
     // Candidates no probe could decide: the list itself is not conclusive, so it is probed again.
-    if (r.kfuncs_undecided) next.sections.back().missing.assign(kfunc_facts.size(), 1);
+    if (r.kfuncs_undecided) next.sections.back().missing.assign(k.kfuncs.size(), 1);
     keep("more:links", link_facts);
     keep("more:attach_mechanisms", mechanism_facts);
-    r.more.emplace_back("kfuncs", std::move(kfunc_facts));
+    keep("more:dynptr", k.dynptr);
+    keep("more:iterators", k.iterators);
+    r.more.emplace_back("kfuncs", std::move(k.kfuncs));
     r.more.emplace_back("links", std::move(link_facts));
     r.more.emplace_back("attach_mechanisms", std::move(mechanism_facts));
-
-    auto kfunc_query = [this](std::string_view n) { return kfunc(n); };
-    if (auto* s = whole("more:dynptr"))
-      r.more.emplace_back("dynptr", s->facts);
-    else
-      r.more.emplace_back("dynptr", probe::dynptr_section(ctx_, kfunc_names, kfunc_query, ctx_.opts().threads));
-    keep("more:dynptr", r.more.back().second);
-    // Open-coded families from the whole catalog (with tags, the listed kfuncs; without, every
-    // candidate: bpf_iter_<x>_new/_next/_destroy is their signature), so a family whose kfuncs could
-    // not be decided is reported unknown instead of missing.
-    if (auto* s = whole("more:iterators"))
-      r.more.emplace_back("iterators", s->facts);
-    else
-      r.more.emplace_back("iterators", probe::iterator_section(ctx_, kfunc_state().catalog_names(), kfunc_query,
-                                                               ctx_.opts().threads));
-    keep("more:iterators", r.more.back().second);
+    r.more.emplace_back("dynptr", std::move(k.dynptr));
+    r.more.emplace_back("iterators", std::move(k.iterators));
 
     std::lock_guard lock(mu_);
     if (!old || !same_report(*old, next)) dirty_ = true;
@@ -350,6 +365,14 @@ class prober {
   }
 
  private:
+  // The kfunc-derived sections of the full report.
+  struct kfunc_part {
+    section kfuncs, dynptr, iterators;
+    std::vector<std::string> names;
+    std::string list_source, undecided_reason;
+    std::size_t undecided = 0;
+  };
+
   // A stored section with its missing facts probed again.
   template <class F>
   static section restore(const probe::persist::stored_section& s, F&& fresh) {
@@ -475,16 +498,41 @@ class prober {
         dirty_ = true;  // replace what is there even when this run learns nothing new
         return;
       }
-      auto c = probe::persist::load(cache_file_, cache_key_);
+      // The report sections are read only when a full report asks for them (load_stored_report).
+      auto c = probe::persist::load(cache_file_, cache_key_, false);
       if (!c) {
         dirty_ = true;  // absent, foreign or corrupt: replaced
         return;
       }
       for (const auto& [k, v] : c->verdicts) loaded_.insert(k);
       cache_ = std::move(c->verdicts);
-      stored_report_ = std::move(c->report);
-      from_disk_report_ = stored_report_.has_value();
+      report_follows_ = c->report_follows;
     });
+  }
+
+  // The stored report sections; their conclusive helper facts join the cache (they are not stored
+  // twice). A file that turns out corrupt here is ignored as a whole and replaced.
+  void load_stored_report() {
+    load_cache();
+    if (!report_follows_ || from_disk_report_) return;
+    report_follows_ = false;
+    auto c = probe::persist::load(cache_file_, cache_key_);
+    std::lock_guard lock(mu_);
+    if (!c || !c->report) {
+      dirty_ = true;
+      return;
+    }
+    stored_report_ = std::move(c->report);
+    from_disk_report_ = true;
+    for (const auto& s : stored_report_->sections) {
+      if (!s.name.starts_with("helper:")) continue;
+      std::string prefix = "helper/" + s.name.substr(7) + "/";
+      for (std::size_t i = 0; i < s.facts.size(); ++i)
+        if (!s.missing[i]) {
+          auto key = prefix + s.facts[i].name;
+          if (cache_.emplace(key, s.facts[i].v).second) loaded_.insert(std::move(key));
+        }
+    }
   }
 
   // A helper on a program type that is not supported shares the type's verdict.
@@ -552,6 +600,7 @@ class prober {
   std::set<std::string, std::less<>> loaded_;  // keys read from the persistent cache
   std::optional<probe::persist::stored_report> stored_report_;
   bool from_disk_report_ = false;
+  bool report_follows_ = false;
   bool dirty_ = false;
   std::atomic<std::size_t> hits_{0};
   std::once_flag kfunc_once_;
