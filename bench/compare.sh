@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Cold full-report wall time and peak RSS of bpfprobe against `bpftool feature probe`, measured in
-# the same run on the same kernel, printed as ratios. Usage: bench/compare.sh [BPFPROBE] [RUNS]
+# bpfprobe against `bpftool -j feature probe kernel`, measured in the same run on the same kernel,
+# alternating the commands round by round so drift in machine load hits all alike. Prints min /
+# median / max wall time and peak RSS per case and the ratio of medians to bpftool's full probe.
+#   cold    bpfprobe --json --no-cache           (the full report, nothing cached)
+#   warm    bpfprobe --json                      (the cache filled by an earlier run)
+#   fact    bpfprobe --no-cache --require prog:xdp   (one fact as a process, cold)
+#   fact-w  bpfprobe --require prog:xdp          (one fact, warm)
+# Usage: bench/compare.sh [BPFPROBE] [ROUNDS]   (needs root for meaningful numbers)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bpfprobe=${1:-$here/../build/src/bpfprobe}
-runs=${2:-15}
+rounds=${2:-15}
 bpftool=$(command -v bpftool || echo /usr/sbin/bpftool)
 [ -x "$bpfprobe" ] || { echo "bench: no bpfprobe binary at $bpfprobe (build first)" >&2; exit 2; }
 [ -x "$bpftool" ] || { echo "bench: bpftool not installed" >&2; exit 2; }
@@ -12,55 +18,73 @@ bpftool=$(command -v bpftool || echo /usr/sbin/bpftool)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+cache="$tmp/cache"
 
-# One run: wall seconds and peak RSS (KiB) via GNU time, output discarded.
-measure() {
-  /usr/bin/time -f "%e %M" -o "$tmp/t" "$@" >/dev/null 2>&1 || true
-  cat "$tmp/t"
-}
+exec python3 - "$bpftool" "$bpfprobe" "$rounds" "$cache" <<'PY'
+import json, os, statistics, subprocess, sys, time
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+bpftool, bpfprobe, rounds, cache = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+cases = [
+    ("bpftool", [bpftool, "-j", "feature", "probe", "kernel"]),
+    ("cold", [bpfprobe, "--json", "--no-cache"]),
+    ("warm", [bpfprobe, "--json", "--cache-dir", cache]),
+    ("fact", [bpfprobe, "--no-cache", "--require", "prog:xdp"]),
+    ("fact-w", [bpfprobe, "--cache-dir", cache, "--require", "prog:xdp"]),
+]
 
-# Interleave the two tools so drift in machine load hits both alike.
-: >"$tmp/a_wall"; : >"$tmp/a_rss"; : >"$tmp/b_wall"; : >"$tmp/b_rss"
-for _ in $(seq "$runs"); do
-  read -r w m < <(measure "$bpftool" -j feature probe kernel); echo "$w" >>"$tmp/a_wall"; echo "$m" >>"$tmp/a_rss"
-  read -r w m < <(measure "$bpfprobe" --json); echo "$w" >>"$tmp/b_wall"; echo "$m" >>"$tmp/b_rss"
-done
-# %e has 10 ms resolution; also time a batch with a finer clock.
-batch() {
-  local start end
-  start=$(date +%s%N)
-  for _ in $(seq "$runs"); do "$@" >/dev/null 2>&1 || true; done
-  end=$(date +%s%N)
-  echo "scale=2; ($end - $start) / 1000000 / $runs" | bc
-}
-a_ms=$(batch "$bpftool" -j feature probe kernel)
-b_ms=$(batch "$bpfprobe" --json)
+def run(argv):
+    """Wall seconds and peak RSS (KiB) of one run, output discarded. RSS comes from /usr/bin/time
+    (wait4 here would count this Python process's image, inherited until exec); it wraps every
+    command alike."""
+    rss_file = os.path.join(os.path.dirname(cache), "rss")
+    argv = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + argv
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(os.devnull, os.O_RDWR)
+        os.dup2(fd, 0); os.dup2(fd, 1); os.dup2(fd, 2)
+        try:
+            os.execv(argv[0], argv)
+        finally:
+            os._exit(127)
+    _, status = os.waitpid(pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1, 3):
+        sys.exit(f"bench: {' '.join(argv)} failed ({status})")
+    with open(rss_file) as f:
+        return wall, int(f.read().split()[-1])
 
-# What each one decides: bpftool's feature count vs bpfprobe's fact count.
-"$bpftool" -j feature probe kernel >"$tmp/bpftool.json" 2>/dev/null || echo '{}' >"$tmp/bpftool.json"
-"$bpfprobe" --json >"$tmp/bpfprobe.json" 2>/dev/null || echo '{}' >"$tmp/bpfprobe.json"
-read -r a_facts b_facts < <(python3 - "$tmp/bpftool.json" "$tmp/bpfprobe.json" <<'PY'
-import json, sys
-a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
-def count(x):
-    if isinstance(x, dict):
-        if "status" in x: return 1
-        return sum(count(v) for v in x.values())
-    if isinstance(x, list): return sum(count(v) for v in x)
-    return 0
-na = sum(len(v) for k, v in a.items() if isinstance(v, dict) and k != "helpers")
-na += sum(len(v) for v in a.get("helpers", {}).values())
-print(na, count({k: v for k, v in b.items() if k != "kernel"}))
+# Fill the cache once so "warm" is warm from the first round.
+subprocess.run([bpfprobe, "--json", "--cache-dir", cache, "--refresh"], stdout=subprocess.DEVNULL, check=True)
+wall = {name: [] for name, _ in cases}
+rss = {name: [] for name, _ in cases}
+for _ in range(rounds):
+    for name, argv in cases:
+        w, m = run(argv)
+        wall[name].append(w)
+        rss[name].append(m)
+
+def facts():
+    a = json.loads(subprocess.run(cases[0][1], capture_output=True, text=True).stdout or "{}")
+    b = json.loads(subprocess.run(cases[1][1], capture_output=True, text=True).stdout or "{}")
+    def count(x):
+        if isinstance(x, dict):
+            return 1 if "status" in x else sum(count(v) for v in x.values())
+        return sum(count(v) for v in x) if isinstance(x, list) else 0
+    na = sum(len(v) for k, v in a.items() if isinstance(v, dict) and k != "helpers")
+    na += sum(len(v) for v in a.get("helpers", {}).values())
+    return na, count({k: v for k, v in b.items() if k != "kernel"})
+
+na, nb = facts()
+base = statistics.median(wall["bpftool"])
+print(f"kernel {os.uname().release}, {rounds} rounds alternating, {os.cpu_count()} CPUs, "
+      f"load {os.getloadavg()[0]:.2f} at the end")
+print(f"{'':8} {'wall min':>9} {'median':>9} {'max':>9} {'x bpftool':>10}   {'RSS MiB min/med/max':>20}")
+for name, _ in cases:
+    w, m = sorted(wall[name]), sorted(rss[name])
+    ms = lambda s: f"{s * 1000:7.1f}ms"
+    mib = lambda k: f"{k / 1024:.1f}"
+    print(f"{name:8} {ms(w[0]):>9} {ms(statistics.median(w)):>9} {ms(w[-1]):>9} "
+          f"{statistics.median(w) / base:>10.3f}   {mib(m[0]):>6}/{mib(statistics.median(m))}/{mib(m[-1])}")
+print(f"facts decided: bpftool {na}, bpfprobe {nb} ({nb / max(na, 1):.2f}x)")
 PY
-)
-
-a_wall=$(median <"$tmp/a_wall"); b_wall=$(median <"$tmp/b_wall")
-a_rss=$(median <"$tmp/a_rss"); b_rss=$(median <"$tmp/b_rss")
-printf 'kernel %s, %s runs each, %s CPUs\n' "$(uname -r)" "$runs" "$(nproc)"
-printf '%-28s %12s %12s %10s\n' "" "bpftool" "bpfprobe" "ratio"
-printf '%-28s %12s %12s %10s\n' "wall, mean of batch (ms)" "$a_ms" "$b_ms" "$(echo "scale=2; $b_ms / $a_ms" | bc)"
-printf '%-28s %12s %12s %10s\n' "wall, median /usr/bin/time (s)" "$a_wall" "$b_wall" "-"
-printf '%-28s %12s %12s %10s\n' "peak RSS, median (KiB)" "$a_rss" "$b_rss" "$(echo "scale=2; $b_rss / $a_rss" | bc)"
-printf '%-28s %12s %12s %10s\n' "facts decided" "$a_facts" "$b_facts" "$(echo "scale=2; $b_facts / $a_facts" | bc)"

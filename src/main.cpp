@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cache_cmd.hpp"
 #include "render.hpp"
 
 namespace {
@@ -83,6 +84,8 @@ int main(int argc, char** argv) {
                                       "(exit 0 same, 1 different, 2 unreadable)");
   diff_cmd->add_option("A", diff_a, "First report (bpfprobe --json)")->required()->check(non_empty);
   diff_cmd->add_option("B", diff_b, "Second report")->required()->check(non_empty);
+  cli::cache_flags cache;
+  cli::add_cache_options(app, cache);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -98,6 +101,8 @@ int main(int argc, char** argv) {
   probe::options opt;
   opt.threads = threads;
   opt.kfunc_prog_types = kfuncs_mode == "full";
+  cli::apply_cache_flags(cache, opt);
+  if (cache.command->parsed()) return cli::run_cache_command(std::cout, std::cerr, cache, opt);
   if (btf_opt->count() > 0) {
     // The file must be a sane BTF whose uapi enums agree with this build and the running kernel.
     auto running = btf::kernel_btf::open();

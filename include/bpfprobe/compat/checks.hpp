@@ -73,8 +73,19 @@ class kernel_checks {
   }
 
   // `struct <type>` has `member` in the kernel's BTF (of `size` bytes, when given).
+  // BTF answers are remembered by the prober (and its persistent cache) like probed ones.
   verdict member(std::string_view type, std::string_view member, std::uint32_t size = 0) {
     std::string what = "struct " + std::string(type) + "." + std::string(member);
+    return p_.remember("btf_member/" + what.substr(7) + "/" + std::to_string(size),
+                       [&] { return member_from_btf(what, type, member, size); });
+  }
+
+  verdict type(std::string_view name) {
+    return p_.remember("btf_struct/" + std::string(name), [&] { return type_from_btf(name); });
+  }
+
+ private:
+  verdict member_from_btf(const std::string& what, std::string_view type, std::string_view member, std::uint32_t size) {
     const auto* k = context().kernel_btf();
     if (!k) return verdict::unknown(what + ": no kernel BTF (CO-RE needs it)");
     auto id = k->find_struct(type);
@@ -92,7 +103,7 @@ class kernel_checks {
     return verdict::yes();
   }
 
-  verdict type(std::string_view name) {
+  verdict type_from_btf(std::string_view name) {
     const auto* k = context().kernel_btf();
     std::string what = "struct " + std::string(name);
     if (!k) return verdict::unknown(what + ": no kernel BTF (CO-RE needs it)");
@@ -100,7 +111,6 @@ class kernel_checks {
     return verdict::yes();
   }
 
- private:
   template <class P>
   verdict kfunc_verdict(P& p, std::string_view prog_type, std::string_view name) {
     if constexpr (requires {

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -47,6 +48,13 @@ struct options {
   std::filesystem::path kfunc_btf;
   // full_report computes every program type that may call each kfunc (--kfuncs=full).
   bool kfunc_prog_types = false;
+  // The persistent verdict cache (probe/persist.hpp): on by default. The environment variable
+  // BPFPROBE_NO_CACHE=1 turns it off as well; BPFPROBE_CACHE_DIR moves it.
+  struct cache_options {
+    bool enabled = true;
+    bool refresh = false;            // do not read it, but write what this run decides
+    std::filesystem::path dir = {};  // empty: $BPFPROBE_CACHE_DIR, /run/bpfprobe or $XDG_RUNTIME_DIR/bpfprobe
+  } cache;
 };
 
 // Raises RLIMIT_MEMLOCK to infinity when allowed; false when the limit stays finite.
@@ -90,23 +98,6 @@ class context {
  public:
   explicit context(const options& opt = {}) : opt_(opt) {
     if (opt.raise_memlock) raise_memlock_limit();
-    // Attach targets must come from the running kernel, even when names come from --btf. A file
-    // named in the options is checked against this build and that kernel (btf/check.hpp) first.
-    bool own = opt.btf_path == btf::vmlinux_path;
-    if (!own)
-      if (auto k = btf::kernel_btf::open(); k) {
-        own_kernel_btf_.emplace(std::move(k).value());
-        kernel_btf_ = &*own_kernel_btf_;
-      }
-    auto named = own ? btf::kernel_btf::open(opt.btf_path) : btf::open_checked(opt.btf_path, kernel_btf_);
-    if (named) {
-      enums_ = enums_with_fallback(named.value());
-      names_btf_.emplace(std::move(named).value());
-      if (own) kernel_btf_ = &*names_btf_;
-    } else {
-      btf_error_ = named.error().describe();
-      enums_ = btf::builtin_enums("built-in tables (" + btf_error_ + ")");
-    }
     version_code_ = running_version_code();
     if (auto l = read_text("/sys/kernel/security/lockdown")) {
       auto open = l->find('['), close = l->find(']');
@@ -116,10 +107,21 @@ class context {
   context(const context&) = delete;
   context& operator=(const context&) = delete;
 
-  [[nodiscard]] const btf::kernel_enums& enums() const noexcept { return enums_; }
+  // BTF is parsed on first use: a prober whose answers all come from its persistent cache never
+  // reads it.
+  [[nodiscard]] const btf::kernel_enums& enums() const {
+    load_btf();
+    return enums_;
+  }
   // The running kernel's BTF (attach targets, struct layouts); null when it has none.
-  [[nodiscard]] const btf::kernel_btf* kernel_btf() const noexcept { return kernel_btf_; }
-  [[nodiscard]] const std::string& btf_error() const noexcept { return btf_error_; }
+  [[nodiscard]] const btf::kernel_btf* kernel_btf() const {
+    load_btf();
+    return kernel_btf_;
+  }
+  [[nodiscard]] const std::string& btf_error() const {
+    load_btf();
+    return btf_error_;
+  }
   [[nodiscard]] std::uint32_t version_code() const noexcept { return version_code_; }
   // "none", "integrity", "confidentiality", or empty when securityfs is not readable.
   [[nodiscard]] const std::string& lockdown() const noexcept { return lockdown_; }
@@ -134,20 +136,52 @@ class context {
     return r;
   }
 
+  // The value this build's uapi headers give a name, without reading BTF; nullopt for names the build
+  // does not know and when names come from a --btf file (its values are the ones that count).
+  [[nodiscard]] std::optional<std::int64_t> builtin_value(std::vector<btf::entry> btf::kernel_enums::*table,
+                                                          std::string_view name) const {
+    if (opt_.btf_path != btf::vmlinux_path) return std::nullopt;
+    static const btf::kernel_enums builtin = btf::builtin_enums({});
+    return btf::kernel_enums::value_of(builtin.*table, name);
+  }
+
   [[nodiscard]] std::optional<std::int64_t> prog_type(std::string_view name) const {
-    return btf::kernel_enums::value_of(enums_.prog_types, name);
+    return btf::kernel_enums::value_of(enums().prog_types, name);
   }
   [[nodiscard]] std::optional<std::int64_t> attach_type(std::string_view name) const {
-    return btf::kernel_enums::value_of(enums_.attach_types, name);
+    return btf::kernel_enums::value_of(enums().attach_types, name);
   }
 
  private:
+  void load_btf() const {
+    std::call_once(btf_once_, [this] {
+      // Attach targets must come from the running kernel, even when names come from --btf. A file
+      // named in the options is checked against this build and that kernel (btf/check.hpp) first.
+      bool own = opt_.btf_path == btf::vmlinux_path;
+      if (!own)
+        if (auto k = btf::kernel_btf::open(); k) {
+          own_kernel_btf_.emplace(std::move(k).value());
+          kernel_btf_ = &*own_kernel_btf_;
+        }
+      auto named = own ? btf::kernel_btf::open(opt_.btf_path) : btf::open_checked(opt_.btf_path, kernel_btf_);
+      if (named) {
+        enums_ = enums_with_fallback(named.value());
+        names_btf_.emplace(std::move(named).value());
+        if (own) kernel_btf_ = &*names_btf_;
+      } else {
+        btf_error_ = named.error().describe();
+        enums_ = btf::builtin_enums("built-in tables (" + btf_error_ + ")");
+      }
+    });
+  }
+
   options opt_;
-  btf::kernel_enums enums_;
-  std::optional<btf::kernel_btf> names_btf_;
-  std::optional<btf::kernel_btf> own_kernel_btf_;
-  const btf::kernel_btf* kernel_btf_ = nullptr;
-  std::string btf_error_;
+  mutable std::once_flag btf_once_;
+  mutable btf::kernel_enums enums_;
+  mutable std::optional<btf::kernel_btf> names_btf_;
+  mutable std::optional<btf::kernel_btf> own_kernel_btf_;
+  mutable const btf::kernel_btf* kernel_btf_ = nullptr;
+  mutable std::string btf_error_;
   std::uint32_t version_code_ = 0;
   std::string lockdown_;
 };

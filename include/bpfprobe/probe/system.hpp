@@ -24,11 +24,15 @@ inline std::optional<long long> read_number(const char* path) {
   }
 }
 
-inline kernel_info read_kernel_info(const context& ctx) {
+// `btf_path`: the path an earlier run found (persistent cache), so BTF is not opened for it.
+inline kernel_info read_kernel_info(const context& ctx, const std::string* btf_path = nullptr) {
   kernel_info k;
   utsname u{};
   if (uname(&u) == 0) k.release = u.release;
-  if (ctx.kernel_btf()) k.btf = ctx.kernel_btf()->path();
+  if (btf_path)
+    k.btf = *btf_path;
+  else if (ctx.kernel_btf())
+    k.btf = ctx.kernel_btf()->path();
   if (ctx.opts().btf_path != btf::vmlinux_path && ctx.btf_error().empty()) k.btf = ctx.opts().btf_path.string();
   auto as_int = [](std::optional<long long> v) -> std::optional<int> {
     return v ? std::optional<int>(static_cast<int>(*v)) : std::nullopt;
