@@ -1,0 +1,89 @@
+// The running kernel's BTF (vmlinux, then module BTF on top of it) indexed by name once, for the
+// many lookups of a check: attach targets, kfuncs, ksyms and CO-RE candidates. libbpf's
+// btf__find_by_name_kind scans every type per call; a check may make hundreds of lookups.
+#pragma once
+
+#include <bpf/btf.h>
+#include <dirent.h>
+
+#include <bpfprobe/btf/kernel_btf.hpp>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace bpfprobe::objcheck {
+
+struct type_ref {
+  const struct btf* btf;
+  std::uint32_t id;
+  [[nodiscard]] const btf_type* type() const { return btf__type_by_id(btf, id); }
+};
+
+class kernel_types {
+ public:
+  // `vmlinux` may be null (no kernel BTF): every lookup then finds nothing and available() is false.
+  explicit kernel_types(const struct btf* vmlinux) : vmlinux_(vmlinux) {
+    if (vmlinux_) add(vmlinux_, 1);
+  }
+  [[nodiscard]] bool available() const { return vmlinux_ != nullptr; }
+  [[nodiscard]] const struct btf* vmlinux() const { return vmlinux_; }
+
+  // Types named `name` of kind `kind` in vmlinux; when vmlinux has none, in module BTF (as libbpf
+  // looks for CO-RE candidates and attach targets).
+  std::vector<type_ref> find(std::string_view name, int kind) {
+    auto out = lookup(vmlinux_index_, name, kind);
+    if (!out.empty()) return out;
+    load_modules();
+    return lookup(module_index_, name, kind);
+  }
+  bool has(std::string_view name, int kind) { return !find(name, kind).empty(); }
+
+ private:
+  using index = std::unordered_map<std::string_view, std::vector<type_ref>>;
+
+  static std::vector<type_ref> lookup(const index& idx, std::string_view name, int kind) {
+    std::vector<type_ref> out;
+    if (auto it = idx.find(name); it != idx.end())
+      for (const auto& r : it->second)
+        if (btf_kind(r.type()) == kind) out.push_back(r);
+    return out;
+  }
+
+  void add(const struct btf* b, std::uint32_t first, index* idx = nullptr) {
+    if (!idx) idx = &vmlinux_index_;
+    std::uint32_t n = btf__type_cnt(b);
+    for (std::uint32_t id = first; id < n; ++id) {
+      const btf_type* t = btf__type_by_id(b, id);
+      if (!t || !t->name_off) continue;
+      const char* name = btf__name_by_offset(b, t->name_off);
+      if (name && *name) (*idx)[std::string_view(name)].push_back({b, id});
+    }
+  }
+
+  void load_modules() {
+    std::call_once(modules_once_, [&] {
+      if (!vmlinux_) return;
+      DIR* d = opendir("/sys/kernel/btf");
+      if (!d) return;
+      while (dirent* e = readdir(d)) {
+        std::string n = e->d_name;
+        if (n == "." || n == ".." || n == "vmlinux") continue;
+        struct btf* m = btf__parse_split(("/sys/kernel/btf/" + n).c_str(), const_cast<struct btf*>(vmlinux_));
+        if (!m || libbpf_get_error(m)) continue;
+        modules_.emplace_back(m);
+        add(m, btf__type_cnt(vmlinux_), &module_index_);
+      }
+      closedir(d);
+    });
+  }
+
+  const struct btf* vmlinux_;
+  index vmlinux_index_, module_index_;
+  std::once_flag modules_once_;
+  std::vector<btf::btf_ptr> modules_;
+};
+
+}  // namespace bpfprobe::objcheck
