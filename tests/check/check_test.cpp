@@ -194,6 +194,19 @@ TEST(Check, TrialLoadsLeaveNothingBehindAlsoWhenLoadsFail) {
   EXPECT_EQ(bpfprobe::testing::settle(before), "") << "(other agents' objects may show up: rerun alone)";
 }
 
+// With the prober's verdicts cached (a second check in the same process), a static check of the
+// 9-program object costs no probes: the budget is 50 ms; the bound here leaves room for a
+// loaded CI machine, the measured time is printed.
+TEST(Check, WarmStaticCheckIsFast) {
+  REQUIRE_ROOT();
+  check_embedded(objects[0], false);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = check_embedded(objects[0], false);
+  auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("warm static check of %zu programs: %.1f ms\n", r.programs.size(), ms);
+  EXPECT_LT(ms, 500.0);
+}
+
 // The CLI on files written from the embedded objects.
 struct cli_files {
   bpfprobe::testing::temp_dir dir;

@@ -75,13 +75,9 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
     ~closer() { bpf_object__close(o); }
   } close_obj{obj};
 
-  const btf::kernel_btf* kb = p.context().kernel_btf();
-  btf::btf_ptr own;
-  if (!kb || kb->path() != btf::vmlinux_path) {
-    struct btf* v = btf__load_vmlinux_btf();
-    if (v && !libbpf_get_error(v)) own.reset(v);
-  }
-  kernel_types kernel(own ? own.get() : kb ? kb->get() : nullptr);
+  // Our own copy of vmlinux BTF, kept for the process: the prober's may be another file (--btf) and
+  // does not outlive the prober, while the index over it is kept for every later check.
+  kernel_types& kernel = kernel_types_for(process_vmlinux_btf());
   btf::btf_ptr local;
   if (!img.btf.empty()) {
     struct btf* b = btf__new(img.btf.data(), static_cast<__u32>(img.btf.size()));

@@ -7,6 +7,7 @@
 #include <dirent.h>
 
 #include <bpfprobe/btf/kernel_btf.hpp>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -85,5 +86,26 @@ class kernel_types {
   std::once_flag modules_once_;
   std::vector<btf::btf_ptr> modules_;
 };
+
+// One index per kernel BTF for the life of the process: checks of several objects (or several checks
+// with one prober) index vmlinux once. `vmlinux` must live as long as the process (process_vmlinux_btf).
+inline kernel_types& kernel_types_for(const struct btf* vmlinux) {
+  static std::mutex mu;
+  static std::map<const struct btf*, std::unique_ptr<kernel_types>> cache;
+  std::lock_guard lock(mu);
+  auto& slot = cache[vmlinux];
+  if (!slot) slot = std::make_unique<kernel_types>(vmlinux);
+  return *slot;
+}
+
+// vmlinux BTF loaded by libbpf once per process, when the prober's is not vmlinux (--btf FILE).
+inline const struct btf* process_vmlinux_btf() {
+  static btf::btf_ptr own = [] {
+    struct btf* v = btf__load_vmlinux_btf();
+    if (!v || libbpf_get_error(v)) return btf::btf_ptr();
+    return btf::btf_ptr(v);
+  }();
+  return own.get();
+}
 
 }  // namespace bpfprobe::objcheck

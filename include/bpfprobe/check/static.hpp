@@ -232,7 +232,8 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
                                 : sec.kind == hook_kind::fmod_ret                            ? "modify_return"
                                 : (sec.kind == hook_kind::lsm && r.attach_type == "lsm_mac") ? "lsm_mac"
                                                                                              : nullptr;
-  if (tracing_variant)
+  bool placeholder = sec.target_needed_at_load && (sec.target.empty() || sec.kind == hook_kind::freplace);
+  if (tracing_variant && !placeholder)
     needs.push_back({std::string("link/tracing/") + tracing_variant, p.link_attach_type("tracing", tracing_variant)});
   if (sec.sleepable) {
     needs.push_back({"misc/sleepable", p.misc("sleepable")});
@@ -409,8 +410,10 @@ inline verdict attach_verdict(object_context& oc, const program_result& r, std::
     if (unknown) return verdict::unknown(unknown->path + ": " + unknown->v.reason);
     return verdict::no("no attach path for this " + c->hook + " program on this kernel");
   }
+  // A function in BTF is in the kernel; only one that is not (static, renamed) costs a kallsyms read.
   if ((sec.kind == hook_kind::kprobe || sec.kind == hook_kind::kretprobe) && !sec.target.empty() &&
-      !r.section.starts_with("ksyscall") && !r.section.starts_with("kretsyscall") && !oc.in_kallsyms(hook_subject(sec)))
+      !r.section.starts_with("ksyscall") && !r.section.starts_with("kretsyscall") &&
+      !oc.kernel.has(hook_subject(sec), BTF_KIND_FUNC) && !oc.in_kallsyms(hook_subject(sec)))
     return verdict::no("kprobe target " + hook_subject(sec) + " is not in /proc/kallsyms");
   if (sec.kind == hook_kind::tracepoint && sec.target.find('/') != std::string::npos) {
     for (const char* fs : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}) {

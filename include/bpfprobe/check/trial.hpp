@@ -65,6 +65,10 @@ inline verdict classify_load(int err, const std::string& log, const std::string&
     if (!lockdown.empty() && lockdown != "none") reason += "; lockdown=" + lockdown;
     return verdict::unknown(std::move(reason), EPERM, classify::deciding_line(log));
   }
+  // libbpf rewrites the verifier's "invalid func unknown#195896080" line of a poisoned CO-RE
+  // instruction into "failed to resolve CO-RE relocation ..." in the log buffer.
+  if (auto core = detail::line_with(log, "failed to resolve CO-RE relocation"); !core.empty())
+    return verdict::no("unresolved CO-RE relocation reached by the verifier", err, core);
   if (log.find("unknown#195896080") != std::string::npos ||
       libbpf_msgs.find("<invalid CO-RE relocation>") != std::string::npos) {
     std::string line = detail::line_with(libbpf_msgs, "CO-RE relocation");
@@ -96,9 +100,8 @@ inline verdict classify_load(int err, const std::string& log, const std::string&
     return verdict::no("the verifier rejected the program", err, classify::deciding_line(log));
   if (err == EACCES)
     return verdict::unknown(classify::errno_reason(EACCES), err, detail::line_with(libbpf_msgs, "libbpf"));
-  std::string last = libbpf_msgs;
-  while (!last.empty() && last.back() == '\n') last.pop_back();
-  if (auto nl = last.rfind('\n'); nl != std::string::npos) last = last.substr(nl + 1);
+  // libbpf's first message names the cause; the later ones only report the failure upwards.
+  std::string last = libbpf_msgs.substr(0, libbpf_msgs.find('\n'));
   if (last.starts_with("libbpf: ")) last.erase(0, 8);
   if (err == EINVAL || err == E2BIG || err == EOPNOTSUPP || err == sys::ENOTSUPP_KERNEL)
     return verdict::no("the load was refused (" + sys::errno_name(err) + ")", err, last);
