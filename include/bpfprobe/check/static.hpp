@@ -171,6 +171,20 @@ inline map_result check_map(object_context& oc, const bpf_map* m) {
   } else {
     r.needs.push_back(
         {"map_type/" + r.type, tn ? oc.p.map_type(tn) : verdict::no("map type unknown to libbpf and this kernel")});
+    // Sizes the application sets before loading: libbpf creates the map as the object has it.
+    std::uint32_t max = bpf_map__max_entries(m);
+    bool sized_by_libbpf = type == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+    bool no_entries = type == BPF_MAP_TYPE_SK_STORAGE || type == BPF_MAP_TYPE_INODE_STORAGE ||
+                      type == BPF_MAP_TYPE_TASK_STORAGE || type == BPF_MAP_TYPE_CGRP_STORAGE ||
+                      type == BPF_MAP_TYPE_CGROUP_STORAGE || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE ||
+                      type == BPF_MAP_TYPE_STRUCT_OPS;
+    if (max == 0 && !sized_by_libbpf && !no_entries)
+      r.needs.push_back({"max_entries", verdict::no("max_entries is 0 (the application must set it before loading)")});
+    long page = sysconf(_SC_PAGESIZE);
+    if ((type == BPF_MAP_TYPE_RINGBUF || type == BPF_MAP_TYPE_USER_RINGBUF) && max &&
+        ((max & (max - 1)) || page <= 0 || max % static_cast<std::uint32_t>(page)))
+      r.needs.push_back(
+          {"max_entries", verdict::no("ring buffer size " + std::to_string(max) + " is not a power of 2 of pages")});
     for (std::uint32_t bit = 1; bit; bit <<= 1)
       if (r.flags & bit)
         if (const char* f = map_flag_fact(bit)) r.needs.push_back({std::string("misc/") + f, oc.p.misc(f)});
@@ -200,6 +214,24 @@ inline verdict btf_target(object_context& oc, const std::string& name, int kind,
   if (!oc.kernel.available()) return verdict::unknown("no kernel BTF to find " + what + " in");
   if (oc.kernel.has(name, kind)) return verdict::yes("in kernel BTF", name);
   return verdict::no("the kernel has no " + what, 0, "no " + name + " in vmlinux or module BTF");
+}
+
+// What the prober's helper probe cannot see, since it calls the helper from one attach type of a
+// non-sleepable program: the verifier's checks on the calling program itself.
+inline verdict call_site_rules(const program_result& r, const section_info& sec, std::string_view helper,
+                               const verdict& v) {
+  bool sleepable = sec.sleepable || r.prog_type == "syscall";
+  // Helpers that may fault in user memory: "helper call might sleep in a non-sleepable prog" (5.10).
+  if (!sleepable && (helper == "bpf_copy_from_user" || helper == "bpf_copy_from_user_task" ||
+                     helper == "bpf_ima_inode_hash" || helper == "bpf_ima_file_hash"))
+    return verdict::no("helper may sleep: only sleepable programs (SEC(\"*.s/...\")) may call it");
+  // bpf_get_func_ip: kprobes (5.15) and fentry/fexit/fmod_ret (5.15) only (check_get_func_ip).
+  if (helper == "bpf_get_func_ip") {
+    bool trampoline = sec.kind == hook_kind::fentry || sec.kind == hook_kind::fexit || sec.kind == hook_kind::fmod_ret;
+    if (r.prog_type != "kprobe" && !(r.prog_type == "tracing" && trampoline))
+      return verdict::no("bpf_get_func_ip is only for kprobe and fentry/fexit/fmod_ret programs");
+  }
+  return v;
 }
 
 inline void static_program(object_context& oc, bpf_program* prog, program_result& r) {
@@ -235,6 +267,8 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
   bool placeholder = sec.target_needed_at_load && (sec.target.empty() || sec.kind == hook_kind::freplace);
   if (tracing_variant && !placeholder)
     needs.push_back({std::string("link/tracing/") + tracing_variant, p.link_attach_type("tracing", tracing_variant)});
+  if (r.attach_type == "lsm_cgroup" && !placeholder)  // a trampoline too (6.0)
+    needs.push_back({"link/cgroup/lsm_cgroup", p.link_attach_type("cgroup", "lsm_cgroup")});
   if (sec.sleepable) {
     needs.push_back({"misc/sleepable", p.misc("sleepable")});
     if (r.prog_type == "tracing" || r.prog_type == "lsm")
@@ -276,6 +310,7 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
       continue;
     }
     verdict v = p.helper(r.prog_type, e->name);
+    if (v.supported()) v = call_site_rules(r, sec, e->name, v);
     // The prober asks for tracing helpers with a tp_btf program; bpf_seq_* are for iterators (5.8).
     if (r.attach_type == "trace_iter" && e->name.starts_with("bpf_seq_"))
       v = verdict::yes("offered to iterator programs");
@@ -326,6 +361,10 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     std::set<std::string> guarded_roots;
     for (const auto& [rel, o] : mine)
       if (is_existence(rel->kind)) guarded_roots.insert(o.root);
+    // The verifier drops branches it proves dead: an existence test of another type, or a kconfig
+    // value, may guard the unresolved access too. Then it is unknown, not unsupported.
+    bool maybe_guarded = !guarded_roots.empty();
+    for (const auto& x : code.ld_externs) maybe_guarded |= oc.kconfig.contains(x);
     std::set<std::string> reported;
     std::size_t resolved = 0;
     for (const auto& [rel, o] : mine) {
@@ -341,6 +380,9 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
       else if (guarded_roots.contains(o.root))
         needs.push_back({key, verdict::yes("unresolved, but the program tests " + o.root +
                                            " with bpf_core_*_exists: taken as guarded")});
+      else if (maybe_guarded)
+        needs.push_back({key, verdict::unknown("CO-RE relocation cannot resolve (" + o.reason +
+                                               "); the program may guard it with a test the verifier settles")});
       else
         needs.push_back({key, verdict::no("CO-RE relocation cannot resolve: " + o.reason)});
     }
