@@ -7,41 +7,43 @@
 namespace bpfprobe::cli {
 namespace {
 
-nlohmann::json verdict_json(const verdict& v) {
-  nlohmann::json j{{"status", to_string(v.state)}, {"reason", v.reason}, {"evidence", v.evidence}};
+nlohmann::ordered_json verdict_json(const verdict& v) {
+  nlohmann::ordered_json j{{"status", to_string(v.state)}, {"reason", v.reason}, {"evidence", v.evidence}};
   if (v.err) j["errno"] = sys::errno_name(v.err);
   return j;
 }
 
-nlohmann::json program_json(const objcheck::program_result& p) {
-  auto opt = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
-  nlohmann::json needs = nlohmann::json::array();
+nlohmann::ordered_json program_json(const objcheck::program_result& p) {
+  auto opt = [](const std::string& s) {
+    return s.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s);
+  };
+  nlohmann::ordered_json needs = nlohmann::ordered_json::array();
   for (const auto& n : p.needs)
     needs.push_back({{"fact", n.fact}, {"status", to_string(n.v.state)}, {"reason", n.v.reason}});
-  nlohmann::json j{{"name", p.name},
-                   {"section", p.section},
-                   {"prog_type", opt(p.prog_type)},
-                   {"attach_type", opt(p.attach_type)},
-                   {"target", opt(p.target)},
-                   {"status", to_string(p.result.state)},
-                   {"reason", p.result.reason},
-                   {"evidence", p.result.evidence},
-                   {"needs", std::move(needs)},
-                   {"instead", opt(p.instead)},
-                   {"static", verdict_json(p.static_v)},
-                   {"trial", p.trial ? verdict_json(*p.trial) : nlohmann::json(nullptr)},
-                   {"disagree", p.disagree()},
-                   {"attach", verdict_json(p.attach)},
-                   {"placeholder_target", p.placeholder},
-                   {"warnings", p.warnings}};
+  nlohmann::ordered_json j{{"name", p.name},
+                           {"section", p.section},
+                           {"prog_type", opt(p.prog_type)},
+                           {"attach_type", opt(p.attach_type)},
+                           {"target", opt(p.target)},
+                           {"status", to_string(p.result.state)},
+                           {"reason", p.result.reason},
+                           {"evidence", p.result.evidence},
+                           {"needs", std::move(needs)},
+                           {"instead", opt(p.instead)},
+                           {"static", verdict_json(p.static_v)},
+                           {"trial", p.trial ? verdict_json(*p.trial) : nlohmann::ordered_json(nullptr)},
+                           {"disagree", p.disagree()},
+                           {"attach", verdict_json(p.attach)},
+                           {"placeholder_target", p.placeholder},
+                           {"warnings", p.warnings}};
   return j;
 }
 
-nlohmann::json object_json(const objcheck::object_result& r) {
-  nlohmann::json progs = nlohmann::json::array(), maps = nlohmann::json::array();
+nlohmann::ordered_json object_json(const objcheck::object_result& r) {
+  nlohmann::ordered_json progs = nlohmann::ordered_json::array(), maps = nlohmann::ordered_json::array();
   for (const auto& p : r.programs) progs.push_back(program_json(p));
   for (const auto& m : r.maps) {
-    nlohmann::json needs = nlohmann::json::array();
+    nlohmann::ordered_json needs = nlohmann::ordered_json::array();
     for (const auto& n : m.needs)
       needs.push_back({{"fact", n.fact}, {"status", to_string(n.v.state)}, {"reason", n.v.reason}});
     maps.push_back({{"name", m.name},
@@ -55,6 +57,15 @@ nlohmann::json object_json(const objcheck::object_result& r) {
           {"maps", maps},   {"disagreements", r.disagreements()}};
 }
 
+// Object names and kernel messages shown as text: control and non-ASCII bytes escaped, quotes kept
+// (libbpf's messages quote names).
+std::string show(std::string_view s, std::size_t limit) {
+  std::string out;
+  for (char c : s) out += c == '\'' || c == '"' ? std::string(1, c) : btf::escape(std::string_view(&c, 1), 1);
+  if (out.size() > limit) out = out.substr(0, limit) + "...";
+  return out;
+}
+
 std::string brief(const verdict& v) {
   std::string s(to_string(v.state));
   if (!v.supported() && !v.reason.empty()) s += ": " + v.reason;
@@ -64,33 +75,31 @@ std::string brief(const verdict& v) {
 void print_object(std::ostream& out, const objcheck::object_result& r) {
   std::size_t counts[3] = {0, 0, 0};
   for (const auto& p : r.programs) ++counts[objcheck::severity(p.result.state)];
-  out << btf::escape(r.path, 200) << ": " << to_string(r.v.state) << " (" << r.programs.size()
-      << " programs: " << counts[0] << " load, " << counts[2] << " do not, " << counts[1] << " unknown";
+  out << show(r.path, 200) << ": " << to_string(r.v.state) << " (" << r.programs.size() << " programs: " << counts[0]
+      << " load, " << counts[2] << " do not, " << counts[1] << " unknown";
   if (r.disagreements()) out << "; static and trial disagree on " << r.disagreements();
   out << ")\n";
   for (const auto& p : r.programs) {
-    out << "  " << btf::escape(p.name, 64) << "  " << btf::escape(p.section, 120) << "  "
-        << btf::escape(brief(p.result), 400);
-    if (!p.instead.empty()) out << "  [instead: " << btf::escape(p.instead, 120) << "]";
+    out << "  " << show(p.name, 64) << "  " << show(p.section, 120) << "  " << show(brief(p.result), 400);
+    if (!p.instead.empty()) out << "  [instead: " << show(p.instead, 120) << "]";
     out << '\n';
     if (!p.result.supported() && !p.result.evidence.empty())
-      out << "      evidence: " << btf::escape(p.result.evidence, 300) << '\n';
+      out << "      evidence: " << show(p.result.evidence, 300) << '\n';
     if (p.disagree())
-      out << "      static: " << btf::escape(brief(p.static_v), 300) << "; trial: " << btf::escape(brief(*p.trial), 300)
-          << '\n';
+      out << "      static: " << show(brief(p.static_v), 300) << "; trial: " << show(brief(*p.trial), 300) << '\n';
     if (p.result.supported() && p.attach.state == status::unsupported)
-      out << "      attach: " << btf::escape(brief(p.attach), 300) << '\n';
-    for (const auto& w : p.warnings) out << "      warning: " << btf::escape(w, 300) << '\n';
+      out << "      attach: " << show(brief(p.attach), 300) << '\n';
+    for (const auto& w : p.warnings) out << "      warning: " << show(w, 300) << '\n';
   }
   for (const auto& m : r.maps)
     if (!m.v.supported())
-      out << "  map " << btf::escape(m.name, 64) << " (" << m.type << "): " << btf::escape(brief(m.v), 300) << '\n';
+      out << "  map " << show(m.name, 64) << " (" << m.type << "): " << show(brief(m.v), 300) << '\n';
 }
 
 }  // namespace
 
 int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
-  prober p;
+  std::optional<prober> p;  // built at the first readable object: bad input fails fast
   objcheck::options opt;
   opt.trial = !req.no_load;
   opt.programs = req.programs;
@@ -98,9 +107,16 @@ int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
   bool bad_input = false;
   status worst = status::supported;
   std::set<std::string> found_programs;
-  nlohmann::json objects = nlohmann::json::array();
+  nlohmann::ordered_json objects = nlohmann::ordered_json::array();
   for (const auto& file : req.files) {
-    auto res = check(p, file, opt);
+    auto img = objcheck::read_elf(file);
+    objcheck::outcome res = std::string();
+    if (auto* e = std::get_if<std::string>(&img)) {
+      res = *e;
+    } else {
+      if (!p) p.emplace();
+      res = objcheck::check_image(*p, std::get<objcheck::elf_image>(img), opt);
+    }
     if (auto* e = std::get_if<std::string>(&res)) {
       err << "bpfprobe check: " << btf::escape(file, 200) << ": " << btf::escape(*e, 300) << '\n';
       bad_input = true;
@@ -122,7 +138,9 @@ int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
       bad_input = true;
     }
   if (req.json)
-    out << nlohmann::json{{"objects", objects}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    out << nlohmann::ordered_json{{"objects", objects}}.dump(2, ' ', false,
+                                                             nlohmann::ordered_json::error_handler_t::replace)
+        << '\n';
   out.flush();
   if (bad_input) return exit_usage;
   return worst == status::unsupported ? exit_unsupported : worst == status::unknown ? exit_unknown : exit_ok;

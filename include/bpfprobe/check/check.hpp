@@ -103,8 +103,6 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
   }
   for (bpf_program* prog = bpf_object__next_program(obj, nullptr); prog; prog = bpf_object__next_program(obj, prog)) {
     std::string name = bpf_program__name(prog);
-    if (!opt.programs.empty() && std::find(opt.programs.begin(), opt.programs.end(), name) == opt.programs.end())
-      continue;
     program_result r;
     r.name = name;
     r.section = bpf_program__section_name(prog);
@@ -112,12 +110,21 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
     r.result = r.static_v;
     res.programs.push_back(std::move(r));
   }
+  // Every program is predicted (siblings need it); only the selected ones are loaded and shown.
+  auto selected = [&](const program_result& r) {
+    return opt.programs.empty() || std::find(opt.programs.begin(), opt.programs.end(), r.name) != opt.programs.end();
+  };
   if (opt.trial && !res.programs.empty()) {
     std::vector<std::string> names;
-    for (const auto& r : res.programs) names.push_back(r.name);
+    std::vector<std::size_t> index;
+    for (std::size_t i = 0; i < res.programs.size(); ++i)
+      if (selected(res.programs[i])) {
+        names.push_back(res.programs[i].name);
+        index.push_back(i);
+      }
     auto loads = trial_loads(img.bytes, object_name, names, p.context().lockdown(), opt.threads);
     for (std::size_t i = 0; i < loads.size(); ++i) {
-      auto& r = res.programs[i];
+      auto& r = res.programs[index[i]];
       r.trial = loads[i];
       r.result = loads[i];
       if (r.placeholder && r.result.state == status::unsupported) {
@@ -128,11 +135,13 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
       }
     }
   }
+  for (auto& r : res.programs)
+    if (selected(r) && !r.result.supported()) r.instead = detail::sibling_for(r, res.programs);
+  std::erase_if(res.programs, [&](const program_result& r) { return !selected(r); });
   const program_result* worst = nullptr;
   for (auto& r : res.programs) {
     std::string better;
     r.attach = attach_verdict(oc, r, &better);
-    if (!r.result.supported()) r.instead = detail::sibling_for(r, res.programs);
     if (!r.instead.empty())
       r.instead = "program " + r.instead;
     else if (!better.empty() && (!r.attach.supported() || r.attach.reason != "via " + better))
