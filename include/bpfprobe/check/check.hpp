@@ -69,7 +69,15 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
   bpf_object* obj = bpf_object__open_mem(img.bytes.data(), img.bytes.size(), &oo);
   int open_err = obj ? 0 : errno;
   libbpf_set_print(old);
-  if (!obj) return "libbpf cannot open it as a BPF object (" + sys::errno_name(open_err) + ")";
+  if (!obj) {
+    std::string why = sys::errno_name(open_err);
+    if (open_err >= 4000) {  // libbpf's own codes (LIBBPF_ERRNO__FORMAT, ...)
+      char buf[128];
+      libbpf_strerror(open_err, buf, sizeof(buf));
+      why = buf;
+    }
+    return "libbpf cannot open it as a BPF object (" + why + ")";
+  }
   struct closer {
     bpf_object* o;
     ~closer() { bpf_object__close(o); }

@@ -158,6 +158,26 @@ inline const char* map_flag_fact(std::uint32_t bit) {
   }
 }
 
+// libbpf fails a struct_ops map whose non-zero member the kernel's struct lacks; the object's
+// section data (which members are set) is not read here, so a missing member is unknown.
+inline verdict struct_ops_members(const struct btf* local, const btf_type* t, const type_ref& kern) {
+  if (!local || !t || !btf_is_composite(t)) return verdict::unknown("struct_ops value type not in the object's BTF");
+  const btf_type* kt = kern.type();
+  const btf_member* m = btf_members(t);
+  for (unsigned i = 0; i < btf_vlen(t); ++i, ++m) {
+    std::string_view n = btf__name_by_offset(local, m->name_off);
+    if (n.empty()) continue;
+    bool found = false;
+    const btf_member* km = btf_members(kt);
+    for (unsigned j = 0; j < btf_vlen(kt) && !found; ++j, ++km)
+      found = n == btf__name_by_offset(kern.btf, km->name_off);
+    if (!found)
+      return verdict::unknown("member " + std::string(n) +
+                              " is not in the kernel's struct (fails when the object sets it)");
+  }
+  return verdict::yes("in kernel BTF, every member known");
+}
+
 inline map_result check_map(object_context& oc, const bpf_map* m) {
   map_result r;
   r.name = bpf_map__name(m);
@@ -197,12 +217,13 @@ inline map_result check_map(object_context& oc, const bpf_map* m) {
       const btf_type* vt = b ? btf__type_by_id(b, bpf_map__btf_value_type_id(m)) : nullptr;
       std::string name = vt ? btf__name_by_offset(b, vt->name_off) : "";
       name = std::string(essential(name));
+      auto kern = oc.kernel.find(name, BTF_KIND_STRUCT);
       if (!oc.kernel.available())
         r.needs.push_back({"struct_ops/" + name, verdict::unknown("no kernel BTF")});
-      else if (!oc.kernel.has("bpf_struct_ops_" + name, BTF_KIND_STRUCT) && !oc.kernel.has(name, BTF_KIND_STRUCT))
+      else if (!oc.kernel.has("bpf_struct_ops_" + name, BTF_KIND_STRUCT) || kern.empty())
         r.needs.push_back({"struct_ops/" + name, verdict::no("the kernel has no struct_ops type " + name)});
       else
-        r.needs.push_back({"struct_ops/" + name, verdict::yes("in kernel BTF")});
+        r.needs.push_back({"struct_ops/" + name, struct_ops_members(b, vt, kern.front())});
     }
   }
   r.v = combine_needs(r.needs, "can be created");
