@@ -155,7 +155,6 @@ inline std::variant<elf_image, std::string> parse_elf(std::vector<char> bytes, s
     }
   }
   (void)sections;
-  if (img.code.empty()) return std::string("a BPF object without any code section");
   return img;
 }
 

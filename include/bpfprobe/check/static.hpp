@@ -292,6 +292,8 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     needs.push_back({"link/cgroup/lsm_cgroup", p.link_attach_type("cgroup", "lsm_cgroup")});
   if (sec.sleepable) {
     needs.push_back({"misc/sleepable", p.misc("sleepable")});
+    if (r.prog_type == "kprobe")  // sleepable uprobes came in 6.2; misc/sleepable proves only the flag
+      needs.push_back({"sleepable_uprobe", verdict::unknown("sleepable uprobes (6.2) are not probed")});
     if (r.prog_type == "tracing" || r.prog_type == "lsm")
       needs.push_back({"sleepable_target", verdict::unknown("the kernel's sleepable allow-list is not checked "
                                                             "statically")});
