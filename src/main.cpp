@@ -22,7 +22,8 @@ constexpr const char* exit_codes_help =
     "  2  usage error: unknown flag, empty option value, bad --require syntax or feature, a --btf file that is\n"
     "     unreadable, not a regular file, corrupt, or whose names or enum values fail the checks\n"
     "  3  --require: a feature could not be decided (unknown; e.g. not permitted)\n"
-    "  4  the report could not be produced\n";
+    "  4  the report could not be produced\n"
+    "bpfprobe check FILE...: 0 every program loads, 1 one does not, 3 one is unknown, 2 bad input\n";
 
 int silent_libbpf(enum libbpf_print_level, const char*, va_list) { return 0; }
 
@@ -86,6 +87,17 @@ int main(int argc, char** argv) {
   diff_cmd->add_option("B", diff_b, "Second report")->required()->check(non_empty);
   cli::cache_flags cache;
   cli::add_cache_options(app, cache);
+  cli::check_request check_req;
+  auto* check_cmd = app.add_subcommand("check",
+                                       "Will each program of a BPF object load here? Static prediction from the "
+                                       "kernel's verdicts, then a trial load of each program alone (never "
+                                       "attached); exit 0 all load, 1 one does not, 3 one is unknown, 2 bad input");
+  check_cmd->add_option("FILE", check_req.files, "BPF object files (.bpf.o)")->required()->check(non_empty);
+  check_cmd->add_flag("--json", check_req.json, "Print the result as JSON (docs/check-json.md)");
+  check_cmd->add_flag("--no-load", check_req.no_load, "Static prediction only: load none of the object's programs");
+  check_cmd->add_option("--prog", check_req.programs, "Check only this program (repeatable)")->check(non_empty);
+  check_cmd->add_option("--threads", check_req.threads, "Trial loads at once (default: one per CPU)")
+      ->check(CLI::Range(1u, 256u));
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -96,12 +108,21 @@ int main(int argc, char** argv) {
   }
 
   if (diff_cmd->parsed()) return cli::diff_reports(std::cout, std::cerr, diff_a, diff_b);
-
   libbpf_set_print(silent_libbpf);
   probe::options opt;
   opt.threads = threads;
   opt.kfunc_prog_types = kfuncs_mode == "full";
   cli::apply_cache_flags(cache, opt);
+  if (check_cmd->parsed()) {
+    check_req.prober_options = opt;  // the persistent verdict cache flags apply to check too
+    try {
+      return cli::run_check(std::cout, std::cerr, check_req);
+    } catch (const std::exception& e) {
+      std::cerr << "bpfprobe check: " << e.what() << '\n';
+      return cli::exit_failure;
+    }
+  }
+
   if (cache.command->parsed()) return cli::run_cache_command(std::cout, std::cerr, cache, opt);
   if (btf_opt->count() > 0) {
     // The file must be a sane BTF whose uapi enums agree with this build and the running kernel.

@@ -38,4 +38,15 @@ require_outcome check_requirements(prober& p, const std::vector<requirement>& re
 // 2 when a file cannot be read or is not a report.
 int diff_reports(std::ostream& out, std::ostream& err, const std::string& a_path, const std::string& b_path);
 
+// `bpfprobe check FILE...` (src/check.cpp): exit 0 all programs load, 1 one does not, 3 one is
+// unknown, 2 an input is not a readable BPF object or --prog names no program.
+struct check_request {
+  std::vector<std::string> files;
+  bool json = false, no_load = false;
+  std::vector<std::string> programs;
+  unsigned threads = 0;
+  probe::options prober_options;
+};
+int run_check(std::ostream& out, std::ostream& err, const check_request& req);
+
 }  // namespace bpfprobe::cli

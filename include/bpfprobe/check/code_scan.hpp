@@ -1,0 +1,157 @@
+// What a program's instructions need, from the ELF code sections: the program's function and every
+// subprogram it calls or passes as a callback (bpf_loop), with their helper calls, kfunc and ksym
+// externs, and the instruction-set features they use.
+#pragma once
+
+#include <algorithm>
+#include <bpfprobe/check/elf_image.hpp>
+#include <set>
+
+namespace bpfprobe::objcheck {
+
+struct code_facts {
+  std::set<std::int32_t> helpers;
+  std::set<std::string> kfunc_calls;  // extern functions called (BPF_PSEUDO_KFUNC_CALL)
+  std::set<std::string> ld_externs;   // externs whose address or value is loaded (ksyms, kconfig)
+  bool jmp_v2 = false;                // JLT/JLE/JSLT/JSLE (4.20)
+  bool jmp32 = false;                 // BPF_JMP32 class (5.1)
+  bool isa_v4 = false;                // sign-extending loads/moves, sdiv/smod, bswap, gotol (6.6)
+  bool may_goto = false;              // BPF_JCOND may_goto (6.9)
+  bool back_edge = false;
+  std::size_t insns = 0;
+  // Instruction ranges [begin, end) per section name, for matching CO-RE relocation records.
+  std::vector<std::tuple<std::string, std::size_t, std::size_t>> ranges;
+  std::string error;  // a malformed call or jump; the scan is incomplete
+};
+
+namespace detail {
+
+// The end of the function that starts at `start`: its symbol's size, else the next function.
+inline std::size_t function_end(const elf_image& img, const code_section& sec, std::size_t start) {
+  std::size_t end = sec.insns.size();
+  for (const auto& s : img.symbols) {
+    if (s.section != sec.index || s.type != STT_FUNC) continue;
+    std::size_t at = s.value / sizeof(bpf_insn);
+    if (at == start && s.size) return std::min(end, start + s.size / sizeof(bpf_insn));
+    if (at > start) end = std::min(end, at);
+  }
+  return end;
+}
+
+}  // namespace detail
+
+inline code_facts scan_program(const elf_image& img, std::string_view section, std::string_view name) {
+  code_facts f;
+  const code_section* sec = img.section(section);
+  if (!sec) {
+    f.error = "code section not found";
+    return f;
+  }
+  std::size_t start = SIZE_MAX;
+  for (const auto& s : img.symbols)
+    if (s.section == sec->index && s.type == STT_FUNC && s.name == name) start = s.value / sizeof(bpf_insn);
+  if (start == SIZE_MAX) {
+    f.error = "function symbol not found";
+    return f;
+  }
+  std::set<std::pair<const code_section*, std::size_t>> seen;
+  std::vector<std::pair<const code_section*, std::size_t>> todo{{sec, start}};
+  while (!todo.empty()) {
+    auto [cs, begin] = todo.back();
+    todo.pop_back();
+    if (!seen.insert({cs, begin}).second) continue;
+    if (begin >= cs->insns.size()) {
+      f.error = "call target outside section " + cs->name;
+      continue;
+    }
+    std::size_t end = detail::function_end(img, *cs, begin);
+    f.ranges.emplace_back(cs->name, begin, end);
+    f.insns += end - begin;
+    auto target_of = [&](std::size_t at,
+                         std::int64_t rel) -> std::optional<std::pair<const code_section*, std::size_t>> {
+      auto r = cs->relocs.find(at);
+      if (r == cs->relocs.end()) {
+        std::int64_t t = static_cast<std::int64_t>(at) + rel;
+        if (t < 0 || static_cast<std::size_t>(t) >= cs->insns.size()) return std::nullopt;
+        return std::pair{cs, static_cast<std::size_t>(t)};
+      }
+      const auto& sym = img.symbols[r->second];
+      const code_section* ts = img.section_by_index(sym.section);
+      if (!ts) return std::nullopt;
+      std::int64_t t = static_cast<std::int64_t>(sym.value / sizeof(bpf_insn)) + rel;
+      if (t < 0 || static_cast<std::size_t>(t) >= ts->insns.size()) return std::nullopt;
+      return std::pair{ts, static_cast<std::size_t>(t)};
+    };
+    for (std::size_t i = begin; i < end; ++i) {
+      const bpf_insn& in = cs->insns[i];
+      std::uint8_t cls = BPF_CLASS(in.code), op = BPF_OP(in.code);
+      auto extern_at = [&](std::size_t at) -> const elf_symbol* {
+        auto r = cs->relocs.find(at);
+        if (r == cs->relocs.end()) return nullptr;
+        const auto& sym = img.symbols[r->second];
+        return sym.section == SHN_UNDEF ? &sym : nullptr;
+      };
+      if (in.code == (BPF_LD | BPF_IMM | BPF_DW)) {
+        if (const auto* ext = extern_at(i)) {
+          f.ld_externs.insert(ext->name);
+        } else if (in.src_reg == BPF_PSEUDO_FUNC || cs->relocs.contains(i)) {
+          auto r = cs->relocs.find(i);
+          bool code_ref = in.src_reg == BPF_PSEUDO_FUNC ||
+                          (r != cs->relocs.end() && img.section_by_index(img.symbols[r->second].section));
+          if (code_ref) {
+            // A callback: relative to the symbol in bytes, or to the next instruction without one.
+            auto t = r != cs->relocs.end() ? target_of(i, in.imm / static_cast<std::int64_t>(sizeof(bpf_insn)))
+                                           : target_of(i, in.imm + 1);
+            if (t)
+              todo.push_back(*t);
+            else
+              f.error = "callback target out of range";
+          }
+        }
+        ++i;
+        continue;
+      }
+      if (cls == BPF_LDX && BPF_MODE(in.code) == 0x80) f.isa_v4 = true;  // BPF_MEMSX
+      if (cls == BPF_ALU || cls == BPF_ALU64) {
+        if (op == BPF_MOV && in.off != 0) f.isa_v4 = true;                     // movsx
+        if ((op == BPF_DIV || op == BPF_MOD) && in.off == 1) f.isa_v4 = true;  // sdiv, smod
+        if (op == BPF_END && cls == BPF_ALU64) f.isa_v4 = true;                // bswap
+        continue;
+      }
+      if (cls != BPF_JMP && cls != BPF_JMP32) continue;
+      if (cls == BPF_JMP32) f.jmp32 = true;
+      if (cls == BPF_JMP && op == BPF_CALL) {
+        // clang emits an extern function call as a pseudo call relocated against the undefined
+        // symbol; libbpf turns it into a kfunc call.
+        if (const auto* ext = in.src_reg != 0 ? extern_at(i) : nullptr) {
+          f.kfunc_calls.insert(ext->name);
+        } else if (in.src_reg == 0) {
+          f.helpers.insert(in.imm);
+        } else if (in.src_reg == BPF_PSEUDO_CALL) {
+          auto t = target_of(i, static_cast<std::int64_t>(in.imm) + 1);
+          if (t)
+            todo.push_back(*t);
+          else
+            f.error = "subprogram call out of range";
+        }
+        continue;
+      }
+      if (cls == BPF_JMP && op == BPF_EXIT) continue;
+      if (cls == BPF_JMP && op == 0xe0) {  // BPF_JCOND: may_goto
+        f.may_goto = true;
+        if (in.off < 0) f.back_edge = true;
+        continue;
+      }
+      if (cls == BPF_JMP && (op == 0xa0 || op == 0xb0 || op == 0xc0 || op == 0xd0)) f.jmp_v2 = true;
+      if (cls == BPF_JMP32 && op == BPF_JA) {  // gotol
+        f.isa_v4 = true;
+        if (in.imm < 0) f.back_edge = true;
+        continue;
+      }
+      if (in.off < 0) f.back_edge = true;
+    }
+  }
+  return f;
+}
+
+}  // namespace bpfprobe::objcheck

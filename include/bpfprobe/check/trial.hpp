@@ -1,0 +1,168 @@
+// Trial load: each program loaded alone (the object's other programs' autoload off, map pinning
+// off), never attached, in its own bpf_object so programs load in parallel; everything is closed
+// before the thread ends. libbpf's messages and the verifier log become the verdict through the
+// classify table, with the deciding line as evidence.
+#pragma once
+
+#include <bpf/libbpf.h>
+
+#include <atomic>
+#include <bpfprobe/check/model.hpp>
+#include <bpfprobe/probe/classify.hpp>
+#include <cstdarg>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace bpfprobe::objcheck {
+
+namespace detail {
+inline thread_local std::string* libbpf_capture = nullptr;
+
+inline int capture_print(enum libbpf_print_level level, const char* fmt, va_list args) {
+  if (!libbpf_capture || level == LIBBPF_DEBUG) return 0;
+  char buf[1024];
+  int n = std::vsnprintf(buf, sizeof(buf), fmt, args);
+  if (n > 0) libbpf_capture->append(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof(buf) - 1));
+  return 0;
+}
+
+// The libbpf message line containing `needle`, trimmed of its "libbpf: " prefix.
+inline std::string line_with(std::string_view text, std::string_view needle) {
+  auto pos = text.find(needle);
+  if (pos == std::string_view::npos) return {};
+  auto b = text.rfind('\n', pos);
+  b = b == std::string_view::npos ? 0 : b + 1;
+  auto e = text.find('\n', pos);
+  std::string line(text.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b));
+  if (line.starts_with("libbpf: ")) line.erase(0, 8);
+  return line;
+}
+}  // namespace detail
+
+// How a failed load reads: libbpf's own refusals first (they never reach the kernel), then the
+// verifier log through the classify table, then the errno.
+inline verdict classify_load(int err, const std::string& log, const std::string& libbpf_msgs,
+                             const std::string& lockdown) {
+  struct libbpf_rule {
+    std::string_view needle;
+    status state;
+    std::string_view meaning;
+  };
+  static constexpr libbpf_rule rules[] = {
+      {"failed to find kernel BTF type ID", status::unsupported, "attach target not in kernel BTF"},
+      {"failed to find BTF for extern", status::unsupported, "extern not in kernel BTF"},
+      {"not found in kernel or module BTFs", status::unsupported, "kfunc/ksym extern not in kernel BTF"},
+      {"not found in kernel BTF", status::unsupported, "ksym extern not in kernel BTF"},
+      {"failed to resolve CO-RE relocation", status::unsupported, "CO-RE relocation cannot resolve"},
+      {"(strong) not resolved", status::unsupported, "extern not resolved"},
+      {"value not found", status::unsupported, "kconfig extern not found"},
+      {"missing BPF prog type", status::unsupported, "libbpf does not know this section name"},
+      {"attach_prog_fd", status::unknown, "freplace target program is set at run time"},
+  };
+  if (err == EPERM) {
+    std::string reason = classify::errno_reason(EPERM);
+    if (!lockdown.empty() && lockdown != "none") reason += "; lockdown=" + lockdown;
+    return verdict::unknown(std::move(reason), EPERM, classify::deciding_line(log));
+  }
+  // libbpf rewrites the verifier's "invalid func unknown#195896080" line of a poisoned CO-RE
+  // instruction into "failed to resolve CO-RE relocation ..." in the log buffer.
+  if (auto core = detail::line_with(log, "failed to resolve CO-RE relocation"); !core.empty())
+    return verdict::no("unresolved CO-RE relocation reached by the verifier", err, core);
+  if (log.find("unknown#195896080") != std::string::npos ||
+      libbpf_msgs.find("<invalid CO-RE relocation>") != std::string::npos) {
+    std::string line = detail::line_with(libbpf_msgs, "CO-RE relocation");
+    return verdict::no("unresolved CO-RE relocation reached by the verifier", err,
+                       line.empty() ? classify::deciding_line(log) : line);
+  }
+  if (log.find("unknown#2002") != std::string::npos)
+    return verdict::no("call to a missing weak kfunc reached by the verifier (no bpf_ksym_exists guard)", err,
+                       classify::deciding_line(log));
+  if (log.empty() || err == 0 || libbpf_msgs.find("failed to create map") != std::string::npos ||
+      libbpf_msgs.find("failed to create") != std::string::npos) {
+    for (const auto& r : rules)
+      if (auto line = detail::line_with(libbpf_msgs, r.needle); !line.empty())
+        return {r.state, std::string(r.meaning), err, line};
+    if (auto line = detail::line_with(libbpf_msgs, "failed to create"); !line.empty()) {
+      if (err == EINVAL || err == E2BIG || err == EOPNOTSUPP || err == sys::ENOTSUPP_KERNEL)
+        return verdict::no("a map cannot be created", err, line);
+      return verdict::unknown("a map could not be created (" + sys::errno_name(err) + ")", err, line);
+    }
+  }
+  std::string_view rule_line;
+  if (const auto* rule = classify::match_rule(log, &rule_line)) {
+    // " is not sleepable" proves the flag is known to the verifier; for this load it is a refusal.
+    std::string meaning =
+        rule->state == status::supported ? "the attach target is not sleepable" : std::string(rule->meaning);
+    return verdict::no(std::move(meaning), err, std::string(rule_line));
+  }
+  if (!classify::deciding_line(log).empty() && err != EPERM)
+    return verdict::no("the verifier rejected the program", err, classify::deciding_line(log));
+  if (err == EACCES)
+    return verdict::unknown(classify::errno_reason(EACCES), err, detail::line_with(libbpf_msgs, "libbpf"));
+  // libbpf's first message names the cause; the later ones only report the failure upwards.
+  std::string last = libbpf_msgs.substr(0, libbpf_msgs.find('\n'));
+  if (last.starts_with("libbpf: ")) last.erase(0, 8);
+  if (err == EINVAL || err == E2BIG || err == EOPNOTSUPP || err == sys::ENOTSUPP_KERNEL)
+    return verdict::no("the load was refused (" + sys::errno_name(err) + ")", err, last);
+  return verdict::unknown(classify::errno_reason(err), err, last);
+}
+
+// Loads program `name` of the object in `bytes` alone.
+inline verdict trial_load(const std::vector<char>& bytes, const std::string& object_name, const std::string& name,
+                          const std::string& lockdown) {
+  std::string msgs;
+  detail::libbpf_capture = &msgs;
+  struct reset {
+    ~reset() { detail::libbpf_capture = nullptr; }
+  } reset_capture;
+  LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = object_name.c_str());
+  bpf_object* obj = bpf_object__open_mem(bytes.data(), bytes.size(), &opts);
+  if (!obj) return verdict::unknown("libbpf cannot open the object", errno, msgs);
+  struct closer {
+    bpf_object* o;
+    ~closer() { bpf_object__close(o); }
+  } close_obj{obj};
+  bpf_program* prog = nullptr;
+  std::vector<char> log(1u << 20);
+  for (bpf_program* p = bpf_object__next_program(obj, nullptr); p; p = bpf_object__next_program(obj, p)) {
+    bool mine = name == bpf_program__name(p);
+    bpf_program__set_autoload(p, mine);
+    if (mine) prog = p;
+  }
+  if (!prog) return verdict::unknown("program not found in the object");
+  bpf_program__set_log_buf(prog, log.data(), log.size());
+  for (bpf_map* m = bpf_object__next_map(obj, nullptr); m; m = bpf_object__next_map(obj, m))
+    bpf_map__set_pin_path(m, nullptr);  // never pin (nor reuse pins) on behalf of a check
+  int err = bpf_object__load(obj);
+  if (err == 0) {
+    std::string stats = classify::deciding_line(std::string_view(log.data(), strnlen(log.data(), log.size())));
+    return verdict::yes("loaded", stats);
+  }
+  std::string text(log.data(), strnlen(log.data(), log.size()));
+  return classify_load(-err, text, msgs, lockdown);
+}
+
+// Trial loads of `names`, `threads` at a time.
+inline std::vector<verdict> trial_loads(const std::vector<char>& bytes, const std::string& object_name,
+                                        const std::vector<std::string>& names, const std::string& lockdown,
+                                        unsigned threads) {
+  std::vector<verdict> out(names.size());
+  auto old = libbpf_set_print(detail::capture_print);
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < names.size();)
+      out[i] = trial_load(bytes, object_name, names[i], lockdown);
+  };
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min<unsigned>(threads, static_cast<unsigned>(names.size()));
+  {
+    std::vector<std::jthread> pool;
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back(worker);
+    worker();
+  }
+  libbpf_set_print(old);
+  return out;
+}
+
+}  // namespace bpfprobe::objcheck

@@ -1,0 +1,44 @@
+// Programs built to fail in one known way each (tests/check/check_test.cpp names the expectations).
+// A strong kfunc extern the kernel lacks fails every program of its object: see strong_kfunc.bpf.c.
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+extern void bpfprobe_no_such_weak_kfunc(void) __ksym __weak;
+
+// A field no kernel has, in a local flavour of task_struct.
+struct task_struct___bpfprobe {
+  int bpfprobe_no_such_field;
+} __attribute__((preserve_access_index));
+
+// bpf_redirect is for tc and XDP; a socket filter may not call it.
+SEC("socket")
+int helper_not_allowed(struct __sk_buff* skb) { return bpf_redirect(1, 0); }
+
+SEC("tc")
+int weak_kfunc_missing(struct __sk_buff* skb) {
+  if (bpf_ksym_exists(bpfprobe_no_such_weak_kfunc)) bpfprobe_no_such_weak_kfunc();
+  return 0;
+}
+
+SEC("fentry/bpfprobe_no_such_function")
+int BPF_PROG(fentry_target_missing) { return 0; }
+
+SEC("raw_tp/sys_enter")
+int core_field_unguarded(void* ctx) {
+  struct task_struct___bpfprobe* t = (void*)bpf_get_current_task();
+  return BPF_CORE_READ(t, bpfprobe_no_such_field);
+}
+
+SEC("raw_tp/sys_enter")
+int core_field_guarded(void* ctx) {
+  struct task_struct___bpfprobe* t = (void*)bpf_get_current_task();
+  if (bpf_core_field_exists(t->bpfprobe_no_such_field)) return BPF_CORE_READ(t, bpfprobe_no_such_field);
+  return 0;
+}
+
+SEC("fentry")
+int BPF_PROG(placeholder_target) { return 0; }

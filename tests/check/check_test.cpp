@@ -1,0 +1,361 @@
+// bpfprobe check on objects built for it (tests/check/bpf, embedded via skeletons so the guests of
+// the kernel matrix need no compiler): each program's static prediction must equal its trial load
+// on the running kernel; the objects built to fail must fail the known way; nothing is left behind.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <bpfprobe/check/check.hpp>
+#include <fstream>
+
+#include "check_app.skel.h"
+#include "check_bad_map.skel.h"
+#include "check_failures.skel.h"
+#include "check_isa_v4.skel.h"
+#include "check_new_map.skel.h"
+#include "check_siblings.skel.h"
+#include "check_strong_kfunc.skel.h"
+#include "leftovers.hpp"
+#include "run.hpp"
+
+namespace {
+
+using namespace bpfprobe;
+using bpfprobe::testing::is_root;
+
+struct embedded {
+  const char* name;
+  const void* (*bytes)(size_t*);
+};
+
+const embedded objects[] = {
+    {"app", check_app__elf_bytes},
+    {"siblings", check_siblings__elf_bytes},
+    {"failures", check_failures__elf_bytes},
+    {"bad_map", check_bad_map__elf_bytes},
+    {"new_map", check_new_map__elf_bytes},
+    {"isa_v4", check_isa_v4__elf_bytes},
+    {"strong_kfunc", check_strong_kfunc__elf_bytes},
+};
+
+std::span<const char> bytes_of(const embedded& e) {
+  size_t size = 0;
+  const void* data = e.bytes(&size);
+  return {static_cast<const char*>(data), size};
+}
+
+prober& shared_prober() {
+  static prober p;
+  return p;
+}
+
+objcheck::object_result check_embedded(const embedded& e, bool trial = true) {
+  auto r = check(shared_prober(), bytes_of(e), std::string(e.name) + ".bpf.o", {.trial = trial});
+  if (auto* err = std::get_if<std::string>(&r)) throw std::runtime_error(std::string(e.name) + ": " + *err);
+  return std::get<objcheck::object_result>(r);
+}
+
+const objcheck::program_result& program(const objcheck::object_result& r, std::string_view name) {
+  for (const auto& p : r.programs)
+    if (p.name == name) return p;
+  throw std::runtime_error("no program " + std::string(name));
+}
+
+std::string describe(const objcheck::program_result& p) {
+  std::string s = p.name + " (" + p.section + "): static " + std::string(to_string(p.static_v.state)) + " (" +
+                  p.static_v.reason + ")";
+  if (p.trial)
+    s += ", trial " + std::string(to_string(p.trial->state)) + " (" + p.trial->reason + " | " + p.trial->evidence + ")";
+  return s;
+}
+
+#define REQUIRE_ROOT() \
+  if (!is_root()) GTEST_SKIP() << "trial loads need root"
+
+TEST(Check, StaticPredictionEqualsTrialLoadForEveryTestProgram) {
+  REQUIRE_ROOT();
+  for (const auto& e : objects) {
+    auto r = check_embedded(e);
+    ASSERT_FALSE(r.programs.empty()) << e.name;
+    for (const auto& p : r.programs) {
+      ASSERT_TRUE(p.trial.has_value()) << describe(p);
+      EXPECT_EQ(p.static_v.state, p.trial->state) << e.name << ": " << describe(p);
+      EXPECT_EQ(p.result.state, p.trial->state) << describe(p);
+    }
+    EXPECT_EQ(r.disagreements(), 0u) << e.name;
+  }
+}
+
+TEST(Check, ProgramsForEveryKernelLoad) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[0]);
+  EXPECT_EQ(r.programs.size(), 9u);
+  for (const auto& p : r.programs) EXPECT_TRUE(p.result.supported()) << describe(p);
+  EXPECT_TRUE(r.v.supported()) << r.v.reason;
+  for (const auto& m : r.maps) EXPECT_TRUE(m.v.supported()) << m.name << ": " << m.v.reason;
+  const auto& raw = program(r, "app_raw_tp");
+  bool core = false;
+  for (const auto& n : raw.needs) core |= n.fact == "core" && n.v.supported();
+  EXPECT_TRUE(core) << "the CO-RE read of task_struct.pid resolves";
+  bool ringbuf = false;
+  for (const auto& n : program(r, "app_tracepoint").needs)
+    ringbuf |= n.fact == "helper/tracepoint/bpf_ringbuf_reserve" && n.v.supported();
+  EXPECT_TRUE(ringbuf);
+}
+
+TEST(Check, EachFailureIsFoundForItsReason) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[2]);
+  auto expect = [&](std::string_view name, status s, std::string_view fact, std::string_view reason_part) {
+    const auto& p = program(r, name);
+    EXPECT_EQ(p.static_v.state, s) << describe(p);
+    EXPECT_EQ(p.result.state, s) << describe(p);
+    if (!fact.empty()) {  // the fact that decides is among the needs with that verdict
+      bool found = false;
+      for (const auto& n : p.needs) found |= n.fact.find(fact) != std::string::npos && n.v.state == s;
+      EXPECT_TRUE(found) << fact << ": " << describe(p);
+    }
+    if (!reason_part.empty() && p.trial) {
+      EXPECT_NE((p.trial->reason + " " + p.trial->evidence).find(reason_part), std::string::npos) << describe(p);
+    }
+  };
+  expect("helper_not_allowed", status::unsupported, "helper/socket_filter/bpf_redirect", "");
+  expect("weak_kfunc_missing", status::supported, "", "");
+  EXPECT_FALSE(program(r, "weak_kfunc_missing").warnings.empty());
+  expect("fentry_target_missing", status::unsupported, "target/bpfprobe_no_such_function", "bpfprobe_no_such_function");
+  expect("core_field_unguarded", status::unsupported, "core/task_struct.bpfprobe_no_such_field", "CO-RE");
+  expect("core_field_guarded", status::supported, "", "");
+  expect("placeholder_target", status::unknown, "target", "");
+  EXPECT_TRUE(program(r, "placeholder_target").placeholder);
+  EXPECT_EQ(r.v.state, status::unsupported);
+}
+
+TEST(Check, StrongKfuncExternTheKernelLacksFailsTheWholeObject) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[6]);
+  for (const char* name : {"strong_kfunc_missing", "innocent_bystander"}) {
+    const auto& p = program(r, name);
+    EXPECT_EQ(p.result.state, status::unsupported) << describe(p);
+    EXPECT_NE(p.static_v.reason.find("kfunc/bpfprobe_no_such_kfunc"), std::string::npos) << describe(p);
+    if (p.trial) {
+      EXPECT_NE(p.trial->evidence.find("bpfprobe_no_such_kfunc"), std::string::npos) << describe(p);
+    }
+  }
+}
+
+TEST(Check, MapTheKernelLacksFailsEveryProgram) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[3]);
+  ASSERT_EQ(r.maps.size(), 1u);
+  EXPECT_EQ(r.maps[0].v.state, status::unsupported);
+  EXPECT_EQ(program(r, "uses_future_map").result.state, status::unsupported);
+  EXPECT_NE(program(r, "uses_future_map").static_v.reason.find("map/future"), std::string::npos);
+}
+
+TEST(Check, IsaV4FollowsTheIsaFact) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[5]);
+  const auto& p = program(r, "movsx");
+  verdict isa = shared_prober().misc("isa_v4");
+  bool needs_v4 = false;
+  for (const auto& n : p.needs) needs_v4 |= n.fact == "misc/isa_v4";
+  EXPECT_TRUE(needs_v4) << "the scan finds the sign-extending move";
+  EXPECT_EQ(p.static_v.state, isa.state) << describe(p);
+}
+
+TEST(Check, SiblingCoversAHookThatCannotLoad) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[1]);
+  const auto& fentry = program(r, "unlink_fentry");
+  const auto& kprobe = program(r, "unlink_kprobe");
+  if (fentry.result.supported()) GTEST_SKIP() << "fentry loads here: no fallback needed";
+  ASSERT_TRUE(kprobe.result.supported()) << describe(kprobe);
+  EXPECT_EQ(fentry.instead, "program unlink_kprobe");
+  // apply_autoload switches the fentry program off in the application's own object.
+  check_siblings* skel = check_siblings__open();
+  ASSERT_NE(skel, nullptr);
+  EXPECT_EQ(apply_autoload(skel->obj, r), 1u);
+  EXPECT_FALSE(bpf_program__autoload(skel->progs.unlink_fentry));
+  EXPECT_TRUE(bpf_program__autoload(skel->progs.unlink_kprobe));
+  EXPECT_EQ(check_siblings__load(skel), 0);
+  check_siblings__destroy(skel);
+}
+
+TEST(Check, StaticOnlyLoadsNothing) {
+  REQUIRE_ROOT();
+  auto before = bpfprobe::testing::leftovers::now();
+  auto r = check_embedded(objects[2], /*trial=*/false);
+  for (const auto& p : r.programs) EXPECT_FALSE(p.trial.has_value());
+  EXPECT_EQ(bpfprobe::testing::settle(before), "");
+}
+
+TEST(Check, TrialLoadsLeaveNothingBehindAlsoWhenLoadsFail) {
+  REQUIRE_ROOT();
+  auto before = bpfprobe::testing::leftovers::now();
+  for (const auto& e : objects) check_embedded(e);
+  EXPECT_EQ(bpfprobe::testing::settle(before), "") << "(other agents' objects may show up: rerun alone)";
+}
+
+// With the prober's verdicts cached (a second check in the same process), a static check of the
+// 9-program object costs no probes: the budget is 50 ms; the bound here leaves room for a
+// loaded CI machine, the measured time is printed.
+TEST(Check, WarmStaticCheckIsFast) {
+  REQUIRE_ROOT();
+  check_embedded(objects[0], false);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = check_embedded(objects[0], false);
+  auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("warm static check of %zu programs: %.1f ms\n", r.programs.size(), ms);
+  EXPECT_LT(ms, 500.0);
+}
+
+// The CLI on files written from the embedded objects.
+struct cli_files {
+  bpfprobe::testing::temp_dir dir;
+  std::string path(const embedded& e) {
+    auto p = dir / (std::string(e.name) + ".bpf.o");
+    auto b = bytes_of(e);
+    bpfprobe::testing::write_file(p, b.data(), b.size());
+    return p.string();
+  }
+};
+
+TEST(CheckCli, JsonHasTheDocumentedShape) {
+  REQUIRE_ROOT();
+  cli_files files;
+  auto r = bpfprobe::testing::run_cli({"check", "--json", files.path(objects[0]), files.path(objects[2])});
+  EXPECT_EQ(r.code, 1) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["objects"].size(), 2u);
+  for (const auto& o : j["objects"]) {
+    for (const char* k : {"path", "status", "programs", "maps"}) EXPECT_TRUE(o.contains(k)) << k;
+    for (const auto& p : o["programs"]) {
+      for (const char* k : {"name", "section", "prog_type", "attach_type", "target", "status", "reason", "evidence",
+                            "needs", "instead", "static", "trial", "disagree"})
+        EXPECT_TRUE(p.contains(k)) << k;
+      for (const auto& n : p["needs"])
+        for (const char* k : {"fact", "status", "reason"}) EXPECT_TRUE(n.contains(k)) << k;
+      EXPECT_EQ(p["static"]["status"], p["trial"]["status"]) << p.dump();
+    }
+  }
+  EXPECT_EQ(j["objects"][0]["status"], "supported");
+  EXPECT_EQ(j["objects"][1]["status"], "unsupported");
+}
+
+TEST(CheckCli, ExitCodesAndTextLines) {
+  REQUIRE_ROOT();
+  cli_files files;
+  auto ok = bpfprobe::testing::run_cli({"check", files.path(objects[0])});
+  EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("app_xdp  xdp  supported"), std::string::npos) << ok.out;
+  auto bad = bpfprobe::testing::run_cli({"check", "--no-load", files.path(objects[2]), "--prog", "helper_not_allowed"});
+  EXPECT_EQ(bad.code, 1) << bad.out << bad.err;
+  EXPECT_NE(bad.out.find("helper_not_allowed"), std::string::npos);
+  EXPECT_EQ(bad.out.find("core_field_guarded"), std::string::npos) << "--prog selects one program";
+  auto unknown = bpfprobe::testing::run_cli({"check", files.path(objects[2]), "--prog", "placeholder_target"});
+  EXPECT_EQ(unknown.code, 3) << unknown.out << unknown.err;
+  auto none = bpfprobe::testing::run_cli({"check", files.path(objects[2]), "--prog", "no_such_program"});
+  EXPECT_EQ(none.code, 2) << none.out << none.err;
+}
+
+// Bad input: exit 2, one line on stderr, nothing on stdout, no hang.
+void expect_bad_input(const std::vector<std::string>& args, std::string_view why) {
+  std::vector<std::string> argv{"check", "--no-load"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = bpfprobe::testing::run_cli(argv);
+  EXPECT_EQ(r.code, 2) << why << ": " << r.out << r.err;
+  EXPECT_TRUE(r.out.empty() || r.out == "{\n  \"objects\": []\n}\n") << why << ": " << r.out;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << why << ": " << r.err;
+}
+
+std::vector<char> app_bytes() {
+  auto b = bytes_of(objects[0]);
+  return {b.begin(), b.end()};
+}
+
+// The offset of section `name`'s header fields in an ELF64 image.
+Elf64_Shdr* section_header(std::vector<char>& img, std::string_view name) {
+  auto* eh = reinterpret_cast<Elf64_Ehdr*>(img.data());
+  auto* sh = reinterpret_cast<Elf64_Shdr*>(img.data() + eh->e_shoff);
+  const char* names = img.data() + sh[eh->e_shstrndx].sh_offset;
+  for (unsigned i = 0; i < eh->e_shnum; ++i)
+    if (name == names + sh[i].sh_name) return &sh[i];
+  return nullptr;
+}
+
+TEST(CheckCli, BadInputIsExitTwoWithOneLine) {
+  bpfprobe::testing::temp_dir dir;
+  auto write = [&](const std::string& name, const std::vector<char>& b) {
+    auto p = dir / name;
+    bpfprobe::testing::write_file(p, b.data(), b.size());
+    return p.string();
+  };
+  std::string text = "not an object\n";
+  expect_bad_input({write("text.o", {text.begin(), text.end()})}, "not ELF");
+  expect_bad_input({"/proc/self/exe"}, "an ELF that is not BPF");
+  auto img = app_bytes();
+  expect_bad_input({write("truncated.o", {img.begin(), img.begin() + static_cast<long>(img.size() / 2)})}, "truncated");
+  {
+    auto c = app_bytes();
+    auto* sh = section_header(c, ".text");
+    if (!sh) sh = section_header(c, "xdp");
+    ASSERT_NE(sh, nullptr);
+    sh->sh_offset = c.size() * 4;
+    expect_bad_input({write("corrupt.o", c)}, "section past the end");
+  }
+  {
+    auto c = app_bytes();
+    auto* sh = section_header(c, ".BTF.ext");
+    ASSERT_NE(sh, nullptr);
+    for (std::size_t i = 0; i < sh->sh_size; ++i) c[sh->sh_offset + i] = static_cast<char>(0xa5 ^ (i * 7));
+    expect_bad_input({write("btf_ext.o", c)}, ".BTF.ext garbage");
+  }
+  {
+    auto c = app_bytes();
+    auto* sh = section_header(c, ".BTF.ext");
+    ASSERT_NE(sh, nullptr);
+    // A valid header whose CO-RE subsection claims more records than it holds.
+    std::uint32_t* words = reinterpret_cast<std::uint32_t*>(c.data() + sh->sh_offset);
+    if (words[1] >= 32) words[7] = 0x7fffffff;
+    expect_bad_input({write("btf_ext_len.o", c)}, ".BTF.ext length out of range");
+  }
+  expect_bad_input({dir.path().string()}, "a directory");
+  auto fifo = (dir / "fifo").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  expect_bad_input({fifo}, "a FIFO");
+  expect_bad_input({(dir / "missing.o").string()}, "a missing file");
+}
+
+TEST(CheckCli, UnreadableFileIsExitTwo) {
+  // Root reads any file: the CLI runs as nobody on a file only root may read.
+  if (!is_root()) GTEST_SKIP() << "needs root to switch users";
+  bpfprobe::testing::temp_dir dir;
+  chmod(dir.path().c_str(), 0755);
+  auto p = dir / "secret.o";
+  auto b = app_bytes();
+  bpfprobe::testing::write_file(p, b.data(), b.size());
+  chmod(p.c_str(), 0600);
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 2);
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(99);
+    std::string cli = bpfprobe::testing::cli_path();
+    execl(cli.c_str(), cli.c_str(), "check", "--no-load", p.c_str(), nullptr);
+    _exit(98);
+  }
+  close(out[1]);
+  std::string err;
+  char buf[4096];
+  for (ssize_t n; (n = read(out[0], buf, sizeof(buf))) > 0;) err.append(buf, static_cast<std::size_t>(n));
+  close(out[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 2) << err;
+  EXPECT_NE(err.find("EACCES"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+}  // namespace
