@@ -29,7 +29,6 @@ struct options {
 using outcome = std::variant<object_result, std::string>;  // the result, or why the input is bad
 
 namespace detail {
-inline int silent(enum libbpf_print_level, const char*, va_list) { return 0; }
 
 // A sibling program that covers the same hook ("fentry/do_unlinkat" and "kprobe/do_unlinkat").
 inline std::string sibling_for(const program_result& r, const std::vector<program_result>& all) {
@@ -64,11 +63,11 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
   std::string object_name = std::filesystem::path(img.path).filename().string();
   if (auto dot = object_name.find('.'); dot != std::string::npos && dot > 0) object_name.resize(dot);
   if (object_name.empty()) object_name = "object";
-  auto old = libbpf_set_print(detail::silent);
+  // libbpf's messages while opening go to the application's print function (the CLI silences it);
+  // switching it here would race with other threads.
   LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = object_name.c_str());
   bpf_object* obj = bpf_object__open_mem(img.bytes.data(), img.bytes.size(), &oo);
   int open_err = obj ? 0 : errno;
-  libbpf_set_print(old);
   if (!obj) {
     std::string why = sys::errno_name(open_err);
     if (open_err >= 4000) {  // libbpf's own codes (LIBBPF_ERRNO__FORMAT, ...)

@@ -19,8 +19,15 @@ namespace bpfprobe::objcheck {
 namespace detail {
 inline thread_local std::string* libbpf_capture = nullptr;
 
+// The print function that was set before the trial: messages of other threads go there.
+inline std::atomic<libbpf_print_fn_t> previous_print{nullptr};
+
 inline int capture_print(enum libbpf_print_level level, const char* fmt, va_list args) {
-  if (!libbpf_capture || level == LIBBPF_DEBUG) return 0;
+  if (!libbpf_capture) {
+    libbpf_print_fn_t prev = previous_print.load();
+    return prev ? prev(level, fmt, args) : 0;
+  }
+  if (level == LIBBPF_DEBUG) return 0;
   char buf[1024];
   int n = std::vsnprintf(buf, sizeof(buf), fmt, args);
   if (n > 0) libbpf_capture->append(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof(buf) - 1));
@@ -148,7 +155,13 @@ inline std::vector<verdict> trial_loads(const std::vector<char>& bytes, const st
                                         const std::vector<std::string>& names, const std::string& lockdown,
                                         unsigned threads) {
   std::vector<verdict> out(names.size());
-  auto old = libbpf_set_print(detail::capture_print);
+  // Concurrent checks share the capture: the first installs it, the last puts the old one back.
+  static std::mutex print_mu;
+  static int print_users = 0;
+  {
+    std::lock_guard lock(print_mu);
+    if (print_users++ == 0) detail::previous_print = libbpf_set_print(detail::capture_print);
+  }
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i; (i = next.fetch_add(1)) < names.size();)
@@ -161,7 +174,10 @@ inline std::vector<verdict> trial_loads(const std::vector<char>& bytes, const st
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back(worker);
     worker();
   }
-  libbpf_set_print(old);
+  {
+    std::lock_guard lock(print_mu);
+    if (--print_users == 0) libbpf_set_print(detail::previous_print.load());
+  }
   return out;
 }
 
