@@ -200,6 +200,17 @@ TEST_F(Cache, FaultInjectionNeverReachesTheCache) {
     p.map_type("hash");
   }
   EXPECT_TRUE(fs::is_empty(dir_.path()));
+  // Also when the override comes after the first query and is gone before the prober saves.
+  {
+    prober p(in(dir_.path()));
+    p.prog_type("xdp");
+    {
+      sys::scoped_syscalls guard(fail);
+      p.map_type("hash");
+    }
+    EXPECT_FALSE(p.save_cache());
+  }
+  EXPECT_TRUE(fs::is_empty(dir_.path()));
 }
 
 // Every "status" in a --json report, by its path.

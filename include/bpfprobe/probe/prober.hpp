@@ -42,7 +42,7 @@ class prober {
   bool save_cache() {
     load_cache();
     std::lock_guard lock(mu_);
-    if (cache_file_.empty() || !dirty_ || tainted()) return false;
+    if (cache_file_.empty() || !dirty_ || poisoned_ || tainted()) return false;
     probe::persist::contents c;
     // Another process may have filled the same file meanwhile: keep its verdicts too.
     if (auto theirs = probe::persist::load(cache_file_, cache_key_)) {
@@ -214,7 +214,7 @@ class prober {
   // facts about runtime state (sysctls, lockdown, kernel config) are always read afresh.
   report full_report() {
     load_stored_report();
-    const probe::persist::stored_report* old = from_disk_report_ ? &*stored_report_ : nullptr;
+    const probe::persist::stored_report* old = from_disk_report_ && !tainted() ? &*stored_report_ : nullptr;
     auto stored = [&](std::string_view name) { return old ? old->find(name) : nullptr; };
     probe::persist::stored_report next;
     auto keep = [&](std::string name, const section& facts) {
@@ -361,6 +361,7 @@ class prober {
     r.more.emplace_back("dynptr", std::move(k.dynptr));
     r.more.emplace_back("iterators", std::move(k.iterators));
 
+    if (tainted()) poisoned_ = true;
     std::lock_guard lock(mu_);
     if (!old || !same_report(*old, next)) dirty_ = true;
     stored_report_ = std::move(next);
@@ -431,6 +432,7 @@ class prober {
   }
 
   void remember_all(std::vector<std::pair<std::string, verdict>>& verdicts) {
+    if (tainted()) poisoned_ = true;
     std::lock_guard lock(mu_);
     for (auto& [key, v] : verdicts)
       if (v.conclusive() && cache_.emplace(key, std::move(v)).second) dirty_ = true;
@@ -442,11 +444,15 @@ class prober {
     {
       std::lock_guard lock(mu_);
       if (auto it = cache_.find(key); it != cache_.end()) {
-        if (loaded_.count(key)) ++hits_;
-        return it->second;
+        bool from_disk = loaded_.count(key) != 0;
+        if (!from_disk || !tainted()) {
+          if (from_disk) ++hits_;
+          return it->second;
+        }
       }
     }
     verdict v = compute();
+    if (tainted()) poisoned_ = true;
     if (v.conclusive()) {
       std::lock_guard lock(mu_);
       if (cache_.emplace(key, v).second) dirty_ = true;
@@ -460,6 +466,7 @@ class prober {
   template <class F>
   std::optional<verdict> lean(const std::string& key, F&& probe_it) {
     verdict v = probe_it();
+    if (tainted()) poisoned_ = true;
     if (!v.supported()) {
       auto slash = key.find('/');
       std::string_view kind = std::string_view(key).substr(0, slash);
@@ -482,7 +489,10 @@ class prober {
     std::lock_guard lock(mu_);
     auto it = cache_.find(key);
     if (it == cache_.end()) return std::nullopt;
-    if (loaded_.count(key)) ++hits_;
+    if (loaded_.count(key)) {
+      if (tainted()) return std::nullopt;  // injected faults reach whatever this process did not decide
+      ++hits_;
+    }
     return it->second;
   }
 
@@ -605,6 +615,9 @@ class prober {
   bool from_disk_report_ = false;
   bool report_follows_ = false;
   bool dirty_ = false;
+  // Something was decided under a syscall override (fault injection): nothing of this prober is
+  // written, even when the override is gone by the time it is saved.
+  std::atomic<bool> poisoned_{false};
   std::atomic<std::size_t> hits_{0};
   std::once_flag kfunc_once_;
   std::unique_ptr<probe::kfunc_state> kfunc_state_;
