@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The docs check: renders docs/grid.html and docs/grid.md from a matrix results directory (default
-# build/matrix, written by matrix/run.py) and takes a headless chromium screenshot of the page top
+# The docs check: renders docs/grid.html and docs/grid.md (and, when the run checked objects,
+# docs/check-grid.html and .md) from a matrix results directory (default build/matrix, written by
+# matrix/run.py) and takes a headless chromium screenshot of the page top
 # (docs/grid.png; chromium comes from `scripts/install-deps.sh --docs`).
 #   scripts/docs.sh [RESULTS_DIR]
 set -euo pipefail
@@ -11,12 +12,13 @@ tmp=$(mktemp -d /tmp/bpfprobe-docs-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 # Render from a copy: the results directory itself is left as run.py wrote it.
 cp "$results/summary.json" "$tmp/"
-for report in "$results"/*/report.json; do
+for report in "$results"/*/report.json "$results"/*/check.json "$results"/*/check-static.json; do
   [ -e "$report" ] || continue
   mkdir -p "$tmp/$(basename "$(dirname "$report")")"
   cp "$report" "$tmp/$(basename "$(dirname "$report")")/"
 done
 python3 matrix/grid.py "$tmp" --docs docs
+if compgen -G "$tmp/*/check.json" >/dev/null; then python3 matrix/object_grid.py "$tmp" --docs docs; fi
 python3 tests/matrix/grid_test.py
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then

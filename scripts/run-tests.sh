@@ -26,8 +26,10 @@ summary+=("$(printf '%-12s passed  %5d s' build $((SECONDS - start)))")
 ./scripts/mount-fs.sh
 # Every kernel in matrix/kernels.txt under QEMU: bpfprobe, bpftool and the kernel tests in each
 # guest, checked against first-kernel expectations and bpftool (matrix/README.md). Downloads are cached
-# in ${BPFPROBE_CACHE:-~/.cache/bpfprobe}/matrix; results and the grid go to build/matrix.
-stage matrix python3 matrix/run.py --build build --jobs 2
+# in ${BPFPROBE_CACHE:-~/.cache/bpfprobe}/matrix; results and the grid go to build/matrix. The
+# `bpfprobe check` example objects (tests/check/bpf) are checked in every kernel too: static
+# prediction must equal the trial load (check-grid.html: programs x kernels).
+stage matrix python3 matrix/run.py --build build --jobs 2 --object build/tests/bpf/check_*.bpf.o
 stage host-tests ctest --test-dir build --output-on-failure -j 1
 stage sanitizers ./scripts/run-sanitizers.sh
 if [ -x scripts/run-fuzz.sh ]; then

@@ -58,6 +58,10 @@ struct prober_options {
   bool raise_memlock = true;                         // raise RLIMIT_MEMLOCK as libbpf does (kernels < 5.11)
   std::string kfunc_btf;                             // kfunc names and tags from here; empty: btf_path
   bool kfunc_prog_types = false;                     // full_report: every program type per kfunc (slow)
+  // The persistent verdict cache (README "The persistent verdict cache"): on by default.
+  bool cache = true;
+  bool cache_refresh = false;  // do not read it, but write what this run decides
+  std::string cache_dir;       // empty: $BPFPROBE_CACHE_DIR, /run/bpfprobe or $XDG_RUNTIME_DIR/bpfprobe
 };
 
 // Every query returns supported / unsupported / unknown with the reason and evidence. Conclusive

@@ -37,6 +37,9 @@ probe::options to_options(const prober_options& o) {
   out.raise_memlock = o.raise_memlock;
   out.kfunc_btf = o.kfunc_btf;
   out.kfunc_prog_types = o.kfunc_prog_types;
+  out.cache.enabled = o.cache;
+  out.cache.refresh = o.cache_refresh;
+  out.cache.dir = o.cache_dir;
   return out;
 }
 }  // namespace
