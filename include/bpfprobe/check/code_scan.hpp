@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bpfprobe/check/elf_image.hpp>
+#include <bpfprobe/check/reachable.hpp>
 #include <set>
 
 namespace bpfprobe::objcheck {
@@ -21,6 +22,8 @@ struct code_facts {
   std::size_t insns = 0;
   // Instruction ranges [begin, end) per section name, for matching CO-RE relocation records.
   std::vector<std::tuple<std::string, std::size_t, std::size_t>> ranges;
+  // Instructions proven dead (section name, index): their calls and relocations do not count.
+  std::set<std::pair<std::string, std::size_t>> dead;
   std::string error;  // a malformed call or jump; the scan is incomplete
 };
 
@@ -40,7 +43,10 @@ inline std::size_t function_end(const elf_image& img, const code_section& sec, s
 
 }  // namespace detail
 
-inline code_facts scan_program(const elf_image& img, std::string_view section, std::string_view name) {
+// With `patches` (the values libbpf writes into instructions, per section), only instructions the
+// verifier can reach count (reachable.hpp); without, every instruction does.
+inline code_facts scan_program(const elf_image& img, std::string_view section, std::string_view name,
+                               const std::map<std::string, patched_values, std::less<>>* patches = nullptr) {
   code_facts f;
   const code_section* sec = img.section(section);
   if (!sec) {
@@ -67,6 +73,11 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
     std::size_t end = detail::function_end(img, *cs, begin);
     f.ranges.emplace_back(cs->name, begin, end);
     f.insns += end - begin;
+    std::vector<bool> reach;
+    if (patches) {
+      auto p = patches->find(cs->name);
+      reach = reachable_insns(*cs, begin, end, p == patches->end() ? nullptr : &p->second);
+    }
     auto target_of = [&](std::size_t at,
                          std::int64_t rel) -> std::optional<std::pair<const code_section*, std::size_t>> {
       auto r = cs->relocs.find(at);
@@ -83,6 +94,10 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
       return std::pair{ts, static_cast<std::size_t>(t)};
     };
     for (std::size_t i = begin; i < end; ++i) {
+      if (!reach.empty() && !reach[i - begin]) {
+        f.dead.emplace(cs->name, i);
+        continue;
+      }
       const bpf_insn& in = cs->insns[i];
       std::uint8_t cls = BPF_CLASS(in.code), op = BPF_OP(in.code);
       auto extern_at = [&](std::size_t at) -> const elf_symbol* {
