@@ -132,21 +132,21 @@ TEST(Check, EachFailureIsFoundForItsReason) {
   EXPECT_EQ(r.v.state, status::unsupported);
 }
 
-// A call or CO-RE read behind a bpf_core_*_exists guard counts only when the guard can hold: the
-// verifier skips the branch libbpf's constant makes dead (guards.bpf.c).
+// A call or CO-RE read behind a bpf_core_*_exists guard or a test of a `const volatile` global counts
+// only when the guard can hold: the verifier skips the branch a constant makes dead (guards.bpf.c).
 TEST(Check, GuardedCodeCountsOnlyWhereTheGuardHolds) {
   REQUIRE_ROOT();
   auto r = check_embedded(objects[7]);
   ASSERT_STREQ(objects[7].name, "guards");
-  for (const auto* name :
-       {"dead_by_missing_enum_value", "dead_by_missing_field", "dead_subprogram_call", "dead_core_read_other_guard"}) {
+  for (const auto* name : {"dead_by_missing_enum_value", "dead_by_missing_field", "dead_subprogram_call",
+                           "dead_core_read_other_guard", "dead_by_rodata_flag"}) {
     const auto& p = program(r, name);
     EXPECT_EQ(p.static_v.state, status::supported) << describe(p);
     ASSERT_TRUE(p.trial.has_value()) << describe(p);
     EXPECT_EQ(p.trial->state, status::supported) << describe(p);
     for (const auto& n : p.needs) EXPECT_EQ(n.fact.find("bpf_redirect"), std::string::npos) << describe(p);
   }
-  for (const auto* name : {"live_by_existing_enum_value", "live_by_existing_field"}) {
+  for (const auto* name : {"live_by_existing_enum_value", "live_by_existing_field", "live_by_rodata_value"}) {
     const auto& p = program(r, name);
     EXPECT_EQ(p.static_v.state, status::unsupported) << describe(p);
     ASSERT_TRUE(p.trial.has_value()) << describe(p);

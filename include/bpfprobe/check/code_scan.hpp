@@ -76,7 +76,7 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
     std::vector<bool> reach;
     if (patches) {
       auto p = patches->find(cs->name);
-      reach = reachable_insns(*cs, begin, end, p == patches->end() ? nullptr : &p->second);
+      reach = reachable_insns(img, *cs, begin, end, p == patches->end() ? nullptr : &p->second);
     }
     auto target_of = [&](std::size_t at,
                          std::int64_t rel) -> std::optional<std::pair<const code_section*, std::size_t>> {

@@ -2,15 +2,18 @@
 // prove dead, and after libbpf's CO-RE relocation a bpf_core_*_exists test is a constant
 // (`r1 = 0/1; if r1 == 0 goto`), so the code behind a failed guard is never checked: a helper the
 // kernel lacks or a poisoned field access there does not fail the load. This follows constants
-// through registers only (moves and simple arithmetic; anything else, a load or a call, makes a
-// register unknown) and decides a conditional jump only on a known register against an immediate,
+// through registers only (moves and simple arithmetic, and loads from read-only data: `const
+// volatile` globals as compiled, which libbpf freezes; any other load or a call makes a register
+// unknown) and decides a conditional jump only on a known register against an immediate,
 // which every verifier since 4.20 settles the same way. On anything it does not model it gives up
 // and everything counts as reachable.
 #pragma once
 
 #include <array>
+#include <bit>
 #include <bpfprobe/check/core.hpp>
 #include <bpfprobe/check/elf_image.hpp>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <vector>
@@ -44,7 +47,13 @@ inline std::map<std::string, patched_values, std::less<>> core_patches(const std
 
 namespace detail {
 
-using reg_state = std::array<std::optional<std::uint64_t>, 11>;
+// A known register: a number, or (rodata != 0) the address of byte v of read-only section rodata - 1.
+struct known {
+  std::uint64_t v = 0;
+  std::size_t rodata = 0;
+  bool operator==(const known&) const = default;
+};
+using reg_state = std::array<std::optional<known>, 11>;
 
 // Whether the conditional jump `op` is taken for `a` (64-bit, or the low 32 bits for JMP32) against `b`.
 inline std::optional<bool> jump_taken(std::uint8_t op, std::uint64_t a, std::uint64_t b, bool is32) {
@@ -88,6 +97,11 @@ inline std::optional<std::uint64_t> alu(std::uint8_t op, std::uint64_t a, std::u
       if (b >= width) return std::nullopt;
       r = (is32 ? static_cast<std::uint32_t>(a) : a) >> b;
       break;
+    case BPF_ARSH:
+      if (b >= width) return std::nullopt;
+      r = is32 ? static_cast<std::uint32_t>(static_cast<std::int32_t>(a) >> b)
+               : static_cast<std::uint64_t>(static_cast<std::int64_t>(a) >> b);
+      break;
     default: return std::nullopt;
   }
   return is32 ? static_cast<std::uint32_t>(r) : r;
@@ -97,8 +111,9 @@ inline std::optional<std::uint64_t> alu(std::uint8_t op, std::uint64_t a, std::u
 
 // reachable[i - begin] for the function [begin, end) of `cs` entered at `begin` with nothing known;
 // an empty vector when the analysis gave up (take everything as reachable).
-inline std::vector<bool> reachable_insns(const code_section& cs, std::size_t begin, std::size_t end,
-                                         const patched_values* patched) {
+inline std::vector<bool> reachable_insns(const elf_image& img, const code_section& cs, std::size_t begin,
+                                         std::size_t end, const patched_values* patched) {
+  using detail::known;
   using detail::reg_state;
   if (begin >= end || end > cs.insns.size()) return {};
   std::size_t n = end - begin;
@@ -129,6 +144,7 @@ inline std::vector<bool> reachable_insns(const code_section& cs, std::size_t beg
     auto p = patched->find(i);
     return p == patched->end() ? nullptr : &p->second;
   };
+  auto number = [](std::optional<std::uint64_t> v) { return v ? std::optional<known>(known{*v}) : std::nullopt; };
   flow(begin, reg_state{});
   while (!work.empty() && !failed) {
     std::size_t i = work.back();
@@ -142,11 +158,15 @@ inline std::vector<bool> reachable_insns(const code_section& cs, std::size_t beg
       case BPF_LD:
         if (insn.code == (BPF_LD | BPF_IMM | BPF_DW)) {
           if (i + 1 >= end) return {};
+          auto rel = cs.relocs.find(i);
+          const auto* sym = rel != cs.relocs.end() ? &img.symbols[rel->second] : nullptr;
           if (const auto* p = patched_at(i))
-            dst = *p ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(**p)) : std::nullopt;
-          else if (insn.src_reg == 0 && !cs.relocs.contains(i))
-            dst = static_cast<std::uint32_t>(insn.imm) |
-                  (static_cast<std::uint64_t>(static_cast<std::uint32_t>(cs.insns[i + 1].imm)) << 32);
+            dst = *p ? std::optional<known>(known{static_cast<std::uint64_t>(**p)}) : std::nullopt;
+          else if (insn.src_reg == 0 && !sym)
+            dst = known{static_cast<std::uint32_t>(insn.imm) |
+                        (static_cast<std::uint64_t>(static_cast<std::uint32_t>(cs.insns[i + 1].imm)) << 32)};
+          else if (insn.src_reg == 0 && sym && img.rodata.contains(sym->section))
+            dst = known{sym->value + static_cast<std::uint64_t>(static_cast<std::int64_t>(insn.imm)), sym->section + 1};
           else
             dst.reset();
           flow(i + 2, s);
@@ -155,10 +175,30 @@ inline std::vector<bool> reachable_insns(const code_section& cs, std::size_t beg
           flow(i + 1, s);
         }
         break;
-      case BPF_LDX:
+      case BPF_LDX: {
+        // A plain load from read-only data at a known offset: the verifier reads the frozen map (5.2).
+        const auto src = s[insn.src_reg];
+        std::size_t size = 0;
+        switch (BPF_SIZE(insn.code)) {
+          case BPF_B: size = 1; break;
+          case BPF_H: size = 2; break;
+          case BPF_W: size = 4; break;
+          case BPF_DW: size = 8; break;
+        }
         dst.reset();
+        if (BPF_MODE(insn.code) == BPF_MEM && src && src->rodata) {
+          const auto& data = img.rodata.at(src->rodata - 1);
+          std::uint64_t off = src->v + static_cast<std::uint64_t>(static_cast<std::int64_t>(insn.off));
+          if (off < data.size() && size <= data.size() - off) {
+            std::uint64_t x = 0;  // the object's byte order is the kernel's, so the host's
+            std::memcpy(reinterpret_cast<char*>(&x) + (std::endian::native == std::endian::big ? 8 - size : 0),
+                        data.data() + off, size);
+            dst = known{x};
+          }
+        }
         flow(i + 1, s);
         break;
+      }
       case BPF_ST: flow(i + 1, s); break;
       case BPF_STX:
         if (BPF_MODE(insn.code) == 0xc0) {  // atomics may write the source register or r0
@@ -170,22 +210,23 @@ inline std::vector<bool> reachable_insns(const code_section& cs, std::size_t beg
       case BPF_ALU:
       case BPF_ALU64: {
         bool is32 = cls == BPF_ALU;
-        const auto* p = patched_at(i);
-        if (p) {  // libbpf's value, written into a move of an immediate only
+        std::optional<known> b =
+            BPF_SRC(insn.code) == BPF_K
+                ? std::optional<known>(known{static_cast<std::uint64_t>(static_cast<std::int64_t>(insn.imm))})
+                : s[insn.src_reg];
+        if (const auto* p = patched_at(i)) {  // libbpf's value, written into a move of an immediate only
           dst = *p && op == BPF_MOV && BPF_SRC(insn.code) == BPF_K && insn.off == 0
-                    ? std::optional<std::uint64_t>(is32 ? static_cast<std::uint32_t>(**p)
-                                                        : static_cast<std::uint64_t>(**p))
+                    ? std::optional<known>(
+                          known{is32 ? static_cast<std::uint32_t>(**p) : static_cast<std::uint64_t>(**p)})
                     : std::nullopt;
-        } else if (op == BPF_MOV && insn.off == 0) {
-          std::optional<std::uint64_t> v = BPF_SRC(insn.code) == BPF_K
-                                               ? std::optional<std::uint64_t>(static_cast<std::int64_t>(insn.imm))
-                                               : s[insn.src_reg];
-          dst = v && is32 ? std::optional<std::uint64_t>(static_cast<std::uint32_t>(*v)) : v;
+        } else if (insn.off != 0 || !b) {
+          dst.reset();
+        } else if (op == BPF_MOV) {
+          dst = !is32 ? b : b->rodata ? std::nullopt : std::optional<known>(known{static_cast<std::uint32_t>(b->v)});
+        } else if (dst && dst->rodata && !b->rodata && !is32 && (op == BPF_ADD || op == BPF_SUB)) {
+          dst->v = op == BPF_ADD ? dst->v + b->v : dst->v - b->v;  // moving within read-only data
         } else {
-          std::optional<std::uint64_t> b = BPF_SRC(insn.code) == BPF_K
-                                               ? std::optional<std::uint64_t>(static_cast<std::int64_t>(insn.imm))
-                                               : s[insn.src_reg];
-          dst = dst && b && insn.off == 0 ? detail::alu(op, *dst, *b, is32) : std::nullopt;
+          dst = dst && !dst->rodata && !b->rodata ? number(detail::alu(op, dst->v, b->v, is32)) : std::nullopt;
         }
         flow(i + 1, s);
         break;
@@ -209,8 +250,8 @@ inline std::vector<bool> reachable_insns(const code_section& cs, std::size_t beg
           break;
         }
         std::optional<bool> taken;
-        if (BPF_SRC(insn.code) == BPF_K && dst)
-          taken = detail::jump_taken(op, *dst, static_cast<std::uint64_t>(static_cast<std::int64_t>(insn.imm)), is32);
+        if (BPF_SRC(insn.code) == BPF_K && dst && !dst->rodata)
+          taken = detail::jump_taken(op, dst->v, static_cast<std::uint64_t>(static_cast<std::int64_t>(insn.imm)), is32);
         else if (!detail::jump_taken(op, 0, 0, is32))
           return {};  // an opcode this does not know
         if (!taken || !*taken) flow(i + 1, s);

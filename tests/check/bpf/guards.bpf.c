@@ -62,3 +62,20 @@ int dead_core_read_other_guard(void* ctx) {
   if (bpf_core_type_exists(struct bpfprobe_no_such_type)) return BPF_CORE_READ(t, bpfprobe_no_such_field);
   return 0;
 }
+
+// `const volatile` globals live in .rodata, which libbpf freezes before loading: the verifier reads
+// their values (5.2) and settles tests of them. As compiled, the first is false, the second true.
+const volatile bool bpfprobe_use_redirect = false;
+const volatile int bpfprobe_redirect_level = 3;
+
+SEC("socket")
+int dead_by_rodata_flag(struct __sk_buff* skb) {
+  if (bpfprobe_use_redirect) return bpf_redirect(skb->ifindex, 0);
+  return 0;
+}
+
+SEC("socket")
+int live_by_rodata_value(struct __sk_buff* skb) {
+  if (bpfprobe_redirect_level > 2) return bpf_redirect(skb->ifindex, 0);
+  return 0;
+}
