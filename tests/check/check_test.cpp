@@ -11,6 +11,7 @@
 #include "check_app.skel.h"
 #include "check_bad_map.skel.h"
 #include "check_failures.skel.h"
+#include "check_guards.skel.h"
 #include "check_isa_v4.skel.h"
 #include "check_new_map.skel.h"
 #include "check_siblings.skel.h"
@@ -36,6 +37,7 @@ const embedded objects[] = {
     {"new_map", check_new_map__elf_bytes},
     {"isa_v4", check_isa_v4__elf_bytes},
     {"strong_kfunc", check_strong_kfunc__elf_bytes},
+    {"guards", check_guards__elf_bytes},
 };
 
 std::span<const char> bytes_of(const embedded& e) {
@@ -128,6 +130,32 @@ TEST(Check, EachFailureIsFoundForItsReason) {
   expect("placeholder_target", status::unknown, "target", "");
   EXPECT_TRUE(program(r, "placeholder_target").placeholder);
   EXPECT_EQ(r.v.state, status::unsupported);
+}
+
+// A call or CO-RE read behind a bpf_core_*_exists guard or a test of a `const volatile` global counts
+// only when the guard can hold: the verifier skips the branch a constant makes dead (guards.bpf.c).
+TEST(Check, GuardedCodeCountsOnlyWhereTheGuardHolds) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[7]);
+  ASSERT_STREQ(objects[7].name, "guards");
+  for (const auto* name : {"dead_by_missing_enum_value", "dead_by_missing_field", "dead_subprogram_call",
+                           "dead_core_read_other_guard", "dead_by_rodata_flag"}) {
+    const auto& p = program(r, name);
+    EXPECT_EQ(p.static_v.state, status::supported) << describe(p);
+    ASSERT_TRUE(p.trial.has_value()) << describe(p);
+    EXPECT_EQ(p.trial->state, status::supported) << describe(p);
+    for (const auto& n : p.needs) EXPECT_EQ(n.fact.find("bpf_redirect"), std::string::npos) << describe(p);
+  }
+  for (const auto* name : {"live_by_existing_enum_value", "live_by_existing_field", "live_by_rodata_value"}) {
+    const auto& p = program(r, name);
+    EXPECT_EQ(p.static_v.state, status::unsupported) << describe(p);
+    ASSERT_TRUE(p.trial.has_value()) << describe(p);
+    EXPECT_EQ(p.trial->state, status::unsupported) << describe(p);
+    bool helper = false;
+    for (const auto& n : p.needs)
+      helper |= n.fact == "helper/socket_filter/bpf_redirect" && n.v.state == status::unsupported;
+    EXPECT_TRUE(helper) << describe(p);
+  }
 }
 
 TEST(Check, StrongKfuncExternTheKernelLacksFailsTheWholeObject) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bpfprobe/check/elf_image.hpp>
+#include <bpfprobe/check/reachable.hpp>
 #include <set>
 
 namespace bpfprobe::objcheck {
@@ -21,6 +22,8 @@ struct code_facts {
   std::size_t insns = 0;
   // Instruction ranges [begin, end) per section name, for matching CO-RE relocation records.
   std::vector<std::tuple<std::string, std::size_t, std::size_t>> ranges;
+  // Instructions proven dead (section name, index): their calls and relocations do not count.
+  std::set<std::pair<std::string, std::size_t>> dead;
   std::string error;  // a malformed call or jump; the scan is incomplete
 };
 
@@ -40,7 +43,12 @@ inline std::size_t function_end(const elf_image& img, const code_section& sec, s
 
 }  // namespace detail
 
-inline code_facts scan_program(const elf_image& img, std::string_view section, std::string_view name) {
+// With `patches` (the values libbpf writes into instructions, per section), the calls, externs and
+// callbacks count only at instructions the verifier can reach (reachable.hpp); without, everywhere.
+// The instruction-set facts (opcodes, back-edges, size) count everywhere: the kernel's CFG check
+// sees dead code too, also subprograms called only from it (libbpf links them in all the same).
+inline code_facts scan_program(const elf_image& img, std::string_view section, std::string_view name,
+                               const std::map<std::string, patched_values, std::less<>>* patches = nullptr) {
   code_facts f;
   const code_section* sec = img.section(section);
   if (!sec) {
@@ -54,19 +62,37 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
     f.error = "function symbol not found";
     return f;
   }
-  std::set<std::pair<const code_section*, std::size_t>> seen;
-  std::vector<std::pair<const code_section*, std::size_t>> todo{{sec, start}};
+  // Function -> whether it was scanned as called from reachable code (a dead-only one is scanned
+  // again when a live call turns up).
+  std::map<std::pair<const code_section*, std::size_t>, bool> seen;
+  struct call {
+    const code_section* cs;
+    std::size_t begin;
+    bool live;
+  };
+  std::vector<call> todo{{sec, start, true}};
   while (!todo.empty()) {
-    auto [cs, begin] = todo.back();
+    auto [cs, begin, live] = todo.back();
     todo.pop_back();
-    if (!seen.insert({cs, begin}).second) continue;
+    auto [at, first] = seen.emplace(std::pair{cs, begin}, live);
+    if (!first && (at->second || !live)) continue;
+    at->second = live;
     if (begin >= cs->insns.size()) {
       f.error = "call target outside section " + cs->name;
       continue;
     }
     std::size_t end = detail::function_end(img, *cs, begin);
-    f.ranges.emplace_back(cs->name, begin, end);
-    f.insns += end - begin;
+    if (first) {
+      f.ranges.emplace_back(cs->name, begin, end);
+      f.insns += end - begin;
+    }
+    std::vector<bool> reach;
+    if (!live)
+      reach.assign(end - begin, false);
+    else if (patches) {
+      auto p = patches->find(cs->name);
+      reach = reachable_insns(img, *cs, begin, end, p == patches->end() ? nullptr : &p->second);
+    }
     auto target_of = [&](std::size_t at,
                          std::int64_t rel) -> std::optional<std::pair<const code_section*, std::size_t>> {
       auto r = cs->relocs.find(at);
@@ -83,6 +109,11 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
       return std::pair{ts, static_cast<std::size_t>(t)};
     };
     for (std::size_t i = begin; i < end; ++i) {
+      bool reachable = reach.empty() || reach[i - begin];
+      if (reachable)
+        f.dead.erase({cs->name, i});
+      else
+        f.dead.emplace(cs->name, i);
       const bpf_insn& in = cs->insns[i];
       std::uint8_t cls = BPF_CLASS(in.code), op = BPF_OP(in.code);
       auto extern_at = [&](std::size_t at) -> const elf_symbol* {
@@ -93,7 +124,7 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
       };
       if (in.code == (BPF_LD | BPF_IMM | BPF_DW)) {
         if (const auto* ext = extern_at(i)) {
-          f.ld_externs.insert(ext->name);
+          f.ld_externs.insert(ext->name);  // the kernel resolves ksym addresses in dead code too
         } else if (in.src_reg == BPF_PSEUDO_FUNC || cs->relocs.contains(i)) {
           auto r = cs->relocs.find(i);
           bool code_ref = in.src_reg == BPF_PSEUDO_FUNC ||
@@ -103,7 +134,7 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
             auto t = r != cs->relocs.end() ? target_of(i, in.imm / static_cast<std::int64_t>(sizeof(bpf_insn)))
                                            : target_of(i, in.imm + 1);
             if (t)
-              todo.push_back(*t);
+              todo.push_back({t->first, t->second, reachable});
             else
               f.error = "callback target out of range";
           }
@@ -124,13 +155,13 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
         // clang emits an extern function call as a pseudo call relocated against the undefined
         // symbol; libbpf turns it into a kfunc call.
         if (const auto* ext = in.src_reg != 0 ? extern_at(i) : nullptr) {
-          f.kfunc_calls.insert(ext->name);
+          if (reachable) f.kfunc_calls.insert(ext->name);
         } else if (in.src_reg == 0) {
-          f.helpers.insert(in.imm);
+          if (reachable) f.helpers.insert(in.imm);
         } else if (in.src_reg == BPF_PSEUDO_CALL) {
           auto t = target_of(i, static_cast<std::int64_t>(in.imm) + 1);
           if (t)
-            todo.push_back(*t);
+            todo.push_back({t->first, t->second, reachable});
           else
             f.error = "subprogram call out of range";
         }

@@ -45,6 +45,9 @@ struct elf_image {
   std::vector<elf_symbol> symbols;
   std::vector<char> btf;      // raw .BTF as compiled (libbpf rewrites its copy when opening)
   std::vector<char> btf_ext;  // raw .BTF.ext, empty when the object has none
+  // Read-only data sections (.rodata, .rodata.*) by section index: libbpf loads them into frozen
+  // maps whose contents the verifier knows, so constants read from there decide branches.
+  std::map<std::size_t, std::vector<char>> rodata;
 
   [[nodiscard]] const code_section* section(std::string_view name) const {
     for (const auto& s : code)
@@ -105,6 +108,15 @@ inline std::variant<elf_image, std::string> parse_elf(std::vector<char> bytes, s
     if (!name) return std::string("corrupt section name");
     std::size_t index = elf_ndxscn(scn);
     if (sh.sh_type == SHT_NOBITS) continue;
+    if (sh.sh_type == SHT_PROGBITS && !(sh.sh_flags & (SHF_EXECINSTR | SHF_WRITE)) &&
+        (std::strcmp(name, ".rodata") == 0 || std::strncmp(name, ".rodata.", 8) == 0)) {
+      Elf_Data* data = elf_getdata(scn, nullptr);  // unreadable: just no known contents
+      if (data && data->d_buf && sh.sh_offset <= img.bytes.size() && sh.sh_size <= img.bytes.size() - sh.sh_offset) {
+        auto* p = static_cast<const char*>(data->d_buf);
+        img.rodata[index].assign(p, p + data->d_size);
+      }
+      continue;
+    }
     bool wanted = (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR)) || sh.sh_type == SHT_SYMTAB ||
                   sh.sh_type == SHT_REL || std::strcmp(name, ".BTF.ext") == 0 || std::strcmp(name, ".BTF") == 0;
     if (!wanted) continue;

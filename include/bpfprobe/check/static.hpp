@@ -60,6 +60,16 @@ struct object_context {
   std::vector<need> map_needs;
   std::optional<probe::kernel_config> config;
   std::optional<std::unordered_set<std::string>> kallsyms;
+  std::optional<std::map<std::string, patched_values, std::less<>>> patches;
+
+  // The constants libbpf's CO-RE relocation writes into the code, for the reachability analysis.
+  const std::map<std::string, patched_values, std::less<>>& core_values() {
+    if (!patches) {
+      core_resolver resolver(btf, kernel);
+      patches = core_patches(relos, resolver);
+    }
+    return *patches;
+  }
 
   const probe::kernel_config& kconfig_values() {
     if (!config) {
@@ -320,7 +330,7 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     }
   }
 
-  code_facts code = scan_program(oc.img, r.section, r.name);
+  code_facts code = scan_program(oc.img, r.section, r.name, &oc.core_values());
   if (!code.error.empty()) needs.push_back({"code", verdict::unknown("instructions not understood: " + code.error)});
   const auto& helpers = p.context().enums().helpers;
   for (std::int32_t id : code.helpers) {
@@ -379,7 +389,8 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     std::vector<std::pair<const core_relo*, core_outcome>> mine;
     for (const auto& rel : oc.relos)
       for (const auto& [secname, b, e] : code.ranges)
-        if (rel.section == secname && rel.insn_off / sizeof(bpf_insn) >= b && rel.insn_off / sizeof(bpf_insn) < e)
+        if (rel.section == secname && rel.insn_off / sizeof(bpf_insn) >= b && rel.insn_off / sizeof(bpf_insn) < e &&
+            !code.dead.contains({rel.section, rel.insn_off / sizeof(bpf_insn)}))
           mine.emplace_back(&rel, resolver.resolve(rel));
     std::set<std::string> guarded_roots;
     for (const auto& [rel, o] : mine)
