@@ -6,6 +6,8 @@
 #   warm    bpfprobe --json                      (the cache filled by an earlier run)
 #   fact    bpfprobe --no-cache --require prog:xdp   (one fact as a process, cold)
 #   fact-w  bpfprobe --require prog:xdp          (one fact, warm)
+#   check-w bpfprobe check --no-load OBJECT      (static check of one object, warm; when OBJECT exists:
+#           default build/tests/bpf/check_app.bpf.o, 9 programs, or $BPFPROBE_BENCH_OBJECT)
 # Usage: bench/compare.sh [BPFPROBE] [ROUNDS]   (needs root for meaningful numbers)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,10 +22,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cache="$tmp/cache"
 
-exec python3 - "$bpftool" "$bpfprobe" "$rounds" "$cache" <<'PY'
+object=${BPFPROBE_BENCH_OBJECT:-$(dirname "$bpfprobe")/../tests/bpf/check_app.bpf.o}
+
+exec python3 - "$bpftool" "$bpfprobe" "$rounds" "$cache" "$object" <<'PY'
 import json, os, statistics, subprocess, sys, time
 
-bpftool, bpfprobe, rounds, cache = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+bpftool, bpfprobe, rounds, cache, obj = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 cases = [
     ("bpftool", [bpftool, "-j", "feature", "probe", "kernel"]),
     ("cold", [bpfprobe, "--json", "--no-cache"]),
@@ -31,6 +35,8 @@ cases = [
     ("fact", [bpfprobe, "--no-cache", "--require", "prog:xdp"]),
     ("fact-w", [bpfprobe, "--cache-dir", cache, "--require", "prog:xdp"]),
 ]
+if os.path.isfile(obj):
+    cases.append(("check-w", [bpfprobe, "--cache-dir", cache, "check", "--no-load", obj]))
 
 def run(argv):
     """Wall seconds and peak RSS (KiB) of one run, output discarded. RSS comes from /usr/bin/time

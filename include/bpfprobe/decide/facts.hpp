@@ -13,6 +13,7 @@
 #include <bpfprobe/probe/system.hpp>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -115,16 +116,39 @@ inline std::set<std::string> known_names(prober& p, fact_family family, std::str
   return out;
 }
 
+// Whether this build's uapi enums name it: then it is known without reading the kernel's BTF (a
+// single --require stays cheap). False says nothing: known_names() decides then.
+inline bool build_knows(fact_family family, std::string_view name, bool detail) {
+  auto in = [&](std::span<const btf::named_value> table) {
+    return std::any_of(table.begin(), table.end(), [&](const auto& e) { return e.name == name; });
+  };
+  switch (family) {
+    case fact_family::prog: return !detail && in(btf::builtin_prog_types);
+    case fact_family::map: return !detail && in(btf::builtin_map_types);
+    case fact_family::helper: {
+      if (!detail) return in(btf::builtin_prog_types);
+      static const auto helpers = btf::builtin_helpers();
+      return in(helpers);
+    }
+    case fact_family::kfunc: return detail && in(btf::builtin_prog_types);
+    case fact_family::link: return !detail && in(btf::builtin_link_types);
+    default: return false;
+  }
+}
+
 // Why the catalog does not know `key` ("no such map type 'hsah' (did you mean hash?)"); nullopt when it does.
 inline std::optional<std::string> no_such_fact(prober& p, const fact_key& key) {
   static constexpr std::string_view what[] = {
       "program type", "map type", "program type", "misc fact",        "config option", "kfunc",
       "link type",    "iterator", "dynptr fact",  "attach mechanism", "attach hook"};
   auto family = static_cast<std::size_t>(key.family);
-  auto names = known_names(p, key.family);
-  if (!names.contains(key.name))
-    return "no such " + std::string(what[family]) + " '" + key.name + "'" + facts_detail::did_you_mean(key.name, names);
-  if (key.detail.empty()) return std::nullopt;
+  if (!build_knows(key.family, key.name, false)) {
+    auto names = known_names(p, key.family);
+    if (!names.contains(key.name))
+      return "no such " + std::string(what[family]) + " '" + key.name + "'" +
+             facts_detail::did_you_mean(key.name, names);
+  }
+  if (key.detail.empty() || build_knows(key.family, key.detail, true)) return std::nullopt;
   auto details = known_names(p, key.family, key.name);
   if (details.contains(key.detail)) return std::nullopt;
   std::string detail = key.family == fact_family::helper  ? "helper"
