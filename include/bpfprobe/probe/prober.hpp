@@ -18,6 +18,7 @@
 #include <bpfprobe/probe/system.hpp>
 #include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -214,7 +215,12 @@ class prober {
   // facts about runtime state (sysctls, lockdown, kernel config) are always read afresh.
   report full_report() {
     load_stored_report();
-    const probe::persist::stored_report* old = from_disk_report_ && !tainted() ? &*stored_report_ : nullptr;
+    std::shared_ptr<const probe::persist::stored_report> snapshot;
+    {
+      std::lock_guard lock(mu_);
+      if (from_disk_report_ && !tainted()) snapshot = stored_report_;
+    }
+    const probe::persist::stored_report* old = snapshot.get();
     auto stored = [&](std::string_view name) { return old ? old->find(name) : nullptr; };
     probe::persist::stored_report next;
     auto keep = [&](std::string name, const section& facts) {
@@ -364,7 +370,7 @@ class prober {
     if (tainted()) poisoned_ = true;
     std::lock_guard lock(mu_);
     if (!old || !same_report(*old, next)) dirty_ = true;
-    stored_report_ = std::move(next);
+    stored_report_ = std::make_shared<const probe::persist::stored_report>(std::move(next));
     return r;
   }
 
@@ -527,15 +533,15 @@ class prober {
   // twice). A file that turns out corrupt here is ignored as a whole and replaced.
   void load_stored_report() {
     load_cache();
+    std::lock_guard lock(mu_);  // two full reports at once: one reads the file, the other waits
     if (!report_follows_ || from_disk_report_) return;
     report_follows_ = false;
     auto c = probe::persist::load(cache_file_, cache_key_);
-    std::lock_guard lock(mu_);
     if (!c || !c->report) {
       dirty_ = true;
       return;
     }
-    stored_report_ = std::move(c->report);
+    stored_report_ = std::make_shared<const probe::persist::stored_report>(std::move(*c->report));
     from_disk_report_ = true;
     for (const auto& s : stored_report_->sections) {
       if (!s.name.starts_with("helper:")) continue;
@@ -611,7 +617,8 @@ class prober {
   std::string cache_key_;
   std::filesystem::path cache_file_;
   std::set<std::string, std::less<>> loaded_;  // keys read from the persistent cache
-  std::optional<probe::persist::stored_report> stored_report_;
+  // Replaced whole, never changed in place: a full report reads a snapshot while another stores.
+  std::shared_ptr<const probe::persist::stored_report> stored_report_;
   bool from_disk_report_ = false;
   bool report_follows_ = false;
   bool dirty_ = false;
