@@ -18,6 +18,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from kmatrix import pages  # noqa: E402
 
 ORDER = ["program_types", "map_types", "helpers", "links", "attach_mechanisms", "kfuncs", "dynptr", "iterators", "misc",
          "config"]
@@ -511,28 +513,9 @@ def md_notes(kernels, rows):
 def write(out, dirs):
     """Render OUT's results into grid.html and grid.md in each of DIRS; returns the paths written."""
     summary, kernels = load(out)
-    pages = {"grid.html": render_html(summary, kernels), "grid.md": render_md(summary, kernels)}
-    written = []
-    for d in dirs:
-        os.makedirs(d, exist_ok=True)
-        for name, text in pages.items():
-            with open(os.path.join(d, name), "w") as f:
-                f.write(text)
-            written.append(os.path.join(d, name))
-    return written
-
-
-def main():
-    args = sys.argv[1:]
-    docs = None
-    if "--docs" in args:
-        i = args.index("--docs")
-        docs = args[i + 1]
-        del args[i:i + 2]
-    out = os.path.abspath(args[0] if args else os.path.join(REPO, "build", "matrix"))
-    for path in write(out, [out] + ([docs] if docs else [])):
-        print(path)
+    return pages.write_pages({"grid.html": render_html(summary, kernels), "grid.md": render_md(summary, kernels)},
+                             dirs)
 
 
 if __name__ == "__main__":
-    main()
+    pages.main(write, os.path.join(REPO, "build", "matrix"))
