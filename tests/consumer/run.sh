@@ -68,8 +68,11 @@ case $kind in
       { tail -50 "$work/cpack.log"; exit 1; }
     deb=$(find "$work/pkg" -maxdepth 1 -name 'bpfprobe_*.deb')
     [ -n "$deb" ] || { echo "no .deb"; cat "$work/cpack.log"; exit 1; }
-    dpkg-deb --field "$deb" Package Version Architecture Depends
-    dpkg-deb --info "$deb" | grep -q '^ Depends:.*libbpf' || { echo "Depends lacks libbpf"; exit 1; }
+    # Output captured before grep: grep -q exits at the first match and, under pipefail, the
+    # writer's SIGPIPE would fail the pipeline.
+    fields=$(dpkg-deb --field "$deb" Package Version Architecture Depends)
+    echo "$fields"
+    grep -q '^Depends:.*libbpf' <<<"$fields" || { echo "Depends lacks libbpf"; exit 1; }
     contents=$(dpkg-deb --contents "$deb")
     for f in ./usr/bin/bpfprobe bpfprobeConfig.cmake BpfObject.cmake bpfprobe.pc include/bpfprobe/bpfprobe.hpp \
       include/bpfprobe/compat.bpf.h libbpfprobe.a; do
@@ -77,7 +80,8 @@ case $kind in
     done
     root=$work/root
     dpkg -x "$deb" "$root"
-    if readelf -S "$root/usr/bin/bpfprobe" | grep -q '\.debug_info'; then echo "the CLI is not stripped"; exit 1; fi
+    sections=$(readelf -S "$root/usr/bin/bpfprobe")
+    if grep -q '\.debug_info' <<<"$sections"; then echo "the CLI is not stripped"; exit 1; fi
     echo "CLI: $(stat -c %s "$root/usr/bin/bpfprobe") bytes"
     "$root/usr/bin/bpfprobe" --version
     cmake_consumer cmake_app -DCMAKE_PREFIX_PATH="$root/usr"
