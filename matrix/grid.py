@@ -8,7 +8,8 @@ script, no external assets). It opens with a table of contents and the rows whos
 kernels ("new in <kernel>", then changed verdicts); every section follows in full. Every cell has a hover
 text (the reason and evidence, or the candidates/tiers of an attach/compat choice). The helper matrix is
 collapsed to "supported for N program types" per helper and kernel, with the per-program-type detail in a
-<details> element. Commits link to the upstream commit.
+<details> element. The first kernel carries the upstream commit id (hover text in HTML, code in
+Markdown); the pages link nowhere outside themselves.
 """
 
 import html
@@ -32,7 +33,6 @@ MARK = {"supported": "✓", "unsupported": "✗", "unknown": "?", None: "·"}
 MD_MARK = {"supported": "✅", "unsupported": "❌", "unknown": "❔", None: "·"}
 # A compat accessor without a usable tier, or a hook without a usable path.
 NO_CHOICE = (None, "", "none", "unavailable")
-COMMIT_URL = "https://git.kernel.org/torvalds/c/{}"
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}
@@ -304,11 +304,16 @@ def anchor(text):
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
 
 
+def md_anchor(heading):
+    """The anchor GitHub and most Markdown renderers give a heading: lower case, punctuation other
+    than '-' and '_' dropped, spaces to '-'."""
+    return "".join(c for c in heading.lower() if c.isalnum() or c in "-_ ").replace(" ", "-")
+
+
 def first_kernel_html(row):
     e = html.escape
     if row.first_kernel and row.commit:
-        return (f"<a href='{e(COMMIT_URL.format(row.commit))}' title='upstream commit {e(row.commit)}'>"
-                f"{e(row.first_kernel)}</a>")
+        return f"<span class=commit title='upstream commit {e(row.commit)}'>{e(row.first_kernel)}</span>"
     if row.first_kernel:
         return e(row.first_kernel)
     if row.seen_from:
@@ -433,7 +438,7 @@ def render_html(summary, kernels):
 
 def first_kernel_md(row):
     if row.first_kernel and row.commit:
-        return f"[{row.first_kernel}]({COMMIT_URL.format(row.commit)})"
+        return f"{row.first_kernel} `{row.commit}`"
     return row.first_kernel or (f"*{row.seen_from}*" if row.seen_from else "")
 
 
@@ -466,11 +471,11 @@ def render_md(summary, kernels):
            "- [Kernels](#kernels)", "- [Differs between kernels](#differs-between-kernels)"]
     for i in sorted(new_in):
         k = kernels[i][0]
-        out.append(f"  - [New in {k['name']} ({kernel_label(k)})](#{anchor('new in ' + k['name'] + ' ' + kernel_label(k))})"
+        out.append(f"  - [New in {k['name']} ({kernel_label(k)})](#{md_anchor('New in ' + k['name'] + ' (' + kernel_label(k) + ')')})"
                    f" ({len(new_in[i])})")
     out.append(f"  - [Verdict changes](#verdict-changes) ({len(changed)})")
     for section, title, rows in sections:
-        out.append(f"- [{title}](#{anchor(title)}) ({len(rows)})")
+        out.append(f"- [{title}](#{md_anchor(title)}) ({len(rows)})")
     out += ["", "## Kernels", "", "| entry | release | Debian packages | status | kernel boot | bpfprobe | "
             "tests (pass/fail/skip) |", "|---|---|---|---|---|---|---|"]
     for k, _ in kernels:
