@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <bpfprobe/insn/builder.hpp>
 #include <bpfprobe/probe/facts.hpp>
 #include <bpfprobe/probe/load_setup.hpp>
@@ -232,12 +234,15 @@ struct dynptr_row {
 };
 
 // Kinds the kernel defines (enum bpf_dynptr_type), else the four of 5.19-6.17.
+// The kinds of the kernel's enum bpf_dynptr_type, then every kind the catalog has a recipe for: a
+// kind this kernel lacks is a fact (unsupported here), not an unknown name.
 inline std::vector<std::string> dynptr_kinds(const context& ctx) {
   std::vector<std::string> out;
   if (ctx.kernel_btf())
     for (const auto& e : ctx.kernel_btf()->enumerators("bpf_dynptr_type", "BPF_DYNPTR_TYPE_"))
       if (e.name != "invalid") out.push_back(e.name);
-  if (out.empty()) out = {"local", "ringbuf", "skb", "xdp"};
+  for (const auto& k : dynptr_detail::kinds)
+    if (std::find(out.begin(), out.end(), k.kind) == out.end()) out.emplace_back(k.kind);
   return out;
 }
 
