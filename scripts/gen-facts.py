@@ -110,7 +110,7 @@ def main():
     # The helpers table has no value column read above: check its ids the same way.
     value_table("helper_ids", "helpers.tsv", "id", "enum bpf_func_id")
     if errors:
-        for e in errors:
+        for e in dict.fromkeys(errors):  # a TSV read twice reports its errors once
             print(f"gen-facts: {e}", file=sys.stderr)
         return 1
     stale = 0
