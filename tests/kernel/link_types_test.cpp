@@ -12,6 +12,7 @@
 #include <bpfprobe/sys/perf.hpp>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "link_support.hpp"
 #include "run.hpp"
@@ -86,7 +87,7 @@ std::string tracepoint_name() {
 }
 
 // struct_ops: a tcp_congestion_ops registered through a BPF_F_LINK map, built with libbpf's BTF API.
-void make_struct_ops(const check_fn& check) {
+void struct_ops_link(const check_fn& check) {
   struct btf* vmlinux = btf__load_vmlinux_btf();
   ASSERT_NE(vmlinux, nullptr);
   std::unique_ptr<struct btf, void (*)(struct btf*)> guard(vmlinux, btf__free);
@@ -130,136 +131,206 @@ void make_struct_ops(const check_fn& check) {
   with_link(none, bpf_link_create(map.get(), 0, BPF_STRUCT_OPS, nullptr), "struct_ops link", check, map_id(map.get()));
 }
 
-bool make(const std::string& type, const check_fn& check) {
-  if (type == "raw_tracepoint") {
-    auto prog = libbpf_prog(BPF_PROG_TYPE_RAW_TRACEPOINT);
-    expect_ok(prog, "raw_tracepoint prog");
-    int fd = bpf_raw_tracepoint_open(tracepoint_name().c_str(), prog.get());
-    with_link(prog, fd, "raw_tracepoint_open", check);
-  } else if (type == "tracing") {
-    auto fn = vmlinux_id("bpf_fentry_test1", BTF_KIND_FUNC);
-    if (!fn) return false;
-    auto prog = libbpf_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, 0, *fn);
-    expect_ok(prog, "fentry prog");
-    int fd = bpf_link_create(prog.get(), 0, BPF_TRACE_FENTRY, nullptr);
-    with_link(prog, fd, "fentry link", check);
-  } else if (type == "cgroup") {
-    auto cg = sys::temp_cgroup::create("link-test");
-    EXPECT_TRUE(cg) << cg.error().describe();
-    if (!cg) return true;
-    auto prog = libbpf_prog(BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS, 1);
-    expect_ok(prog, "cgroup_skb prog");
-    int fd = bpf_link_create(prog.get(), cg.value().fd(), BPF_CGROUP_INET_EGRESS, nullptr);
-    with_link(prog, fd, "cgroup link", check);
-  } else if (type == "iter") {
-    auto target = vmlinux_id("bpf_iter_bpf_map", BTF_KIND_FUNC);
-    if (!target) return false;
-    auto prog = libbpf_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, 0, *target);
-    expect_ok(prog, "iter prog");
-    int fd = bpf_link_create(prog.get(), 0, BPF_TRACE_ITER, nullptr);
-    with_link(prog, fd, "iter link", [&](const made& m) {
-      sys::unique_fd seq(bpf_iter_create(m.link.get()));
-      EXPECT_TRUE(seq.valid()) << std::strerror(errno);
-      char buf[64];
-      EXPECT_GE(read(seq.get(), buf, sizeof(buf)), 0);
-      check(m);
-    });
-  } else if (type == "netns") {
-    auto prog = libbpf_prog(BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, 1);
-    expect_ok(prog, "sk_lookup prog");
-    auto r = sys::in_private_netns([&](const sys::netns_guard& ns) {
-      with_link(prog, bpf_link_create(prog.get(), ns.fd(), BPF_SK_LOOKUP, nullptr), "netns link", check);
-    });
-    EXPECT_TRUE(r) << r.error().describe();
-  } else if (type == "xdp" || type == "tcx" || type == "netkit") {
-    bool xdp = type == "xdp";
-    auto prog = libbpf_prog(xdp ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS, xdp ? BPF_XDP : 0, xdp ? 2 : 0);
-    expect_ok(prog, "device prog");
-    int at = xdp ? BPF_XDP : type == "tcx" ? attach("tcx_ingress") : attach("netkit_primary");
-    on_veth(
-        [&](int ifindex) {
-          with_link(prog, bpf_link_create(prog.get(), ifindex, static_cast<bpf_attach_type>(at), nullptr), type.c_str(),
-                    check);
-        },
-        type == "netkit");
-  } else if (type == "perf_event") {
-    auto fs = sys::tracefs::locate();
-    EXPECT_TRUE(fs) << fs.error().describe();
-    if (!fs) return true;
-    auto id = fs.value().event_id("task", "task_rename");
-    if (!id) id = fs.value().event_id("syscalls", "sys_enter_getpid");
-    EXPECT_TRUE(id) << id.error().describe();
-    if (!id) return true;
-    perf_event_attr attr{};
-    attr.type = PERF_TYPE_TRACEPOINT;
-    attr.size = sizeof(attr);
-    attr.config = id.value();
-    sys::unique_fd pfd(static_cast<int>(syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
-    expect_ok(pfd, "tracepoint perf event");
-    auto prog = libbpf_prog(BPF_PROG_TYPE_TRACEPOINT);
-    expect_ok(prog, "tracepoint prog");
-    with_link(prog, bpf_link_create(prog.get(), pfd.get(), BPF_PERF_EVENT, nullptr), "perf link", check);
-  } else if (type == "kprobe_multi") {
-    auto prog = libbpf_prog(BPF_PROG_TYPE_KPROBE, BPF_TRACE_KPROBE_MULTI);
-    expect_ok(prog, "kprobe_multi prog");
-    const char* syms[] = {"bpf_fentry_test1"};
-    LIBBPF_OPTS(bpf_link_create_opts, o, .kprobe_multi = {.cnt = 1, .syms = syms});
-    with_link(prog, bpf_link_create(prog.get(), 0, BPF_TRACE_KPROBE_MULTI, &o), "kprobe_multi link", check);
-  } else if (type == "uprobe_multi") {
-    auto loc = sys::locate_code(reinterpret_cast<const void*>(&link_test_uprobe_target));
-    EXPECT_TRUE(loc) << loc.error().describe();
-    if (!loc) return true;
-    auto prog = libbpf_prog(BPF_PROG_TYPE_KPROBE, attach("trace_uprobe_multi"));
-    expect_ok(prog, "uprobe_multi prog");
-    unsigned long off = loc.value().offset;
-    LIBBPF_OPTS(bpf_link_create_opts, o, .uprobe_multi = {.cnt = 1, .path = loc.value().path.c_str(), .offsets = &off});
-    with_link(prog, bpf_link_create(prog.get(), 0, static_cast<bpf_attach_type>(attach("trace_uprobe_multi")), &o),
-              "uprobe_multi link", [&](const made& m) {
-                EXPECT_EQ(link_test_uprobe_target(2), 6);  // the probed function still works
-                check(m);
-              });
-  } else if (type == "netfilter") {
-    auto prog = libbpf_prog(BPF_PROG_TYPE_NETFILTER, attach("netfilter"), 1);
-    expect_ok(prog, "netfilter prog");
-    auto r = sys::in_private_netns([&](const sys::netns_guard&) {
-      LIBBPF_OPTS(bpf_link_create_opts, o,
-                  .netfilter = {.pf = 2 /* NFPROTO_IPV4 */, .hooknum = 1 /* LOCAL_IN */, .priority = -100});
-      with_link(prog, bpf_link_create(prog.get(), 0, static_cast<bpf_attach_type>(attach("netfilter")), &o),
-                "netfilter link", check);
-    });
-    EXPECT_TRUE(r) << r.error().describe();
-  } else if (type == "sockmap") {
-    sys::unique_fd map(bpf_map_create(BPF_MAP_TYPE_SOCKMAP, "link_test", 4, 4, 1, nullptr));
-    expect_ok(map, "sockmap");
-    auto prog = libbpf_prog(BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, 1);
-    expect_ok(prog, "sk_msg prog");
-    with_link(prog, bpf_link_create(prog.get(), map.get(), BPF_SK_MSG_VERDICT, nullptr), "sockmap link", check);
-  } else if (type == "tracing_multi") {
-    // 7.2; libbpf 1.4 has no options for it, so BPF_LINK_CREATE is called directly:
-    // link_create.tracing_multi = { u64 ids; u64 cookies; u32 cnt } at offset 16 of link_create.
-    auto fn = vmlinux_id("bpf_fentry_test1", BTF_KIND_FUNC);
-    if (!fn) return false;
-    int at = attach("trace_fentry_multi");
-    auto prog = libbpf_prog(BPF_PROG_TYPE_TRACING, at);
-    if (!prog.valid()) prog = libbpf_prog(BPF_PROG_TYPE_TRACING, at, 0, *fn);
-    expect_ok(prog, "fentry_multi prog");
-    const std::uint32_t ids[] = {*fn};
-    union bpf_attr a {};
-    a.link_create.prog_fd = static_cast<std::uint32_t>(prog.get());
-    a.link_create.attach_type = static_cast<std::uint32_t>(at);
-    struct {
-      std::uint64_t ids, cookies;
-      std::uint32_t cnt;
-    } multi{reinterpret_cast<std::uintptr_t>(ids), 0, 1};
-    std::memcpy(reinterpret_cast<char*>(&a.link_create) + 16, &multi, 20);
-    int fd = static_cast<int>(syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a)));
-    with_link(prog, fd, "tracing_multi link", check);
-  } else if (type == "struct_ops") {
-    make_struct_ops(check);
-  } else {
-    return false;
-  }
+bool make_raw_tracepoint(const check_fn& check) {
+  auto prog = libbpf_prog(BPF_PROG_TYPE_RAW_TRACEPOINT);
+  expect_ok(prog, "raw_tracepoint prog");
+  int fd = bpf_raw_tracepoint_open(tracepoint_name().c_str(), prog.get());
+  with_link(prog, fd, "raw_tracepoint_open", check);
   return true;
+}
+
+bool make_tracing(const check_fn& check) {
+  auto fn = vmlinux_id("bpf_fentry_test1", BTF_KIND_FUNC);
+  if (!fn) return false;
+  auto prog = libbpf_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, 0, *fn);
+  expect_ok(prog, "fentry prog");
+  int fd = bpf_link_create(prog.get(), 0, BPF_TRACE_FENTRY, nullptr);
+  with_link(prog, fd, "fentry link", check);
+  return true;
+}
+
+bool make_cgroup(const check_fn& check) {
+  auto cg = sys::temp_cgroup::create("link-test");
+  EXPECT_TRUE(cg) << cg.error().describe();
+  if (!cg) return true;
+  auto prog = libbpf_prog(BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS, 1);
+  expect_ok(prog, "cgroup_skb prog");
+  int fd = bpf_link_create(prog.get(), cg.value().fd(), BPF_CGROUP_INET_EGRESS, nullptr);
+  with_link(prog, fd, "cgroup link", check);
+  return true;
+}
+
+bool make_iter(const check_fn& check) {
+  auto target = vmlinux_id("bpf_iter_bpf_map", BTF_KIND_FUNC);
+  if (!target) return false;
+  auto prog = libbpf_prog(BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, 0, *target);
+  expect_ok(prog, "iter prog");
+  int fd = bpf_link_create(prog.get(), 0, BPF_TRACE_ITER, nullptr);
+  with_link(prog, fd, "iter link", [&](const made& m) {
+    sys::unique_fd seq(bpf_iter_create(m.link.get()));
+    EXPECT_TRUE(seq.valid()) << std::strerror(errno);
+    char buf[64];
+    EXPECT_GE(read(seq.get(), buf, sizeof(buf)), 0);
+    check(m);
+  });
+  return true;
+}
+
+bool make_netns(const check_fn& check) {
+  auto prog = libbpf_prog(BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP, 1);
+  expect_ok(prog, "sk_lookup prog");
+  auto r = sys::in_private_netns([&](const sys::netns_guard& ns) {
+    with_link(prog, bpf_link_create(prog.get(), ns.fd(), BPF_SK_LOOKUP, nullptr), "netns link", check);
+  });
+  EXPECT_TRUE(r) << r.error().describe();
+  return true;
+}
+
+bool make_device_link(const std::string& type, const check_fn& check) {
+  bool xdp = type == "xdp";
+  auto prog = libbpf_prog(xdp ? BPF_PROG_TYPE_XDP : BPF_PROG_TYPE_SCHED_CLS, xdp ? BPF_XDP : 0, xdp ? 2 : 0);
+  expect_ok(prog, "device prog");
+  int at = xdp ? BPF_XDP : type == "tcx" ? attach("tcx_ingress") : attach("netkit_primary");
+  on_veth(
+      [&](int ifindex) {
+        with_link(prog, bpf_link_create(prog.get(), ifindex, static_cast<bpf_attach_type>(at), nullptr), type.c_str(),
+                  check);
+      },
+      type == "netkit");
+  return true;
+}
+
+bool make_perf_event(const check_fn& check) {
+  auto fs = sys::tracefs::locate();
+  EXPECT_TRUE(fs) << fs.error().describe();
+  if (!fs) return true;
+  auto id = fs.value().event_id("task", "task_rename");
+  if (!id) id = fs.value().event_id("syscalls", "sys_enter_getpid");
+  EXPECT_TRUE(id) << id.error().describe();
+  if (!id) return true;
+  perf_event_attr attr{};
+  attr.type = PERF_TYPE_TRACEPOINT;
+  attr.size = sizeof(attr);
+  attr.config = id.value();
+  sys::unique_fd pfd(static_cast<int>(syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC)));
+  expect_ok(pfd, "tracepoint perf event");
+  auto prog = libbpf_prog(BPF_PROG_TYPE_TRACEPOINT);
+  expect_ok(prog, "tracepoint prog");
+  with_link(prog, bpf_link_create(prog.get(), pfd.get(), BPF_PERF_EVENT, nullptr), "perf link", check);
+  return true;
+}
+
+bool make_kprobe_multi(const check_fn& check) {
+  auto prog = libbpf_prog(BPF_PROG_TYPE_KPROBE, BPF_TRACE_KPROBE_MULTI);
+  expect_ok(prog, "kprobe_multi prog");
+  const char* syms[] = {"bpf_fentry_test1"};
+  LIBBPF_OPTS(bpf_link_create_opts, o, .kprobe_multi = {.cnt = 1, .syms = syms});
+  with_link(prog, bpf_link_create(prog.get(), 0, BPF_TRACE_KPROBE_MULTI, &o), "kprobe_multi link", check);
+  return true;
+}
+
+bool make_uprobe_multi(const check_fn& check) {
+  auto loc = sys::locate_code(reinterpret_cast<const void*>(&link_test_uprobe_target));
+  EXPECT_TRUE(loc) << loc.error().describe();
+  if (!loc) return true;
+  auto prog = libbpf_prog(BPF_PROG_TYPE_KPROBE, attach("trace_uprobe_multi"));
+  expect_ok(prog, "uprobe_multi prog");
+  unsigned long off = loc.value().offset;
+  LIBBPF_OPTS(bpf_link_create_opts, o, .uprobe_multi = {.cnt = 1, .path = loc.value().path.c_str(), .offsets = &off});
+  with_link(prog, bpf_link_create(prog.get(), 0, static_cast<bpf_attach_type>(attach("trace_uprobe_multi")), &o),
+            "uprobe_multi link", [&](const made& m) {
+              EXPECT_EQ(link_test_uprobe_target(2), 6);  // the probed function still works
+              check(m);
+            });
+  return true;
+}
+
+bool make_netfilter(const check_fn& check) {
+  auto prog = libbpf_prog(BPF_PROG_TYPE_NETFILTER, attach("netfilter"), 1);
+  expect_ok(prog, "netfilter prog");
+  auto r = sys::in_private_netns([&](const sys::netns_guard&) {
+    LIBBPF_OPTS(bpf_link_create_opts, o,
+                .netfilter = {.pf = 2 /* NFPROTO_IPV4 */, .hooknum = 1 /* LOCAL_IN */, .priority = -100});
+    with_link(prog, bpf_link_create(prog.get(), 0, static_cast<bpf_attach_type>(attach("netfilter")), &o),
+              "netfilter link", check);
+  });
+  EXPECT_TRUE(r) << r.error().describe();
+  return true;
+}
+
+bool make_sockmap(const check_fn& check) {
+  sys::unique_fd map(bpf_map_create(BPF_MAP_TYPE_SOCKMAP, "link_test", 4, 4, 1, nullptr));
+  expect_ok(map, "sockmap");
+  auto prog = libbpf_prog(BPF_PROG_TYPE_SK_MSG, BPF_SK_MSG_VERDICT, 1);
+  expect_ok(prog, "sk_msg prog");
+  with_link(prog, bpf_link_create(prog.get(), map.get(), BPF_SK_MSG_VERDICT, nullptr), "sockmap link", check);
+  return true;
+}
+
+bool make_tracing_multi(const check_fn& check) {
+  // 7.2; libbpf 1.4 has no options for it, so BPF_LINK_CREATE is called directly:
+  // link_create.tracing_multi = { u64 ids; u64 cookies; u32 cnt } at offset 16 of link_create.
+  auto fn = vmlinux_id("bpf_fentry_test1", BTF_KIND_FUNC);
+  if (!fn) return false;
+  int at = attach("trace_fentry_multi");
+  auto prog = libbpf_prog(BPF_PROG_TYPE_TRACING, at);
+  if (!prog.valid()) prog = libbpf_prog(BPF_PROG_TYPE_TRACING, at, 0, *fn);
+  expect_ok(prog, "fentry_multi prog");
+  const std::uint32_t ids[] = {*fn};
+  union bpf_attr a {};
+  a.link_create.prog_fd = static_cast<std::uint32_t>(prog.get());
+  a.link_create.attach_type = static_cast<std::uint32_t>(at);
+  struct {
+    std::uint64_t ids, cookies;
+    std::uint32_t cnt;
+  } multi{reinterpret_cast<std::uintptr_t>(ids), 0, 1};
+  std::memcpy(reinterpret_cast<char*>(&a.link_create) + 16, &multi, 20);
+  int fd = static_cast<int>(syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a)));
+  with_link(prog, fd, "tracing_multi link", check);
+  return true;
+}
+
+bool make_struct_ops(const check_fn& check) {
+  struct_ops_link(check);
+  return true;
+}
+
+// One maker per link type: creates the link on its own target and hands it to `check`; false when
+// this kernel offers no way to make one. Catalog.EveryLinkRowHasAMaker keeps this in step with
+// probe::link_rows.
+const std::map<std::string, std::function<bool(const check_fn&)>, std::less<>>& makers() {
+  static const std::map<std::string, std::function<bool(const check_fn&)>, std::less<>> m = {
+      {"raw_tracepoint", make_raw_tracepoint},
+      {"tracing", make_tracing},
+      {"cgroup", make_cgroup},
+      {"iter", make_iter},
+      {"netns", make_netns},
+      {"xdp", [](const check_fn& c) { return make_device_link("xdp", c); }},
+      {"tcx", [](const check_fn& c) { return make_device_link("tcx", c); }},
+      {"netkit", [](const check_fn& c) { return make_device_link("netkit", c); }},
+      {"perf_event", make_perf_event},
+      {"kprobe_multi", make_kprobe_multi},
+      {"uprobe_multi", make_uprobe_multi},
+      {"netfilter", make_netfilter},
+      {"sockmap", make_sockmap},
+      {"tracing_multi", make_tracing_multi},
+      {"struct_ops", make_struct_ops},
+  };
+  return m;
+}
+
+bool make(const std::string& type, const check_fn& check) {
+  auto it = makers().find(type);
+  return it != makers().end() && it->second(check);
+}
+
+// A link type of the catalog without a maker here, or a maker for no link type, fails: adding a link
+// type is its row (probe/links.hpp), its TSV row and its maker.
+TEST(LinkCatalog, EveryLinkRowHasAMaker) {
+  std::set<std::string, std::less<>> rows;
+  for (const auto& r : probe::link_rows) rows.insert(std::string(r.link_type));
+  for (const auto& type : rows) EXPECT_TRUE(makers().contains(type)) << type << " has no maker in this test";
+  for (const auto& [type, make_one] : makers()) EXPECT_TRUE(rows.contains(type)) << type << " has no probe row";
 }
 
 class LinkType : public ::testing::TestWithParam<std::string> {};

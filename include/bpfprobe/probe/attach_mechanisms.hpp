@@ -361,11 +361,11 @@ inline const std::vector<mechanism_probe>& mechanism_probes() {
       {mechanism_doc("link_detach", "link_detach"), [](const context& c) { return cgroup_link_op(c, false); }},
       {mechanism_doc("raw_tracepoint_open", "raw_tp_link"), variant("raw_tracepoint", "raw_tracepoint_open")},
       {mechanism_doc("freplace_link", "freplace_link_create"), variant("tracing", "freplace")},
-      {doc{"legacy_netlink_xdp", "4.8", ""}, netlink_xdp},
-      {doc{"legacy_tc_cls_bpf", "4.5", ""}, tc_cls_bpf},
+      {mechanism_doc("legacy_netlink_xdp", "netlink_xdp"), netlink_xdp},
+      {mechanism_doc("legacy_tc_cls_bpf", "tc_cls_bpf"), tc_cls_bpf},
       {mechanism_doc("legacy_prog_attach_cgroup", "prog_attach"),
        [](const context& c) { return prog_attach_cgroup(c, 0); }},
-      {doc{"prog_attach_allow_override", "4.10", "7f677633379b"},
+      {mechanism_doc("prog_attach_allow_override", "prog_attach_allow_override"),
        [](const context& c) { return prog_attach_cgroup(c, BPF_F_ALLOW_OVERRIDE); }},
       {mechanism_doc("prog_attach_allow_multi", "prog_attach_allow_multi"),
        [](const context& c) { return prog_attach_cgroup(c, BPF_F_ALLOW_MULTI); }},
@@ -382,7 +382,7 @@ inline const std::vector<mechanism_probe>& mechanism_probes() {
        [](const context& c) { return tracefs_probe(c, true); }},
       {mechanism_doc("uprobe_events_tracefs", "perf_ioc_set_bpf_uprobe"),
        [](const context& c) { return tracefs_probe(c, false); }},
-      {doc{"netfilter_ip_defrag", "6.6", "91721c2d02d3"}, netfilter_ip_defrag},
+      {mechanism_doc("netfilter_ip_defrag", "netfilter_ip_defrag"), netfilter_ip_defrag},
   };
   return rows;
 }

@@ -370,6 +370,7 @@ inline constexpr doc feature_docs[] = {
     {"kfunc_decl_tag_kbuild", "6.11", ""},
     {"kfunc_bpf_kfunc_macro", "6.3", ""},
     {"kf_implicit_args", "7.0", ""},
+    {"insn_limit", "", ""},
 };
 
 // link and legacy attach mechanisms
@@ -424,6 +425,10 @@ inline constexpr doc attach_docs[] = {
     {"link_info_netkit", "6.7", "35dfaad7188c"},
     {"link_info_sockmap", "6.10", ""},
     {"link_info_tracing_multi", "7.3", ""},
+    {"netlink_xdp", "4.8", ""},
+    {"tc_cls_bpf", "4.5", ""},
+    {"prog_attach_allow_override", "4.10", "7f677633379b"},
+    {"netfilter_ip_defrag", "6.6", "91721c2d02d3"},
 };
 
 // dynptr helpers/kfuncs and iterators, as kind:name

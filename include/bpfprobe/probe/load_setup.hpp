@@ -10,6 +10,7 @@
 #include <bpfprobe/probe/privilege.hpp>
 #include <bpfprobe/sys/bpf.hpp>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -128,32 +129,57 @@ inline void struct_ops_member(const context& ctx, load_setup& s) {
   s.gap = "no known struct_ops type in kernel BTF";
 }
 
-// The set-up for one program type, by its BTF name. Unknown (newer) types get none.
+namespace load_setup_detail {
+inline void kprobe(const context& ctx, load_setup& s) { s.args.kern_version = ctx.version_code(); }  // before 5.0
+inline void inet4_connect(const context&, load_setup& s) { s.args.expected_attach_type = BPF_CGROUP_INET4_CONNECT; }
+inline void getsockopt(const context&, load_setup& s) { s.args.expected_attach_type = BPF_CGROUP_GETSOCKOPT; }
+inline void sk_lookup(const context&, load_setup& s) { s.args.expected_attach_type = BPF_SK_LOOKUP; }
+inline void netfilter(const context&, load_setup& s) { s.args.expected_attach_type = BPF_NETFILTER; }
+inline void sleepable(const context&, load_setup& s) { s.args.prog_flags = BPF_F_SLEEPABLE; }
+inline void fentry(const context& ctx, load_setup& s) {
+  attach_to_func(ctx, s, BPF_TRACE_FENTRY, {"bpf_fentry_test1", "bpf_modify_return_test", "vfs_read"});
+}
+inline void lsm(const context& ctx, load_setup& s) {
+  attach_to_func(ctx, s, BPF_LSM_MAC, {"bpf_lsm_file_open", "bpf_lsm_bpf"});
+}
+inline void ext(const context&, load_setup& s) { extension_target(s); }
+}  // namespace load_setup_detail
+
+// A type that needs more than the default request (4/4/1 map, "load return 0" program): its set-up
+// function, by BTF enum name.
+template <class Setup>
+struct setup_row {
+  std::string_view name;
+  void (*setup)(const context&, Setup&);
+};
+
+template <class Setup>
+inline void apply_setup_rows(std::span<const setup_row<Setup>> rows, const context& ctx, std::string_view name,
+                             Setup& s) {
+  for (const auto& row : rows)
+    if (row.name == name) row.setup(ctx, s);
+}
+
+using load_setup_row = setup_row<load_setup>;
+
+inline constexpr load_setup_row load_setup_rows[] = {
+    {"kprobe", load_setup_detail::kprobe},
+    {"cgroup_sock_addr", load_setup_detail::inet4_connect},
+    {"cgroup_sockopt", load_setup_detail::getsockopt},
+    {"sk_lookup", load_setup_detail::sk_lookup},
+    {"netfilter", load_setup_detail::netfilter},
+    {"syscall", load_setup_detail::sleepable},
+    {"tracing", load_setup_detail::fentry},
+    {"lsm", load_setup_detail::lsm},
+    {"ext", load_setup_detail::ext},
+    {"struct_ops", struct_ops_member},
+};
+
+// The set-up for one program type, by its BTF name. Types without a row (and newer ones) get none.
 inline load_setup setup_for(const context& ctx, std::string_view type_name, std::uint32_t type_value) {
   load_setup s;
   s.args.type = type_value;
-  auto& a = s.args;
-  if (type_name == "kprobe") {
-    a.kern_version = ctx.version_code();  // required before 5.0
-  } else if (type_name == "cgroup_sock_addr") {
-    a.expected_attach_type = BPF_CGROUP_INET4_CONNECT;
-  } else if (type_name == "cgroup_sockopt") {
-    a.expected_attach_type = BPF_CGROUP_GETSOCKOPT;
-  } else if (type_name == "sk_lookup") {
-    a.expected_attach_type = BPF_SK_LOOKUP;
-  } else if (type_name == "netfilter") {
-    a.expected_attach_type = BPF_NETFILTER;
-  } else if (type_name == "syscall") {
-    a.prog_flags = BPF_F_SLEEPABLE;
-  } else if (type_name == "tracing") {
-    attach_to_func(ctx, s, BPF_TRACE_FENTRY, {"bpf_fentry_test1", "bpf_modify_return_test", "vfs_read"});
-  } else if (type_name == "lsm") {
-    attach_to_func(ctx, s, BPF_LSM_MAC, {"bpf_lsm_file_open", "bpf_lsm_bpf"});
-  } else if (type_name == "ext") {
-    extension_target(s);
-  } else if (type_name == "struct_ops") {
-    struct_ops_member(ctx, s);
-  }
+  apply_setup_rows<load_setup>(load_setup_rows, ctx, type_name, s);
   return s;
 }
 

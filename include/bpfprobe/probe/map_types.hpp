@@ -1,4 +1,5 @@
-// Map-type probes: create a one-entry map of each type with the sizes and extras it needs.
+// Map-type probes: create a one-entry map of each type with the sizes and extras it needs. A map type
+// is one row in probes/facts/map_types.tsv, plus a map_setup_rows row when 4/4/1 does not do.
 #pragma once
 
 #include <unistd.h>
@@ -22,72 +23,123 @@ inline sys::result<sys::unique_fd> int_btf() {
   return sys::btf_load(raw_bytes(b.get()), 0);
 }
 
+namespace map_setup_detail {
+
+inline void keep_btf(map_setup& s) {
+  auto btf_fd = int_btf();
+  if (!btf_fd) {
+    s.gap = "int BTF: " + btf_fd.error().describe();
+    return;
+  }
+  s.args.btf_fd = btf_fd.value().get();
+  s.keep.push_back(std::move(btf_fd).value());
+}
+
+inline void stack_trace(const context&, map_setup& s) { s.args.value_size = 8; }
+
+inline void lpm_trie(const context&, map_setup& s) {
+  s.args.key_size = 8;
+  s.args.map_flags = BPF_F_NO_PREALLOC;
+}
+
+// Resizable hash (7.2): grows on demand, so no preallocation.
+inline void no_prealloc(const context&, map_setup& s) { s.args.map_flags = BPF_F_NO_PREALLOC; }
+
+// 6.19: values are struct bpf_insn_array_value.
+inline void insn_array(const context& ctx, map_setup& s) {
+  const auto* k = ctx.kernel_btf();
+  auto id = k ? k->find_struct("bpf_insn_array_value") : std::nullopt;
+  s.args.value_size = id ? k->type_size(*id).value_or(16) : 16;
+}
+
+inline void map_in_map(const context&, map_setup& s) {
+  auto inner = sys::map_create({.type = BPF_MAP_TYPE_ARRAY});
+  if (!inner) {
+    s.gap = "inner array map: " + inner.error().describe();
+    return;
+  }
+  s.args.inner_map_fd = inner.value().get();
+  s.keep.push_back(std::move(inner).value());
+}
+
+inline void cgroup_storage(const context&, map_setup& s) {
+  s.args.key_size = sizeof(bpf_cgroup_storage_key);
+  s.args.value_size = 8;
+  s.args.max_entries = 0;
+}
+
+inline void keyless(const context&, map_setup& s) { s.args.key_size = 0; }
+
+inline void ring(const context&, map_setup& s) {
+  s.args.key_size = s.args.value_size = 0;
+  s.args.max_entries = static_cast<std::uint32_t>(sysconf(_SC_PAGESIZE));
+}
+
+inline void arena(const context&, map_setup& s) {
+  s.args.key_size = s.args.value_size = 0;
+  s.args.map_flags = BPF_F_MMAPABLE;
+}
+
+// sk/inode/task/cgrp local storage: BTF key and value types, no preallocation.
+inline void local_storage(const context&, map_setup& s) {
+  s.args.map_flags = BPF_F_NO_PREALLOC;
+  s.args.max_entries = 0;
+  keep_btf(s);
+  if (s.gap.empty()) s.args.btf_key_type_id = s.args.btf_value_type_id = 1;
+}
+
+inline void struct_ops(const context& ctx, map_setup& s) {
+  const auto* k = ctx.kernel_btf();
+  auto id = k ? k->find_struct("bpf_struct_ops_tcp_congestion_ops") : std::nullopt;
+  if (!id && k) id = k->find_struct("bpf_struct_ops_bpf_dummy_ops");
+  // The kernel also wants a BTF object of the loader's own (any valid one) in btf_fd.
+  auto btf_fd = int_btf();
+  if (!btf_fd) {
+    s.gap = "int BTF: " + btf_fd.error().describe();
+    return;
+  }
+  if (!id) {
+    s.gap = k ? "no struct_ops value type in kernel BTF" : "no kernel BTF";
+    return;
+  }
+  s.args.btf_vmlinux_value_type_id = *id;
+  s.args.value_size = k->type_size(*id).value_or(0);
+  s.args.btf_fd = btf_fd.value().get();
+  s.keep.push_back(std::move(btf_fd).value());
+  s.note = std::string("value type ") + std::string(k->name_of(*id));
+}
+
+}  // namespace map_setup_detail
+
+using map_setup_row = setup_row<map_setup>;
+
+inline constexpr map_setup_row map_setup_rows[] = {
+    {"stack_trace", map_setup_detail::stack_trace},
+    {"lpm_trie", map_setup_detail::lpm_trie},
+    {"rhash", map_setup_detail::no_prealloc},
+    {"insn_array", map_setup_detail::insn_array},
+    {"array_of_maps", map_setup_detail::map_in_map},
+    {"hash_of_maps", map_setup_detail::map_in_map},
+    {"cgroup_storage", map_setup_detail::cgroup_storage},
+    {"percpu_cgroup_storage", map_setup_detail::cgroup_storage},
+    {"queue", map_setup_detail::keyless},
+    {"stack", map_setup_detail::keyless},
+    {"bloom_filter", map_setup_detail::keyless},
+    {"ringbuf", map_setup_detail::ring},
+    {"user_ringbuf", map_setup_detail::ring},
+    {"arena", map_setup_detail::arena},
+    {"sk_storage", map_setup_detail::local_storage},
+    {"inode_storage", map_setup_detail::local_storage},
+    {"task_storage", map_setup_detail::local_storage},
+    {"cgrp_storage", map_setup_detail::local_storage},
+    {"struct_ops", map_setup_detail::struct_ops},
+};
+
 inline map_setup map_setup_for(const context& ctx, std::string_view name, std::uint32_t value) {
   map_setup s;
-  auto& a = s.args;
-  a.type = value;
-  auto page = static_cast<std::uint32_t>(sysconf(_SC_PAGESIZE));
-  if (name == "stack_trace") {
-    a.value_size = 8;
-  } else if (name == "lpm_trie") {
-    a.key_size = 8;
-    a.map_flags = BPF_F_NO_PREALLOC;
-  } else if (name == "rhash") {  // resizable hash (7.2): grows on demand, so no preallocation
-    a.map_flags = BPF_F_NO_PREALLOC;
-  } else if (name == "insn_array") {  // 6.19: values are struct bpf_insn_array_value
-    const auto* k = ctx.kernel_btf();
-    auto id = k ? k->find_struct("bpf_insn_array_value") : std::nullopt;
-    a.value_size = id ? k->type_size(*id).value_or(16) : 16;
-  } else if (name == "array_of_maps" || name == "hash_of_maps") {
-    auto inner = sys::map_create({.type = BPF_MAP_TYPE_ARRAY});
-    if (inner) {
-      a.inner_map_fd = inner.value().get();
-      s.keep.push_back(std::move(inner).value());
-    } else {
-      s.gap = "inner array map: " + inner.error().describe();
-    }
-  } else if (name == "cgroup_storage" || name == "percpu_cgroup_storage") {
-    a.key_size = sizeof(bpf_cgroup_storage_key);
-    a.value_size = 8;
-    a.max_entries = 0;
-  } else if (name == "queue" || name == "stack" || name == "bloom_filter") {
-    a.key_size = 0;
-  } else if (name == "ringbuf" || name == "user_ringbuf") {
-    a.key_size = a.value_size = 0;
-    a.max_entries = page;
-  } else if (name == "arena") {
-    a.key_size = a.value_size = 0;
-    a.map_flags = BPF_F_MMAPABLE;
-  } else if (name == "sk_storage" || name == "inode_storage" || name == "task_storage" || name == "cgrp_storage") {
-    a.map_flags = BPF_F_NO_PREALLOC;
-    a.max_entries = 0;
-    auto btf_fd = int_btf();
-    if (btf_fd) {
-      a.btf_fd = btf_fd.value().get();
-      a.btf_key_type_id = a.btf_value_type_id = 1;
-      s.keep.push_back(std::move(btf_fd).value());
-    } else {
-      s.gap = "int BTF: " + btf_fd.error().describe();
-    }
-  } else if (name == "struct_ops") {
-    const auto* k = ctx.kernel_btf();
-    auto id = k ? k->find_struct("bpf_struct_ops_tcp_congestion_ops") : std::nullopt;
-    if (!id && k) id = k->find_struct("bpf_struct_ops_bpf_dummy_ops");
-    // The kernel also wants a BTF object of the loader's own (any valid one) in btf_fd.
-    auto btf_fd = int_btf();
-    if (id && btf_fd) {
-      a.btf_vmlinux_value_type_id = *id;
-      a.value_size = k->type_size(*id).value_or(0);
-      a.btf_fd = btf_fd.value().get();
-      s.keep.push_back(std::move(btf_fd).value());
-      s.note = std::string("value type ") + std::string(k->name_of(*id));
-    } else if (!btf_fd) {
-      s.gap = "int BTF: " + btf_fd.error().describe();
-    } else {
-      s.gap = k ? "no struct_ops value type in kernel BTF" : "no kernel BTF";
-    }
-  }  // every other type takes the 4/4/1 default
-  return s;
+  s.args.type = value;
+  apply_setup_rows<map_setup>(map_setup_rows, ctx, name, s);
+  return s;  // every type without a row takes the 4/4/1 default
 }
 
 inline verdict probe_map_type(const context& ctx, std::string_view name, std::uint32_t value) {

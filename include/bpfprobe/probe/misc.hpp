@@ -182,7 +182,7 @@ inline const std::vector<misc_probe>& misc_probes() {
       {misc_doc("isa_v4", "isa_v4"), isa_v4},
       {misc_doc("bounded_loops", "bounded_loops"), bounded_loops},
       {misc_doc("large_insn_limit", "insn_limit_1m"), large_insn_limit},
-      {misc_doc("insn_limit", ""), insn_limit},
+      {misc_doc("insn_limit", "insn_limit"), insn_limit},
       {misc_doc("btf_func", "btf_kind_func_func_proto"), kind([](struct btf* b) {
          btf__add_func(b, "f", BTF_FUNC_STATIC, btf__add_func_proto(b, btf__add_int(b, "int", 4, BTF_INT_SIGNED)));
        })},
