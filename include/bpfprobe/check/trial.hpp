@@ -9,9 +9,9 @@
 #include <atomic>
 #include <bpfprobe/check/model.hpp>
 #include <bpfprobe/probe/classify.hpp>
+#include <bpfprobe/probe/parallel.hpp>
 #include <cstdarg>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 namespace bpfprobe::objcheck {
@@ -162,18 +162,8 @@ inline std::vector<verdict> trial_loads(const std::vector<char>& bytes, const st
     std::lock_guard lock(print_mu);
     if (print_users++ == 0) detail::previous_print = libbpf_set_print(detail::capture_print);
   }
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < names.size();)
-      out[i] = trial_load(bytes, object_name, names[i], lockdown);
-  };
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, static_cast<unsigned>(names.size()));
-  {
-    std::vector<std::jthread> pool;
-    for (unsigned i = 1; i < threads; ++i) pool.emplace_back(worker);
-    worker();
-  }
+  probe::parallel_for(names.size(), threads,
+                      [&](std::size_t i) { out[i] = trial_load(bytes, object_name, names[i], lockdown); });
   {
     std::lock_guard lock(print_mu);
     if (--print_users == 0) libbpf_set_print(detail::previous_print.load());
