@@ -91,8 +91,7 @@ inline verdict classify_load(int err, const std::string& log, const std::string&
       if (auto line = detail::line_with(libbpf_msgs, r.needle); !line.empty())
         return {r.state, std::string(r.meaning), err, line};
     if (auto line = detail::line_with(libbpf_msgs, "failed to create"); !line.empty()) {
-      if (err == EINVAL || err == E2BIG || err == EOPNOTSUPP || err == sys::ENOTSUPP_KERNEL)
-        return verdict::no("a map cannot be created", err, line);
+      if (classify::contains(classify::request_refused, err)) return verdict::no("a map cannot be created", err, line);
       return verdict::unknown("a map could not be created (" + sys::errno_name(err) + ")", err, line);
     }
   }
@@ -110,7 +109,7 @@ inline verdict classify_load(int err, const std::string& log, const std::string&
   // libbpf's first message names the cause; the later ones only report the failure upwards.
   std::string last = libbpf_msgs.substr(0, libbpf_msgs.find('\n'));
   if (last.starts_with("libbpf: ")) last.erase(0, 8);
-  if (err == EINVAL || err == E2BIG || err == EOPNOTSUPP || err == sys::ENOTSUPP_KERNEL)
+  if (classify::contains(classify::request_refused, err))
     return verdict::no("the load was refused (" + sys::errno_name(err) + ")", err, last);
   return verdict::unknown(classify::errno_reason(err), err, last);
 }

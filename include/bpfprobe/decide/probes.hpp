@@ -15,18 +15,17 @@ namespace bpfprobe::decide {
 
 namespace own {
 
-// Errors of an attach call that mean "this kernel cannot do it": classify::not_supported_here, and
-// E2BIG (attr fields this kernel does not know).
+// Errors of an attach call that mean "this kernel cannot do it": classify::attach_request, and
+// `also_absent`.
 inline classify::rules attach_rules(const probe::context& ctx, std::vector<int> also_absent = {}) {
-  classify::rules r = ctx.rules({.log_proves_existence = false});
-  r.absent_errnos = classify::not_supported_here_and({E2BIG});
+  classify::rules r = ctx.rules(classify::attach_request());
   r.absent_errnos.insert(r.absent_errnos.end(), also_absent.begin(), also_absent.end());
   return r;
 }
 
 // A failed step before the attach under test: its errno decides only "unknown" (never absence).
 inline verdict setup_failed(const probe::context& ctx, std::string step, const sys::error& e) {
-  verdict v = classify::from_error(e, ctx.rules({.log_proves_existence = false, .absent_errnos = {}}));
+  verdict v = classify::from_error(e, ctx.rules(classify::side_step()));
   if (v.state == status::unsupported) v.state = status::unknown;
   v.reason = step + ": " + v.reason;
   if (v.evidence.empty()) v.evidence = e.describe();

@@ -307,7 +307,7 @@ inline verdict tracefs_probe(const context& ctx, bool kprobe) {
   auto ev = sys::tracefs_probe_event::create(
       fs.value(), kprobe ? sys::tracefs_probe_event::kind::kprobe : sys::tracefs_probe_event::kind::uprobe, def);
   if (!ev) {
-    verdict v = classify::from_error(ev.error(), ctx.rules({.log_proves_existence = false, .absent_errnos = {}}));
+    verdict v = classify::from_error(ev.error(), ctx.rules(classify::side_step()));
     if (v.evidence.empty()) v.evidence = ev.error().describe();
     return v;
   }

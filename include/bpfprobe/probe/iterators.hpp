@@ -178,8 +178,7 @@ inline iter_read read_iterator_once(const context& ctx, const iter_target& t) {
   while (n < 0 && errno == EINTR);
   if (n < 0) {
     int err = errno;
-    out.v = classify::from_error({err, "read iter/" + t.name, {}, {}},
-                                 ctx.rules({.log_proves_existence = false, .absent_errnos = {}}));
+    out.v = classify::from_error({err, "read iter/" + t.name, {}, {}}, ctx.rules(classify::side_step()));
     return out;
   }
   out.bytes = n;

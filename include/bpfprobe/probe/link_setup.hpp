@@ -40,13 +40,11 @@ inline verdict load_failed(const context& ctx, const sys::error& e, std::string_
   return v;
 }
 
-// The verdict for a refused attach/link request. EOPNOTSUPP/ENOTSUPP: the kernel knows the request
-// but cannot carry it out here (a config option or driver is missing) - for "does it work" that is no.
+// The verdict for a refused attach/link request. classify::cannot_carry_out: the kernel knows the
+// request but cannot carry it out here - for "does it work" that is no.
 inline verdict attach_failed(const context& ctx, const sys::error& e) {
-  classify::rules r = ctx.rules({.log_proves_existence = false});
-  r.absent_errnos = classify::not_supported_here_and({E2BIG});
-  verdict v = classify::from_error(e, r);
-  if (v.state == status::unsupported && (e.code == EOPNOTSUPP || e.code == sys::ENOTSUPP_KERNEL))
+  verdict v = classify::from_error(e, ctx.rules(classify::attach_request()));
+  if (v.state == status::unsupported && classify::contains(classify::cannot_carry_out, e.code))
     v.reason = "kernel knows the request but cannot carry it out here (" + sys::errno_name(e.code) +
                "): a kernel option or driver is missing";
   if (v.evidence.empty()) v.evidence = e.describe();
