@@ -69,9 +69,9 @@ inline verdict tp_btf(const context& ctx, std::string_view attach) {
 inline verdict tracing(const context& ctx, std::string_view attach) {
   std::optional<std::pair<std::string, std::uint32_t>> target;
   if (attach == "modify_return")
-    target = first_func(ctx, {"bpf_modify_return_test"});
+    target = first_func(ctx, targets::modify_return_functions);
   else if (attach == "lsm_mac")
-    target = first_func(ctx, {"bpf_lsm_file_open", "bpf_lsm_bpf"});
+    target = first_func(ctx, targets::lsm_hooks);
   else
     target = kernel_function(ctx);
   if (!target) return verdict::unknown("no attach target for " + std::string(attach) + " in kernel BTF");
@@ -116,7 +116,7 @@ inline verdict cgroup(const context& ctx, std::string_view attach) {
   prog_spec spec{.type = cgroup_prog_type(attach), .attach = attach, .ret = 1};
   if (spec.type.empty()) return verdict::unknown("no program type known for attach type " + std::string(attach));
   if (attach == "lsm_cgroup") {
-    auto hook = first_func(ctx, {"bpf_lsm_socket_bind", "bpf_lsm_socket_post_create"});
+    auto hook = first_func(ctx, targets::lsm_cgroup_hooks);
     if (!hook) return verdict::unknown("no LSM hook for lsm_cgroup in kernel BTF");
     spec.attach_btf_id = hook->second;
   }
