@@ -69,18 +69,16 @@ inline verdict iter(const probe::context& ctx, const std::string& target) {
     v.reason = "iterator program load for " + target + ": " + v.reason;
     return v;
   }
-  bpf_iter_link_info info{};
+  sys::iter_params params;
   sys::unique_fd map;
   bool needs_map = target == "bpf_map_elem" || target == "bpf_sk_storage_map" || target == "sockmap";
   if (needs_map) {
     auto m = sys::map_create({.type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 1});
     if (!m) return setup_failed(ctx, "parameter map", m.error());
     map = std::move(m).value();
-    info.map.map_fd = static_cast<std::uint32_t>(map.get());
+    params.map_fd = map.get();
   }
-  auto link = sys::link_create({.prog_fd = prog.value().get(),
-                                .attach_type = BPF_TRACE_ITER,
-                                .part = sys::link_parts::iter{needs_map ? &info : nullptr}});
+  auto link = sys::iter_link_create(prog.value().get(), params);
   return attached(ctx, link, "iterator link to " + target + (needs_map ? " with a map parameter" : ""));
 }
 

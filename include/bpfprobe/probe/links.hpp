@@ -137,10 +137,10 @@ inline verdict iter(const context& ctx, std::string_view attach) {
   if (!target) return verdict::unknown("no bpf_iter_bpf_map target in kernel BTF");
   auto prog = load(ctx, {.type = "tracing", .attach = attach, .attach_btf_id = target->second});
   if (!prog) return prog.v;
-  auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(), .attach_type = *attach_value(ctx, attach)});
-  if (!link) return link.v;
-  verdict v = check_link(ctx, *link.fd, "iter", "bpf_map iterator");
-  auto seq = sys::iter_create(link.fd->get());
+  auto link = sys::iter_link_create(prog.fd->get(), {}, *attach_value(ctx, attach));
+  if (!link) return attach_failed(ctx, link.error());
+  verdict v = check_link(ctx, link.value(), "iter", "bpf_map iterator");
+  auto seq = sys::iter_create(link.value().get());
   if (!seq)
     return verdict::unknown("iter link made but BPF_ITER_CREATE failed", seq.error().code, seq.error().describe());
   char buf[256];
