@@ -60,7 +60,7 @@ TEST_P(XdpAttach, CountsFramesAndDetachesOnDrop) {
     }
 
     // The kernel's view: netlink reports our program on at1 (for both paths).
-    auto st = sys::get_xdp_modes(nl(), if1);
+    auto st = sys::get_xdp(nl(), if1);
     ASSERT_TRUE(st) << st.error().describe();
     const auto& s = st.value();
     EXPECT_TRUE(s.prog_id == id || s.skb_prog_id == id || s.drv_prog_id == id)
@@ -79,7 +79,7 @@ TEST_P(XdpAttach, CountsFramesAndDetachesOnDrop) {
     EXPECT_EQ(wait_for(map, 5), 5u) << "XDP program did not see the frames";
   }
   // Dropped: nothing attached, the counter stands still.
-  auto st = sys::get_xdp_modes(nl(), if1);
+  auto st = sys::get_xdp(nl(), if1);
   ASSERT_TRUE(st) << st.error().describe();
   EXPECT_EQ(st.value().attached, XDP_ATTACHED_NONE);
   EXPECT_EQ(st.value().prog_id + st.value().skb_prog_id + st.value().drv_prog_id, 0u);
@@ -284,7 +284,7 @@ TEST_F(XdpFallback, EpermIsReturnedWithoutFallback) {
   seam.reset();
   ASSERT_FALSE(a);
   EXPECT_EQ(a.error().code, EPERM);
-  auto st = sys::get_xdp_modes(nl(), if1);
+  auto st = sys::get_xdp(nl(), if1);
   ASSERT_TRUE(st);
   EXPECT_EQ(st.value().attached, XDP_ATTACHED_NONE) << "netlink was tried after EPERM";
 }

@@ -81,7 +81,7 @@ void on_veth(F&& f, bool netkit = false) {
 }
 
 std::string tracepoint_name() {
-  for (const char* tp : {"task_rename", "sched_process_free", "sys_enter"})
+  for (const char* tp : probe::targets::quiet_raw_tracepoints)
     if (vmlinux_id((std::string("btf_trace_") + tp).c_str(), BTF_KIND_TYPEDEF)) return tp;
   return "sys_enter";
 }
@@ -204,8 +204,10 @@ bool make_perf_event(const check_fn& check) {
   auto fs = sys::tracefs::locate();
   EXPECT_TRUE(fs) << fs.error().describe();
   if (!fs) return true;
-  auto id = fs.value().event_id("task", "task_rename");
-  if (!id) id = fs.value().event_id("syscalls", "sys_enter_getpid");
+  auto id =
+      fs.value().event_id(probe::targets::perf_tracepoints[0].category, probe::targets::perf_tracepoints[0].name);
+  for (const auto& ev : probe::targets::perf_tracepoints)
+    if (!id) id = fs.value().event_id(ev.category, ev.name);
   EXPECT_TRUE(id) << id.error().describe();
   if (!id) return true;
   perf_event_attr attr{};

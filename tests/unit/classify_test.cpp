@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <bpfprobe/probe/classify.hpp>
+#include <vector>
 
 namespace bpfprobe {
 namespace {
@@ -79,6 +80,45 @@ TEST(Classify, MustLoadProbesTreatVerifierRejectionAsUnsupported) {
   verdict v = classify::from_error(err(EINVAL, log), {.log_proves_existence = false});
   EXPECT_EQ(v.state, status::unsupported);
   EXPECT_EQ(v.evidence, "BPF_MOV uses reserved fields");
+}
+
+// Each named errno set, row by row: exactly these values, no more.
+TEST(Classify, NamedErrnoSetsHoldTheirRows) {
+  using V = std::vector<int>;
+  EXPECT_EQ(classify::cannot_carry_out, (V{EOPNOTSUPP, sys::ENOTSUPP_KERNEL}));
+  EXPECT_EQ(classify::not_supported_here, (V{EINVAL, EOPNOTSUPP, sys::ENOTSUPP_KERNEL}));
+  EXPECT_EQ(classify::request_refused, (V{EINVAL, EOPNOTSUPP, sys::ENOTSUPP_KERNEL, E2BIG}));
+  EXPECT_EQ(classify::not_supported_here_and({ENOENT}), (V{EINVAL, EOPNOTSUPP, sys::ENOTSUPP_KERNEL, ENOENT}));
+  EXPECT_EQ(classify::permission_denied, (V{EPERM, EACCES}));
+}
+
+// An attach request: every request_refused errno is unsupported, and EOPNOTSUPP/ENOTSUPP also
+// when a log is present (the attach log says nothing about existence); permission and resource
+// errors stay unknown.
+TEST(Classify, AttachRequestRules) {
+  for (int code : classify::request_refused) {
+    EXPECT_EQ(classify::from_error(err(code), classify::attach_request()).state, status::unsupported)
+        << sys::errno_name(code);
+    EXPECT_EQ(classify::from_error(err(code, "some line\n"), classify::attach_request()).state, status::unsupported)
+        << sys::errno_name(code);
+  }
+  for (int code : {EPERM, EACCES, ENOMEM, EBUSY, ENOENT, ESRCH})
+    EXPECT_EQ(classify::from_error(err(code), classify::attach_request()).state, status::unknown)
+        << sys::errno_name(code);
+}
+
+// A side step never proves absence, whatever the errno.
+TEST(Classify, SideStepRulesNeverSayUnsupported) {
+  for (int code : {EINVAL, E2BIG, EOPNOTSUPP, sys::ENOTSUPP_KERNEL, EPERM, EACCES, ENOENT, ENOMEM})
+    EXPECT_EQ(classify::from_error(err(code), classify::side_step()).state, status::unknown) << sys::errno_name(code);
+}
+
+// permission_denied without verifier proof is what from_error reads as "cannot tell": unknown under
+// every preset.
+TEST(Classify, PermissionDeniedIsUnknownUnderEveryRuleSet) {
+  for (int code : classify::permission_denied)
+    for (const classify::rules& r : {classify::rules{}, classify::attach_request(), classify::side_step()})
+      EXPECT_EQ(classify::from_error(err(code), r).state, status::unknown) << sys::errno_name(code);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <bpfprobe/attach/attachment.hpp>
 #include <bpfprobe/attach/policy.hpp>
 #include <bpfprobe/decide/choice.hpp>
+#include <bpfprobe/probe/classify.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -30,8 +31,6 @@ struct step {
   std::vector<int> fallback_errnos;
   std::function<sys::result<std::unique_ptr<detail::hold>>(attachment& details)> run;
 };
-
-inline bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
 inline sys::result<attachment> carry_out(const decide::choice& c, const policy& pol, std::vector<step> steps) {
   std::vector<std::string> order;
@@ -94,7 +93,7 @@ inline sys::result<attachment> carry_out(const decide::choice& c, const policy& 
     }
     failure_storage = held.error();
     last_failure = &failure_storage;
-    bool unsupported_here = contains(st->fallback_errnos, failure_storage.code);
+    bool unsupported_here = classify::contains(st->fallback_errnos, failure_storage.code);
     attempts.push_back({path, attempt::kind::failed,
                         failure_storage.describe() + (unsupported_here && pol.fallback ? ", fell back" : ""),
                         failure_storage.code});

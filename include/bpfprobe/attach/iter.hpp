@@ -3,44 +3,23 @@
 #pragma once
 
 #include <bpfprobe/attach/fallback.hpp>
-#include <bpfprobe/decide/hooks.hpp>
 #include <bpfprobe/decide/facts.hpp>
+#include <bpfprobe/decide/hooks.hpp>
 
 namespace bpfprobe::attach {
 
 // At most one group applies, depending on the target (the kernel's attr is a union).
-struct iter_params {
-  int map_fd = -1;                                             // bpf_map_elem, bpf_sk_storage_map, sockmap
-  int cgroup_fd = -1;                                          // cgroup (6.1)
-  bpf_cgroup_iter_order order = BPF_CGROUP_ITER_ORDER_UNSPEC;  // cgroup walk order
-  std::uint32_t tid = 0, pid = 0, pid_fd = 0;                  // task, task_file, task_vma (6.1)
-};
+using iter_params = sys::iter_params;
 
 inline sys::result<attachment> iterator(const decide::choice& c, int prog_fd, const iter_params& params = {},
                                         const policy& pol = {}) {
-  bpf_iter_link_info info{};
-  bool any = true;
-  if (params.map_fd >= 0) {
-    info.map.map_fd = static_cast<std::uint32_t>(params.map_fd);
-  } else if (params.cgroup_fd >= 0) {
-    info.cgroup.order = params.order;
-    info.cgroup.cgroup_fd = static_cast<std::uint32_t>(params.cgroup_fd);
-  } else if (params.tid || params.pid || params.pid_fd) {
-    info.task.tid = params.tid;
-    info.task.pid = params.pid;
-    info.task.pid_fd = params.pid_fd;
-  } else {
-    any = false;
-  }
   std::vector<step> steps;
   steps.push_back({std::string(decide::path::iter_link),
                    {},
                    true,
                    {},
                    [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
-                     auto link = sys::link_create({.prog_fd = prog_fd,
-                                                   .attach_type = BPF_TRACE_ITER,
-                                                   .part = sys::link_parts::iter{any ? &info : nullptr}});
+                     auto link = sys::iter_link_create(prog_fd, params);
                      if (!link) return link.error();
                      return std::make_unique<detail::link_hold>(std::move(link).value());
                    }});

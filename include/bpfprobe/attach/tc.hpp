@@ -4,6 +4,7 @@
 
 #include <bpfprobe/attach/xdp.hpp>
 #include <bpfprobe/probe/classify.hpp>
+#include <bpfprobe/sys/netlink_tc.hpp>
 
 namespace bpfprobe::attach {
 

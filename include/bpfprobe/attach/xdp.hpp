@@ -4,10 +4,10 @@
 #pragma once
 
 #include <bpfprobe/attach/fallback.hpp>
-#include <bpfprobe/decide/hooks.hpp>
 #include <bpfprobe/decide/facts.hpp>
+#include <bpfprobe/decide/hooks.hpp>
 #include <bpfprobe/probe/classify.hpp>
-#include <bpfprobe/sys/netlink_tc.hpp>
+#include <bpfprobe/sys/netlink.hpp>
 
 namespace bpfprobe::attach {
 
@@ -50,7 +50,7 @@ inline sys::result<std::uint32_t> prog_id(int prog_fd) {
 
 // Which mode `id` is attached in, per the netlink dump (the answer for both paths).
 inline std::string xdp_mode_of(sys::rtnetlink& nl, int ifindex, std::uint32_t id) {
-  auto st = sys::get_xdp_modes(nl, ifindex);
+  auto st = sys::get_xdp(nl, ifindex);
   if (!st) return "unknown (" + st.error().describe() + ")";
   const auto& s = st.value();
   if (s.skb_prog_id == id) return "generic";
@@ -70,7 +70,7 @@ class xdp_netlink_hold final : public hold {
   sys::result<void> detach() override {
     if (!prog_id_) return BOOST_OUTCOME_V2_NAMESPACE::success();
     auto id = std::exchange(prog_id_, 0);
-    auto st = sys::get_xdp_modes(*nl_, ifindex_);
+    auto st = sys::get_xdp(*nl_, ifindex_);
     if (!st) return st.error();
     if (st.value().id_for(mode_flag_) != id)
       return sys::failure_msg("detach XDP", "another program replaced ours; left it attached", EBUSY);
@@ -122,7 +122,7 @@ inline sys::result<attachment> xdp(const decide::choice& c, int prog_fd, int ifi
                      if (!nl) return nl.error();
                      auto set = sys::set_xdp(nl.value(), ifindex, prog_fd, mode | XDP_FLAGS_UPDATE_IF_NOEXIST);
                      if (!set) return set.error();
-                     auto st = sys::get_xdp_modes(nl.value(), ifindex);
+                     auto st = sys::get_xdp(nl.value(), ifindex);
                      std::uint32_t flag = mode;
                      if (!flag && st) {
                        // Find the mode our program went into, to clear exactly that one later.

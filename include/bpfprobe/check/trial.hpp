@@ -9,9 +9,9 @@
 #include <atomic>
 #include <bpfprobe/check/model.hpp>
 #include <bpfprobe/probe/classify.hpp>
+#include <bpfprobe/probe/parallel.hpp>
 #include <cstdarg>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 namespace bpfprobe::objcheck {
@@ -91,8 +91,7 @@ inline verdict classify_load(int err, const std::string& log, const std::string&
       if (auto line = detail::line_with(libbpf_msgs, r.needle); !line.empty())
         return {r.state, std::string(r.meaning), err, line};
     if (auto line = detail::line_with(libbpf_msgs, "failed to create"); !line.empty()) {
-      if (err == EINVAL || err == E2BIG || err == EOPNOTSUPP || err == sys::ENOTSUPP_KERNEL)
-        return verdict::no("a map cannot be created", err, line);
+      if (classify::contains(classify::request_refused, err)) return verdict::no("a map cannot be created", err, line);
       return verdict::unknown("a map could not be created (" + sys::errno_name(err) + ")", err, line);
     }
   }
@@ -110,7 +109,7 @@ inline verdict classify_load(int err, const std::string& log, const std::string&
   // libbpf's first message names the cause; the later ones only report the failure upwards.
   std::string last = libbpf_msgs.substr(0, libbpf_msgs.find('\n'));
   if (last.starts_with("libbpf: ")) last.erase(0, 8);
-  if (err == EINVAL || err == E2BIG || err == EOPNOTSUPP || err == sys::ENOTSUPP_KERNEL)
+  if (classify::contains(classify::request_refused, err))
     return verdict::no("the load was refused (" + sys::errno_name(err) + ")", err, last);
   return verdict::unknown(classify::errno_reason(err), err, last);
 }
@@ -162,18 +161,8 @@ inline std::vector<verdict> trial_loads(const std::vector<char>& bytes, const st
     std::lock_guard lock(print_mu);
     if (print_users++ == 0) detail::previous_print = libbpf_set_print(detail::capture_print);
   }
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < names.size();)
-      out[i] = trial_load(bytes, object_name, names[i], lockdown);
-  };
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, static_cast<unsigned>(names.size()));
-  {
-    std::vector<std::jthread> pool;
-    for (unsigned i = 1; i < threads; ++i) pool.emplace_back(worker);
-    worker();
-  }
+  probe::parallel_for(names.size(), threads,
+                      [&](std::size_t i) { out[i] = trial_load(bytes, object_name, names[i], lockdown); });
   {
     std::lock_guard lock(print_mu);
     if (--print_users == 0) libbpf_set_print(detail::previous_print.load());

@@ -15,18 +15,17 @@ namespace bpfprobe::decide {
 
 namespace own {
 
-// Errors of an attach call that mean "this kernel cannot do it": classify::not_supported_here, and
-// E2BIG (attr fields this kernel does not know).
+// Errors of an attach call that mean "this kernel cannot do it": classify::attach_request, and
+// `also_absent`.
 inline classify::rules attach_rules(const probe::context& ctx, std::vector<int> also_absent = {}) {
-  classify::rules r = ctx.rules({.log_proves_existence = false});
-  r.absent_errnos = classify::not_supported_here_and({E2BIG});
+  classify::rules r = ctx.rules(classify::attach_request());
   r.absent_errnos.insert(r.absent_errnos.end(), also_absent.begin(), also_absent.end());
   return r;
 }
 
 // A failed step before the attach under test: its errno decides only "unknown" (never absence).
 inline verdict setup_failed(const probe::context& ctx, std::string step, const sys::error& e) {
-  verdict v = classify::from_error(e, ctx.rules({.log_proves_existence = false, .absent_errnos = {}}));
+  verdict v = classify::from_error(e, ctx.rules(classify::side_step()));
   if (v.state == status::unsupported) v.state = status::unknown;
   v.reason = step + ": " + v.reason;
   if (v.evidence.empty()) v.evidence = e.describe();
@@ -70,18 +69,16 @@ inline verdict iter(const probe::context& ctx, const std::string& target) {
     v.reason = "iterator program load for " + target + ": " + v.reason;
     return v;
   }
-  bpf_iter_link_info info{};
+  sys::iter_params params;
   sys::unique_fd map;
   bool needs_map = target == "bpf_map_elem" || target == "bpf_sk_storage_map" || target == "sockmap";
   if (needs_map) {
     auto m = sys::map_create({.type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8, .max_entries = 1});
     if (!m) return setup_failed(ctx, "parameter map", m.error());
     map = std::move(m).value();
-    info.map.map_fd = static_cast<std::uint32_t>(map.get());
+    params.map_fd = map.get();
   }
-  auto link = sys::link_create({.prog_fd = prog.value().get(),
-                                .attach_type = BPF_TRACE_ITER,
-                                .part = sys::link_parts::iter{needs_map ? &info : nullptr}});
+  auto link = sys::iter_link_create(prog.value().get(), params);
   return attached(ctx, link, "iterator link to " + target + (needs_map ? " with a map parameter" : ""));
 }
 

@@ -249,8 +249,7 @@ inline std::optional<verdict> pmu_missing(std::string_view name, const sys::erro
 
 inline sys::result<sys::unique_fd> open_probe_event(const context& ctx, const sys::pmu& p, std::string* what) {
   if (p.name == "kprobe") {
-    auto fn = kernel_function(ctx);
-    std::string name = fn ? fn->first : "bpf_fentry_test1";
+    std::string name = kernel_function_name(ctx);
     *what = "kprobe PMU event on " + name;
     return sys::open_kprobe(p, name);
   }
@@ -295,8 +294,7 @@ inline verdict tracefs_probe(const context& ctx, bool kprobe) {
   std::optional<sys::private_code_file> code;  // outlives the event made on it
   std::string target;
   if (kprobe) {
-    auto fn = kernel_function(ctx);
-    def = fn ? fn->first : "bpf_fentry_test1";
+    def = kernel_function_name(ctx);
   } else {
     auto made = sys::private_code_file::create();
     if (!made) return missing_env("a uprobe target file", made.error());
@@ -307,7 +305,7 @@ inline verdict tracefs_probe(const context& ctx, bool kprobe) {
   auto ev = sys::tracefs_probe_event::create(
       fs.value(), kprobe ? sys::tracefs_probe_event::kind::kprobe : sys::tracefs_probe_event::kind::uprobe, def);
   if (!ev) {
-    verdict v = classify::from_error(ev.error(), ctx.rules({.log_proves_existence = false, .absent_errnos = {}}));
+    verdict v = classify::from_error(ev.error(), ctx.rules(classify::side_step()));
     if (v.evidence.empty()) v.evidence = ev.error().describe();
     return v;
   }

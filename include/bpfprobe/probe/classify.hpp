@@ -53,17 +53,35 @@ inline constexpr log_rule log_rules[] = {
     {"Invalid func linkage", "", status::unsupported, "BTF func linkage unknown to this kernel"},
 };
 
+// Named errno sets. Every caller that reads an errno as "this kernel cannot do it" or "cannot tell"
+// refers to one of these; tests/unit/classify_test.cpp checks each row.
+
+// EOPNOTSUPP and ENOTSUPP (524): a kernel that knows the request but cannot carry it out here (no
+// fprobe, no trampoline on this arch/JIT, no native XDP in this driver, a config option missing).
+inline const std::vector<int> cannot_carry_out{EOPNOTSUPP, sys::ENOTSUPP_KERNEL};
+
 // The kernel's "not supported here": EINVAL from a kernel that does not know the command, type,
-// attach type or flag; EOPNOTSUPP and ENOTSUPP (524) from one that knows it but cannot carry it out
-// here (no fprobe, no trampoline, no native XDP). Attach fallbacks, link probes and decide/ all
-// refer to this one set, adding what is particular to them.
-inline const std::vector<int> not_supported_here{EINVAL, EOPNOTSUPP, sys::ENOTSUPP_KERNEL};
+// attach type or flag, plus cannot_carry_out. Attach fallbacks, link probes and decide/ all refer to
+// this one set, adding what is particular to them.
+inline const std::vector<int> not_supported_here = [] {
+  std::vector<int> out{EINVAL};
+  out.insert(out.end(), cannot_carry_out.begin(), cannot_carry_out.end());
+  return out;
+}();
 
 inline std::vector<int> not_supported_here_and(std::initializer_list<int> more) {
   std::vector<int> out = not_supported_here;
   out.insert(out.end(), more.begin(), more.end());
   return out;
 }
+
+// A refused request (attach, link, map or program creation through libbpf): not_supported_here, and
+// E2BIG for attr fields this kernel does not know.
+inline const std::vector<int> request_refused = not_supported_here_and({E2BIG});
+
+// No permission: never proof of absence. Unknown, unless (EACCES only) a verifier log proves the
+// verifier got past the part under test.
+inline const std::vector<int> permission_denied{EPERM, EACCES};
 
 // Which errno values decide what when the log does not.
 struct rules {
@@ -81,6 +99,13 @@ struct rules {
   // Replaces the generic EPERM reason when the caller knows what was missing (probe/privilege.hpp).
   std::string permission_reason;
 };
+
+// Named rule sets for from_error (context::rules() adds the permission hints of the host).
+// An attach or link request: its errno says whether this kernel can do it (request_refused).
+inline rules attach_request() { return {.log_proves_existence = false, .absent_errnos = request_refused}; }
+// A step around the thing under test (set-up, opening or reading what was made): its errno never
+// proves absence.
+inline rules side_step() { return {.log_proves_existence = false, .absent_errnos = {}}; }
 
 // The first log line a rule matches, if any.
 inline const log_rule* match_rule(std::string_view log, std::string_view* line_out = nullptr) {
@@ -155,7 +180,7 @@ inline verdict from_error(const sys::error& e, const rules& r = {}) {
   // The verifier's argument checks answer EACCES or EINVAL; either way it got past the part under test.
   if (r.log_proves_existence && reached && e.code != EPERM)
     return verdict::yes("verifier reached it, then rejected the test program for another reason", deciding_line(e.log));
-  if (e.code == EPERM || e.code == EACCES) {
+  if (contains(permission_denied, e.code)) {
     std::string reason = e.code == EPERM && !r.permission_reason.empty() ? r.permission_reason : errno_reason(e.code);
     if (!r.permission_hint.empty()) reason += "; " + r.permission_hint;
     return verdict::unknown(std::move(reason), e.code, deciding_line(e.log));

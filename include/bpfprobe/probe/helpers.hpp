@@ -22,23 +22,18 @@ inline load_setup helper_setup(const context& ctx, std::string_view type_name, s
   if (fentry) return s;
   verdict refused = classify::from_error(fentry.error(), load_rules(ctx, type_name));
   if (refused.state != status::unknown) return s;
-  const auto* k = ctx.kernel_btf();
-  if (!k) return s;
-  for (const char* tp : {"btf_trace_sched_switch", "btf_trace_sys_enter", "btf_trace_task_newtask"}) {
-    auto id = k->find(tp, BTF_KIND_TYPEDEF);
-    if (!id) continue;
-    load_setup t;
-    t.args.type = value;
-    t.args.expected_attach_type = BPF_TRACE_RAW_TP;
-    t.args.attach_btf_id = *id;
-    args = t.args;
-    args.insns = ret0;
-    if (!sys::prog_load(args)) return s;
-    t.note = std::string("probed as tp_btf ") + (tp + 10) + ": fentry programs are refused here";
-    t.instead_of = refused.reason;
-    return t;
-  }
-  return s;
+  auto target = first_tp_btf_target(ctx);
+  if (!target) return s;
+  load_setup t;
+  t.args.type = value;
+  t.args.expected_attach_type = BPF_TRACE_RAW_TP;
+  t.args.attach_btf_id = target->second;
+  args = t.args;
+  args.insns = ret0;
+  if (!sys::prog_load(args)) return s;
+  t.note = "probed as tp_btf " + target->first + ": fentry programs are refused here";
+  t.instead_of = refused.reason;
+  return t;
 }
 
 // Helpers the kernel offers to tracing programs only with a trampoline (fentry/fexit/fmod_ret) or,

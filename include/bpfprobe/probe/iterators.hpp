@@ -108,9 +108,7 @@ inline iter_read read_iterator_once(const context& ctx, const iter_target& t) {
   }
 
   // Parameters: targets that iterate one map, task or cgroup.
-  bpf_iter_link_info info;
-  std::memset(&info, 0, sizeof(info));
-  bool with_info = false;
+  sys::iter_params params;
   sys::unique_fd param_fd;
   std::vector<sys::unique_fd> keep;
   auto use_map = [&](sys::result<sys::unique_fd> m, const char* what) -> bool {
@@ -120,8 +118,7 @@ inline iter_read read_iterator_once(const context& ctx, const iter_target& t) {
       return false;
     }
     param_fd = std::move(m).value();
-    info.map.map_fd = static_cast<std::uint32_t>(param_fd.get());
-    with_info = true;
+    params.map_fd = param_fd.get();
     out.params = std::string("map fd (") + what + ")";
     return true;
   };
@@ -140,36 +137,30 @@ inline iter_read read_iterator_once(const context& ctx, const iter_target& t) {
     s.args.name = "bpfpx_iter";
     if (!use_map(sys::map_create(s.args), "sk_storage")) return out;
   } else if ((t.name == "task" || t.name == "task_file" || t.name == "task_vma") && link_info_has(ctx, "task")) {
-    info.task.tid = static_cast<std::uint32_t>(::getpid());
-    with_info = true;
-    out.params = "tid " + std::to_string(info.task.tid) + " (this process)";
+    params.tid = static_cast<std::uint32_t>(::getpid());
+    out.params = "tid " + std::to_string(params.tid) + " (this process)";
   } else if (t.name == "cgroup") {
-    info.cgroup.order = BPF_CGROUP_ITER_SELF_ONLY;
-    with_info = true;
+    params.order = BPF_CGROUP_ITER_SELF_ONLY;
     out.params = "default cgroup root, self only";
     if (auto root = sys::cgroup2_mount()) {
       int fd = ::open(root.value().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (fd >= 0) {
         param_fd.reset(fd);
-        info.cgroup.cgroup_fd = static_cast<std::uint32_t>(fd);
+        params.cgroup_fd = fd;
         out.params = "cgroup fd " + root.value() + ", self only";
       }
     }
   }
 
-  sys::link_create_args la;
-  la.prog_fd = prog.value().get();
-  la.attach_type = static_cast<std::uint32_t>(*iter_attach);
-  if (with_info) la.part = sys::link_parts::iter{&info};
-  auto link = sys::link_create(la);
+  auto link = sys::iter_link_create(prog.value().get(), params, static_cast<std::uint32_t>(*iter_attach));
   if (!link) {
-    out.v = classify::from_error(link.error(), ctx.rules({.log_proves_existence = false, .absent_errnos = {}}));
+    out.v = classify::from_error(link.error(), ctx.rules(classify::side_step()));
     add_evidence(out.v, "BPF_LINK_CREATE iter/" + t.name + (out.params.empty() ? "" : " with " + out.params));
     return out;
   }
   auto iter = sys::iter_create(link.value().get());
   if (!iter) {
-    out.v = classify::from_error(iter.error(), ctx.rules({.log_proves_existence = false, .absent_errnos = {}}));
+    out.v = classify::from_error(iter.error(), ctx.rules(classify::side_step()));
     return out;
   }
   char buf[4096];
@@ -178,8 +169,7 @@ inline iter_read read_iterator_once(const context& ctx, const iter_target& t) {
   while (n < 0 && errno == EINTR);
   if (n < 0) {
     int err = errno;
-    out.v = classify::from_error({err, "read iter/" + t.name, {}, {}},
-                                 ctx.rules({.log_proves_existence = false, .absent_errnos = {}}));
+    out.v = classify::from_error({err, "read iter/" + t.name, {}, {}}, ctx.rules(classify::side_step()));
     return out;
   }
   out.bytes = n;

@@ -54,18 +54,13 @@ inline constexpr std::string_view dev_bound_line = "metadata kfuncs require devi
 
 // tp_btf: a tracing program on a raw tracepoint's BTF typedef (loads where fentry is refused).
 inline std::optional<call_site> tp_btf_site(const context& ctx, std::uint32_t tracing) {
-  const auto* k = ctx.kernel_btf();
-  if (!k) return std::nullopt;
-  for (const char* tp : {"sched_switch", "sys_enter", "task_newtask"}) {
-    auto id = k->find(std::string("btf_trace_") + tp, BTF_KIND_TYPEDEF);
-    if (!id) continue;
-    call_site s{"tracing", std::string("tp_btf ") + tp, {}, {}, {}};
-    s.setup.args.type = tracing;
-    s.setup.args.expected_attach_type = BPF_TRACE_RAW_TP;
-    s.setup.args.attach_btf_id = *id;
-    return s;
-  }
-  return std::nullopt;
+  auto target = first_tp_btf_target(ctx);
+  if (!target) return std::nullopt;
+  call_site s{"tracing", "tp_btf " + target->first, {}, {}, {}};
+  s.setup.args.type = tracing;
+  s.setup.args.expected_attach_type = BPF_TRACE_RAW_TP;
+  s.setup.args.attach_btf_id = target->second;
+  return s;
 }
 
 // Every struct_ops type the kernel registers (a `bpf_struct_ops_<name>` value struct wraps `data`

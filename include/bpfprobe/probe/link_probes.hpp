@@ -56,9 +56,9 @@ inline verdict tp_btf(const context& ctx, std::string_view attach) {
 inline verdict tracing(const context& ctx, std::string_view attach) {
   std::optional<std::pair<std::string, std::uint32_t>> target;
   if (attach == "modify_return")
-    target = first_func(ctx, {"bpf_modify_return_test"});
+    target = first_func(ctx, targets::modify_return_functions);
   else if (attach == "lsm_mac")
-    target = first_func(ctx, {"bpf_lsm_file_open", "bpf_lsm_bpf"});
+    target = first_func(ctx, targets::lsm_hooks);
   else
     target = kernel_function(ctx);
   if (!target) return verdict::unknown("no attach target for " + std::string(attach) + " in kernel BTF");
@@ -103,7 +103,7 @@ inline verdict cgroup(const context& ctx, std::string_view attach) {
   prog_spec spec{.type = cgroup_prog_type(attach), .attach = attach, .ret = 1};
   if (spec.type.empty()) return verdict::unknown("no program type known for attach type " + std::string(attach));
   if (attach == "lsm_cgroup") {
-    auto hook = first_func(ctx, {"bpf_lsm_socket_bind", "bpf_lsm_socket_post_create"});
+    auto hook = first_func(ctx, targets::lsm_cgroup_hooks);
     if (!hook) return verdict::unknown("no LSM hook for lsm_cgroup in kernel BTF");
     spec.attach_btf_id = hook->second;
   }
@@ -124,10 +124,10 @@ inline verdict iter(const context& ctx, std::string_view attach) {
   if (!target) return verdict::unknown("no bpf_iter_bpf_map target in kernel BTF");
   auto prog = load(ctx, {.type = "tracing", .attach = attach, .attach_btf_id = target->second});
   if (!prog) return prog.v;
-  auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(), .attach_type = *attach_value(ctx, attach)});
-  if (!link) return link.v;
-  verdict v = check_link(ctx, *link.fd, "iter", "bpf_map iterator");
-  auto seq = sys::iter_create(link.fd->get());
+  auto link = sys::iter_link_create(prog.fd->get(), {}, *attach_value(ctx, attach));
+  if (!link) return attach_failed(ctx, link.error());
+  verdict v = check_link(ctx, link.value(), "iter", "bpf_map iterator");
+  auto seq = sys::iter_create(link.value().get());
   if (!seq)
     return verdict::unknown("iter link made but BPF_ITER_CREATE failed", seq.error().code, seq.error().describe());
   char buf[256];

@@ -4,12 +4,11 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <bpfprobe/probe/attach_mechanisms.hpp>
 #include <bpfprobe/probe/links.hpp>
+#include <bpfprobe/probe/parallel.hpp>
 #include <bpfprobe/probe/report.hpp>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -66,21 +65,13 @@ inline link_report probe_links(const context& ctx, unsigned threads = link_probe
   }
   for (std::size_t m = 0; m < rows.size(); ++m)
     if (rows[m].implied_by.empty()) jobs.push_back({m, 0, true});
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
-      const job& j = jobs[i];
-      if (j.mechanism)
-        mech_results[j.link] = rows[j.link].run(ctx);
-      else
-        results[j.link][j.variant] = run_variant(ctx, variants[j.link][j.variant]);
-    }
-  };
-  {
-    std::vector<std::jthread> pool;
-    for (unsigned t = 1; t < std::max(1u, threads) && t < jobs.size(); ++t) pool.emplace_back(worker);
-    worker();
-  }
+  parallel_for(jobs.size(), std::max(1u, threads), [&](std::size_t i) {
+    const job& j = jobs[i];
+    if (j.mechanism)
+      mech_results[j.link] = rows[j.link].run(ctx);
+    else
+      results[j.link][j.variant] = run_variant(ctx, variants[j.link][j.variant]);
+  });
 
   // Rows implied by another row: taken from it when it is supported, else run now.
   for (std::size_t m = 0; m < rows.size(); ++m) {

@@ -40,13 +40,11 @@ inline verdict load_failed(const context& ctx, const sys::error& e, std::string_
   return v;
 }
 
-// The verdict for a refused attach/link request. EOPNOTSUPP/ENOTSUPP: the kernel knows the request
-// but cannot carry it out here (a config option or driver is missing) - for "does it work" that is no.
+// The verdict for a refused attach/link request. classify::cannot_carry_out: the kernel knows the
+// request but cannot carry it out here - for "does it work" that is no.
 inline verdict attach_failed(const context& ctx, const sys::error& e) {
-  classify::rules r = ctx.rules({.log_proves_existence = false});
-  r.absent_errnos = classify::not_supported_here_and({E2BIG});
-  verdict v = classify::from_error(e, r);
-  if (v.state == status::unsupported && (e.code == EOPNOTSUPP || e.code == sys::ENOTSUPP_KERNEL))
+  verdict v = classify::from_error(e, ctx.rules(classify::attach_request()));
+  if (v.state == status::unsupported && classify::contains(classify::cannot_carry_out, e.code))
     v.reason = "kernel knows the request but cannot carry it out here (" + sys::errno_name(e.code) +
                "): a kernel option or driver is missing";
   if (v.evidence.empty()) v.evidence = e.describe();
@@ -102,7 +100,7 @@ inline outcome link_create(const context& ctx, const sys::link_create_args& a) {
 
 // A raw tracepoint that fires rarely, present as a btf_trace_<name> typedef when there is BTF.
 inline std::string quiet_raw_tracepoint(const context& ctx, std::uint32_t* btf_id = nullptr) {
-  for (const char* tp : {"task_rename", "sched_process_free", "sys_enter"}) {
+  for (const char* tp : targets::quiet_raw_tracepoints) {
     if (!ctx.kernel_btf()) return tp;
     if (auto id = ctx.kernel_btf()->find(std::string("btf_trace_") + tp, BTF_KIND_TYPEDEF)) {
       if (btf_id) *btf_id = *id;
@@ -115,12 +113,7 @@ inline std::string quiet_raw_tracepoint(const context& ctx, std::uint32_t* btf_i
 // A tracepoint in tracefs for perf events (category, name).
 inline std::optional<std::pair<std::string, std::uint64_t>> perf_tracepoint(const sys::tracefs& fs,
                                                                             sys::error* last = nullptr) {
-  struct cand {
-    const char* cat;
-    const char* name;
-  };
-  for (auto [cat, name] : {cand{"task", "task_rename"}, cand{"syscalls", "sys_enter_getpid"},
-                           cand{"sched", "sched_process_free"}, cand{"raw_syscalls", "sys_enter"}}) {
+  for (auto [cat, name] : targets::perf_tracepoints) {
     auto id = fs.event_id(cat, name);
     if (id) return std::make_pair(std::string(cat) + "/" + name, id.value());
     if (last) *last = id.error();
@@ -130,7 +123,13 @@ inline std::optional<std::pair<std::string, std::uint64_t>> perf_tracepoint(cons
 
 // A kernel function that fentry/kprobe tests may attach to (bpf_fentry_test1 exists for that).
 inline std::optional<std::pair<std::string, std::uint32_t>> kernel_function(const context& ctx) {
-  return first_func(ctx, {"bpf_fentry_test1", "bpf_modify_return_test", "vfs_read"});
+  return first_func(ctx, targets::kernel_functions);
+}
+
+// The name of a kernel function for a kprobe when kernel BTF cannot say which exist.
+inline std::string kernel_function_name(const context& ctx) {
+  auto fn = kernel_function(ctx);
+  return fn ? fn->first : targets::kernel_functions.front();
 }
 
 // The verdict for "a private network namespace / cgroup / tracefs was needed and is not available".

@@ -8,6 +8,7 @@
 #include <bpfprobe/insn/insn.hpp>
 #include <bpfprobe/probe/context.hpp>
 #include <bpfprobe/probe/privilege.hpp>
+#include <bpfprobe/probe/targets.hpp>
 #include <bpfprobe/sys/bpf.hpp>
 #include <memory>
 #include <span>
@@ -27,17 +28,30 @@ struct load_setup {
   std::string instead_of;
 };
 
-// The first FUNC of `candidates` present in the running kernel's BTF.
+// The first FUNC of `candidates` (a targets.hpp list) present in the running kernel's BTF.
 inline std::optional<std::pair<std::string, std::uint32_t>> first_func(const context& ctx,
-                                                                       std::initializer_list<const char*> candidates) {
+                                                                       std::span<const char* const> candidates) {
   if (!ctx.kernel_btf()) return std::nullopt;
   for (const char* c : candidates)
     if (auto id = ctx.kernel_btf()->find_func(c)) return std::make_pair(std::string(c), *id);
   return std::nullopt;
 }
+inline std::optional<std::pair<std::string, std::uint32_t>> first_func(const context& ctx,
+                                                                       std::initializer_list<const char*> candidates) {
+  return first_func(ctx, std::span<const char* const>(candidates.begin(), candidates.size()));
+}
+
+// The first btf_trace_<name> typedef of targets::tp_btf_tracepoints in kernel BTF: (name, type id).
+inline std::optional<std::pair<std::string, std::uint32_t>> first_tp_btf_target(const context& ctx) {
+  if (!ctx.kernel_btf()) return std::nullopt;
+  for (const char* tp : targets::tp_btf_tracepoints)
+    if (auto id = ctx.kernel_btf()->find(std::string("btf_trace_") + tp, BTF_KIND_TYPEDEF))
+      return std::make_pair(std::string(tp), *id);
+  return std::nullopt;
+}
 
 inline void attach_to_func(const context& ctx, load_setup& s, std::uint32_t attach_type,
-                           std::initializer_list<const char*> candidates) {
+                           std::span<const char* const> candidates) {
   s.args.expected_attach_type = attach_type;
   if (auto f = first_func(ctx, candidates)) {
     s.args.attach_btf_id = f->second;
@@ -137,10 +151,10 @@ inline void sk_lookup(const context&, load_setup& s) { s.args.expected_attach_ty
 inline void netfilter(const context&, load_setup& s) { s.args.expected_attach_type = BPF_NETFILTER; }
 inline void sleepable(const context&, load_setup& s) { s.args.prog_flags = BPF_F_SLEEPABLE; }
 inline void fentry(const context& ctx, load_setup& s) {
-  attach_to_func(ctx, s, BPF_TRACE_FENTRY, {"bpf_fentry_test1", "bpf_modify_return_test", "vfs_read"});
+  attach_to_func(ctx, s, BPF_TRACE_FENTRY, targets::kernel_functions);
 }
 inline void lsm(const context& ctx, load_setup& s) {
-  attach_to_func(ctx, s, BPF_LSM_MAC, {"bpf_lsm_file_open", "bpf_lsm_bpf"});
+  attach_to_func(ctx, s, BPF_LSM_MAC, targets::lsm_hooks);
 }
 inline void ext(const context&, load_setup& s) { extension_target(s); }
 }  // namespace load_setup_detail

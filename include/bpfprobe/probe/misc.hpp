@@ -112,7 +112,7 @@ inline verdict sleepable(const context& ctx) {
     if (fd) return verdict::yes("sleepable syscall program loaded");
   }
   load_setup s;
-  attach_to_func(ctx, s, BPF_TRACE_FENTRY, {"__x64_sys_getpgid", "__arm64_sys_getpgid"});
+  attach_to_func(ctx, s, BPF_TRACE_FENTRY, targets::sleepable_functions);
   if (!s.gap.empty()) return verdict::unknown(s.gap);
   s.args.type = BPF_PROG_TYPE_TRACING;
   s.args.prog_flags = BPF_F_SLEEPABLE;

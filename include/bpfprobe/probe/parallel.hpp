@@ -1,4 +1,6 @@
-// Runs independent probes on every CPU: fn(i) for i in [0, n), each index exactly once.
+// Runs independent jobs on a pool of threads: fn(i) for i in [0, n), each index exactly once. The one
+// worker pool of the project: probes, the link report (more threads than CPUs, as it waits on the
+// kernel) and objcheck trial loads all run through it.
 #pragma once
 
 #include <algorithm>

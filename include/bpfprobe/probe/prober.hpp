@@ -12,6 +12,7 @@
 #include <bpfprobe/probe/link_report.hpp>
 #include <bpfprobe/probe/map_types.hpp>
 #include <bpfprobe/probe/misc.hpp>
+#include <bpfprobe/probe/parallel.hpp>
 #include <bpfprobe/probe/persist.hpp>
 #include <bpfprobe/probe/prog_types.hpp>
 #include <bpfprobe/probe/report.hpp>
@@ -21,7 +22,6 @@
 #include <memory>
 #include <mutex>
 #include <set>
-#include <thread>
 
 namespace bpfprobe {
 
@@ -590,19 +590,11 @@ class prober {
       }
       out.emplace_back(types[t].name, std::move(s));
     }
-    std::atomic<std::size_t> next{0};
-    auto worker = [&] {
-      for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
-        const auto& j = jobs[i];
-        out[j.type_idx].second[j.helper_idx].v =
-            probe::probe_helper(ctx_, setups[j.type_idx], static_cast<std::int32_t>(helpers[j.helper_idx].value));
-      }
-    };
-    unsigned n = ctx_.opts().threads ? ctx_.opts().threads : std::max(1u, std::thread::hardware_concurrency());
-    std::vector<std::jthread> pool;
-    for (unsigned i = 1; i < n; ++i) pool.emplace_back(worker);
-    worker();
-    pool.clear();
+    probe::parallel_for(jobs.size(), ctx_.opts().threads, [&](std::size_t i) {
+      const auto& j = jobs[i];
+      out[j.type_idx].second[j.helper_idx].v =
+          probe::probe_helper(ctx_, setups[j.type_idx], static_cast<std::int32_t>(helpers[j.helper_idx].value));
+    });
     // Conclusive helper verdicts join the cache for later lazy queries.
     std::lock_guard lock(mu_);
     for (const auto& [type, s] : out)

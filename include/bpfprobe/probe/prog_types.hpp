@@ -11,19 +11,16 @@ namespace bpfprobe::probe {
 // needs no trampoline, so it loads where fentry/fexit are refused (EPERM without a log under some
 // LSM policies): then the type is known to exist although fentry could not show it.
 inline verdict tracing_as_tp_btf(const context& ctx, std::uint32_t value) {
-  const auto* k = ctx.kernel_btf();
-  if (!k) return verdict::unknown("no kernel BTF for a tp_btf target");
-  for (const char* tp : {"btf_trace_sched_switch", "btf_trace_sys_enter", "btf_trace_task_newtask"}) {
-    auto id = k->find(tp, BTF_KIND_TYPEDEF);
-    if (!id) continue;
-    static constexpr auto prog = insn::return_zero();
-    auto fd =
-        sys::prog_load({.type = value, .insns = prog, .expected_attach_type = BPF_TRACE_RAW_TP, .attach_btf_id = *id});
-    verdict v = classify::from_result(fd, load_rules(ctx, "tracing"), "loaded as tp_btf");
-    v.evidence = v.evidence.empty() ? std::string("tp_btf ") + tp : v.evidence + " [tp_btf " + tp + "]";
-    return v;
-  }
-  return verdict::unknown("no btf_trace_* typedef in kernel BTF for a tp_btf target");
+  if (!ctx.kernel_btf()) return verdict::unknown("no kernel BTF for a tp_btf target");
+  auto target = first_tp_btf_target(ctx);
+  if (!target) return verdict::unknown("no btf_trace_* typedef in kernel BTF for a tp_btf target");
+  static constexpr auto prog = insn::return_zero();
+  auto fd = sys::prog_load(
+      {.type = value, .insns = prog, .expected_attach_type = BPF_TRACE_RAW_TP, .attach_btf_id = target->second});
+  verdict v = classify::from_result(fd, load_rules(ctx, "tracing"), "loaded as tp_btf");
+  std::string tp = "btf_trace_" + target->first;
+  v.evidence = v.evidence.empty() ? "tp_btf " + tp : v.evidence + " [tp_btf " + tp + "]";
+  return v;
 }
 
 inline verdict probe_prog_type(const context& ctx, std::string_view name, std::uint32_t value) {

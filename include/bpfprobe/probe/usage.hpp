@@ -11,7 +11,7 @@
 namespace bpfprobe::probe {
 
 inline verdict must_load_verdict(const context& ctx, const sys::error& e) {
-  verdict v = classify::from_error(e, ctx.rules({.log_proves_existence = false, .absent_errnos = {}}));
+  verdict v = classify::from_error(e, ctx.rules(classify::side_step()));
   if (v.state == status::unknown && !classify::deciding_line(e.log).empty() && e.code != EPERM)
     v.reason = "verifier rejected the test program (" + sys::errno_name(e.code) + ")";
   return v;

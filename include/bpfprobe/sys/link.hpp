@@ -6,6 +6,7 @@
 #include <linux/bpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bpfprobe/sys/bpf.hpp>
 #include <bpfprobe/sys/janitor.hpp>
 #include <cstddef>
@@ -170,6 +171,38 @@ inline result<void> link_detach(int link_fd) {
 }
 
 // BPF_ITER_CREATE: a readable seq_file fd from an iter link (5.8).
+// An iterator's parameters. The kernel's bpf_iter_link_info is a union: at most one group applies,
+// picked by the target (map: 5.10; cgroup, task: 6.1).
+struct iter_params {
+  int map_fd = -1;                                             // bpf_map_elem, bpf_sk_storage_map, sockmap
+  int cgroup_fd = -1;                                          // cgroup; -1 with an order: the default root
+  bpf_cgroup_iter_order order = BPF_CGROUP_ITER_ORDER_UNSPEC;  // cgroup walk order
+  std::uint32_t tid = 0, pid = 0, pid_fd = 0;                  // task, task_file, task_vma
+};
+
+// The one place an iterator link (BPF_TRACE_ITER, 5.8) is made: the parameters become the link's
+// bpf_iter_link_info, or none when no group is set. `attach_type` is BPF_TRACE_ITER unless the
+// caller read its value from the kernel's BTF.
+inline result<unique_fd> iter_link_create(int prog_fd, const iter_params& p = {},
+                                          std::uint32_t attach_type = BPF_TRACE_ITER) {
+  bpf_iter_link_info info;
+  std::memset(&info, 0, sizeof(info));
+  bool any = true;
+  if (p.map_fd >= 0) {
+    info.map.map_fd = static_cast<std::uint32_t>(p.map_fd);
+  } else if (p.cgroup_fd >= 0 || p.order != BPF_CGROUP_ITER_ORDER_UNSPEC) {
+    info.cgroup.order = p.order;
+    info.cgroup.cgroup_fd = static_cast<std::uint32_t>(std::max(p.cgroup_fd, 0));
+  } else if (p.tid || p.pid || p.pid_fd) {
+    info.task.tid = p.tid;
+    info.task.pid = p.pid;
+    info.task.pid_fd = p.pid_fd;
+  } else {
+    any = false;
+  }
+  return link_create({.prog_fd = prog_fd, .attach_type = attach_type, .part = link_parts::iter{any ? &info : nullptr}});
+}
+
 inline result<unique_fd> iter_create(int link_fd) {
   union bpf_attr attr;
   std::memset(&attr, 0, sizeof(attr));

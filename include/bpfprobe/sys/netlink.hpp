@@ -276,9 +276,22 @@ inline result<void> set_xdp(rtnetlink& nl, int ifindex, int prog_fd, std::uint32
   return nl.transact(m, "RTM_SETLINK IFLA_XDP " + std::to_string(ifindex));
 }
 
+// What IFLA_XDP of a device reports: the attach state and the program id in each mode
+// (IFLA_XDP_{SKB,DRV,HW}_PROG_ID, 4.19+; IFLA_XDP_PROG_ID alone when only one mode is in use). The
+// one reader of IFLA_XDP: the legacy XDP probe, the attach layer (detaching the right mode, proving
+// what is attached) and the tests all use it.
 struct xdp_state {
   std::uint8_t attached = XDP_ATTACHED_NONE;  // XDP_ATTACHED_*
   std::uint32_t prog_id = 0;                  // the program when exactly one mode is attached
+  std::uint32_t skb_prog_id = 0, drv_prog_id = 0, hw_prog_id = 0;
+
+  // The id in the mode a flag selects (0 flags: whichever single program is attached).
+  [[nodiscard]] std::uint32_t id_for(std::uint32_t flags) const noexcept {
+    if (flags & XDP_FLAGS_SKB_MODE) return skb_prog_id ? skb_prog_id : (attached == XDP_ATTACHED_SKB ? prog_id : 0);
+    if (flags & XDP_FLAGS_DRV_MODE) return drv_prog_id ? drv_prog_id : (attached == XDP_ATTACHED_DRV ? prog_id : 0);
+    if (flags & XDP_FLAGS_HW_MODE) return hw_prog_id ? hw_prog_id : (attached == XDP_ATTACHED_HW ? prog_id : 0);
+    return prog_id;
+  }
 };
 
 inline result<xdp_state> get_xdp(rtnetlink& nl, int ifindex) {
@@ -291,8 +304,14 @@ inline result<xdp_state> get_xdp(rtnetlink& nl, int ifindex) {
     for_each_attr(attrs, len, [&](std::uint16_t type, const char* p, std::size_t n) {
       if (type != IFLA_XDP) return;
       for_each_attr(p, n, [&](std::uint16_t t, const char* q, std::size_t k) {
+        auto u32 = [&](std::uint32_t& out) {
+          if (k >= 4) std::memcpy(&out, q, 4);
+        };
         if (t == IFLA_XDP_ATTACHED && k >= 1) st.attached = static_cast<std::uint8_t>(*q);
-        if (t == IFLA_XDP_PROG_ID && k >= 4) std::memcpy(&st.prog_id, q, 4);
+        if (t == IFLA_XDP_PROG_ID) u32(st.prog_id);
+        if (t == IFLA_XDP_SKB_PROG_ID) u32(st.skb_prog_id);
+        if (t == IFLA_XDP_DRV_PROG_ID) u32(st.drv_prog_id);
+        if (t == IFLA_XDP_HW_PROG_ID) u32(st.hw_prog_id);
       });
     });
   });

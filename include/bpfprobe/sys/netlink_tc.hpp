@@ -1,6 +1,5 @@
-// What the attach layer needs from rtnetlink beyond netlink.hpp: removing one cls_bpf filter, a dump
-// of every filter under a clsact direction, and the per-mode XDP program ids (for detaching the
-// right mode and for proving what is attached).
+// What the attach layer needs from rtnetlink beyond netlink.hpp: removing one cls_bpf filter and a
+// dump of every filter under a clsact direction.
 #pragma once
 
 #include <bpfprobe/sys/netlink.hpp>
@@ -55,46 +54,6 @@ inline result<std::vector<tc_filter>> tc_filters(rtnetlink& nl, int ifindex, tc_
   });
   if (!r) return r.error();
   return out;
-}
-
-// Program ids attached in each XDP mode (IFLA_XDP_{SKB,DRV,HW}_PROG_ID, 4.19+; IFLA_XDP_PROG_ID
-// when only one mode is in use).
-struct xdp_modes {
-  std::uint8_t attached = XDP_ATTACHED_NONE;
-  std::uint32_t prog_id = 0, skb_prog_id = 0, drv_prog_id = 0, hw_prog_id = 0;
-
-  // The id in the mode a flag selects (0 flags: whichever single program is attached).
-  [[nodiscard]] std::uint32_t id_for(std::uint32_t flags) const noexcept {
-    if (flags & XDP_FLAGS_SKB_MODE) return skb_prog_id ? skb_prog_id : (attached == XDP_ATTACHED_SKB ? prog_id : 0);
-    if (flags & XDP_FLAGS_DRV_MODE) return drv_prog_id ? drv_prog_id : (attached == XDP_ATTACHED_DRV ? prog_id : 0);
-    if (flags & XDP_FLAGS_HW_MODE) return hw_prog_id ? hw_prog_id : (attached == XDP_ATTACHED_HW ? prog_id : 0);
-    return prog_id;
-  }
-};
-
-inline result<xdp_modes> get_xdp_modes(rtnetlink& nl, int ifindex) {
-  auto m = detail::link_message(RTM_GETLINK, 0, ifindex);
-  xdp_modes st;
-  auto r = nl.transact(m, "RTM_GETLINK " + std::to_string(ifindex), [&](const nlmsghdr* h) {
-    if (h->nlmsg_type != RTM_NEWLINK) return;
-    const char* attrs = static_cast<const char*>(NLMSG_DATA(h)) + NLMSG_ALIGN(sizeof(ifinfomsg));
-    std::size_t len = h->nlmsg_len - NLMSG_LENGTH(sizeof(ifinfomsg));
-    for_each_attr(attrs, len, [&](std::uint16_t type, const char* p, std::size_t n) {
-      if (type != IFLA_XDP) return;
-      for_each_attr(p, n, [&](std::uint16_t t, const char* q, std::size_t k) {
-        auto u32 = [&](std::uint32_t& out) {
-          if (k >= 4) std::memcpy(&out, q, 4);
-        };
-        if (t == IFLA_XDP_ATTACHED && k >= 1) st.attached = static_cast<std::uint8_t>(*q);
-        if (t == IFLA_XDP_PROG_ID) u32(st.prog_id);
-        if (t == IFLA_XDP_SKB_PROG_ID) u32(st.skb_prog_id);
-        if (t == IFLA_XDP_DRV_PROG_ID) u32(st.drv_prog_id);
-        if (t == IFLA_XDP_HW_PROG_ID) u32(st.hw_prog_id);
-      });
-    });
-  });
-  if (!r) return r.error();
-  return st;
 }
 
 }  // namespace bpfprobe::sys
