@@ -203,62 +203,64 @@ def documented(kernels, rows):
                 row.seen_from = f"new in {label}" if absent_before else f"≤ {label}"
 
 
+def kernel_row(section, name, kernels, cell):
+    """A row of one cell per kernel: '–' where the kernel left no report, else the cell
+    `cell(i, k, r)` returns (row.add's arguments) for the i-th kernel k and its report r."""
+    row = Row(section, name)
+    for i, (k, r) in enumerate(kernels):
+        if r:
+            row.add(*cell(i, k, r))
+        else:
+            row.add("a", "–", no_report_title(k), MISSING)
+    return row
+
+
 def fact_rows(kernels, section):
-    rows = []
-    for n in sorted({n for _, r in kernels for n, f in r.get(section, {}).items() if isinstance(f, dict)}):
-        row = Row(section, n)
-        for k, r in kernels:
-            if not r:
-                row.add("a", "–", no_report_title(k), MISSING)
-                continue
+    def cell(n):
+        def of(_, k, r):
             f = r.get(section, {}).get(n)
             st = f.get("status") if isinstance(f, dict) else None
             mark = marks_of(k).get(f"{section}/{n}")
             title = cell_title(f) + (f" — accepted deviation: {mark}" if mark else "")
-            row.add(status_class(st), MARK.get(st, "·"), title, st, mark)
-        rows.append(row)
-    return rows
+            return status_class(st), MARK.get(st, "·"), title, st, mark
+        return of
+
+    names = sorted({n for _, r in kernels for n, f in r.get(section, {}).items() if isinstance(f, dict)})
+    return [kernel_row(section, n, kernels, cell(n)) for n in names]
 
 
 def helper_rows(kernels):
     helpers, _ = helper_summary(kernels)
-    rows = []
-    for name in sorted(helpers):
-        row = Row("helpers", name)
-        for (k, r), (n_sup, n_unk, n_types) in zip(kernels, helpers[name]):
-            if not r:
-                row.add("a", "–", no_report_title(k), MISSING)
-                continue
+
+    def cell(name):
+        def of(i, k, _):
+            n_sup, n_unk, n_types = helpers[name][i]
             if n_types == 0:
-                row.add("a", "·", "not defined by this kernel", None)
-                continue
+                return "a", "·", "not defined by this kernel", None
             mark = helper_mark(k, name)
             cls = "s" if n_sup else ("q" if n_unk else "u")
             title = f"supported for {n_sup} of {n_types} program types" + (f", {n_unk} unknown" if n_unk else "")
             title += f" — accepted deviation: {mark}" if mark else ""
             # Compared between kernels: usable somewhere or not (the counts grow with program types).
-            row.add(cls, f"{n_sup}" + (f" +{n_unk}?" if n_unk else ""), title, cls, mark)
-        rows.append(row)
-    return rows
+            return cls, f"{n_sup}" + (f" +{n_unk}?" if n_unk else ""), title, cls, mark
+        return of
+
+    return [kernel_row("helpers", name, kernels, cell(name)) for name in sorted(helpers)]
 
 
 def choice_rows(kernels, section):
-    rows = []
-    for n in sorted({n for _, r in kernels for n in r.get(section, {})}):
-        row = Row(section, n)
-        for k, r in kernels:
-            if not r:
-                row.add("a", "–", no_report_title(k), MISSING)
-                continue
+    def cell(n):
+        def of(_, k, r):
             v = r.get(section, {}).get(n)
             if not isinstance(v, dict):
-                row.add("a", "·", "not reported by this kernel's bpfprobe", None)
-                continue
+                return "a", "·", "not reported by this kernel's bpfprobe", None
             chosen = v.get("chosen", v.get("tier"))
             shown = str(chosen) if chosen not in (None, "") else "none"
-            row.add("u" if chosen in NO_CHOICE else "s", shown, choice_title(v), shown)
-        rows.append(row)
-    return rows
+            return "u" if chosen in NO_CHOICE else "s", shown, choice_title(v), shown
+        return of
+
+    names = sorted({n for _, r in kernels for n in r.get(section, {})})
+    return [kernel_row(section, n, kernels, cell(n)) for n in names]
 
 
 def all_rows(kernels):
