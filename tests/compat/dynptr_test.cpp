@@ -87,8 +87,7 @@ TEST_P(DynptrTier, SameAsBestTier) {
   const auto& [accessor, tier] = GetParam();
 
   auto best = load({});
-  COMPAT_REQUIRE_LOADED(best);
-  COMPAT_SKIP_UNLESS_SUPPORTED(best, accessor);
+  COMPAT_REQUIRE_BEST(best, accessor);
   runs expect = run_all(best);
 
   auto forced = load({{accessor, tier}});

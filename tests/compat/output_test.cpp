@@ -44,8 +44,7 @@ class OutputTier : public testing::TestWithParam<tier_case> {};
 TEST_P(OutputTier, SameAsBestTier) {
   const auto& [accessor, tier] = GetParam();
   auto best = open_and_load<compat_output>();
-  COMPAT_REQUIRE_LOADED(best);
-  COMPAT_SKIP_UNLESS_SUPPORTED(best, accessor);
+  COMPAT_REQUIRE_BEST(best, accessor);
   auto forced = open_and_load<compat_output>({{accessor, tier}});
   COMPAT_REQUIRE_FORCED(forced, accessor);
 

@@ -43,8 +43,7 @@ class TaskTier : public testing::TestWithParam<tier_case> {};
 TEST_P(TaskTier, SameAsBestTier) {
   const auto& [accessor, tier] = GetParam();
   auto best = open_and_load<compat_task>();
-  COMPAT_REQUIRE_LOADED(best);
-  COMPAT_SKIP_UNLESS_SUPPORTED(best, accessor);
+  COMPAT_REQUIRE_BEST(best, accessor);
   observed expect = run(best);
 
   auto forced = open_and_load<compat_task>({{accessor, tier}});

@@ -64,8 +64,7 @@ class UprobeTier : public testing::TestWithParam<tier_case> {};
 TEST_P(UprobeTier, SameAsBestTier) {
   const auto& [accessor, tier] = GetParam();
   auto best = load({}, true);
-  COMPAT_REQUIRE_LOADED(best);
-  COMPAT_SKIP_UNLESS_SUPPORTED(best, accessor);
+  COMPAT_REQUIRE_BEST(best, accessor);
   auto forced = load({{accessor, tier}}, true);
   COMPAT_REQUIRE_FORCED(forced, accessor);
 
@@ -126,8 +125,7 @@ TEST_P(KprobeTier, SameAsBestTier) {
   auto sym = getppid_symbol();
   if (!sym) GTEST_SKIP() << "no getppid syscall symbol in /proc/kallsyms";
   auto best = load({}, false);
-  COMPAT_REQUIRE_LOADED(best);
-  COMPAT_SKIP_UNLESS_SUPPORTED(best, accessor);
+  COMPAT_REQUIRE_BEST(best, accessor);
   auto forced = load({{accessor, tier}}, false);
   COMPAT_REQUIRE_FORCED(forced, accessor);
 
