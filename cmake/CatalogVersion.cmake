@@ -1,5 +1,5 @@
 # Writes OUT (bpfprobe/catalog_version.hpp): a hash of the probe headers and fact tables, the
-# "catalog version" in the persistent verdict cache's key (include/bpfprobe/probe/persist.hpp), so a
+# "catalog version" in the persistent verdict cache's key (include/bpfprobe/probe/persist_key.hpp), so a
 # cache written by a build with other probes is never read. Run as `cmake -DSRC=... -DOUT=... -P`.
 file(GLOB_RECURSE _files LIST_DIRECTORIES false "${SRC}/include/bpfprobe/*.hpp" "${SRC}/probes/facts/*.tsv")
 list(SORT _files)

@@ -39,25 +39,27 @@ void send_from_cgroup(const std::string& cgroup_path, int n) {
   ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "child status " << st;
 }
 
+// The program the tests attach: cgroup_skb egress, counting every packet in the map `map_fd`.
+sys::result<sys::unique_fd> egress_program(int map_fd) {
+  return load({.type = BPF_PROG_TYPE_CGROUP_SKB, .expected_attach_type = BPF_CGROUP_INET_EGRESS},
+              counting_program(map_fd, 1));
+}
+
 class CgroupAttach : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(CgroupAttach, CountsEgressOfTheCgroupAndDetachesOnDrop) {
   BPFPROBE_REQUIRE_ROOT();
   auto choice = decide::cgroup(facts());
-  std::string want = GetParam().empty() ? choice.chosen : GetParam();
-  if (want.empty()) GTEST_SKIP() << "no cgroup path supported: " << choice.candidates.front().v.reason;
-  BPFPROBE_REQUIRE_PATH(choice, want);
+  BPFPROBE_REQUIRE_WANTED(want, choice, GetParam());
 
   auto cg = sys::temp_cgroup::create("bpfprobe-attach-test");
   ASSERT_TRUE(cg) << cg.error().describe();
   auto map = counter_map();
-  auto prog = load({.type = BPF_PROG_TYPE_CGROUP_SKB, .expected_attach_type = BPF_CGROUP_INET_EGRESS},
-                   counting_program(map.get(), 1));
+  auto prog = egress_program(map.get());
   ASSERT_TRUE(prog) << describe(prog.error());
   std::uint32_t id = prog_id(prog.value().get());
 
-  attach::policy pol;
-  if (!GetParam().empty()) pol.force = {GetParam()};
+  attach::policy pol = forcing(GetParam());
   {
     auto a = attach::cgroup(choice, prog.value().get(), cg.value().fd(), BPF_CGROUP_INET_EGRESS, pol);
     ASSERT_TRUE(a) << a.error().describe();
@@ -96,8 +98,7 @@ TEST(CgroupAttachPin, PinnedLinkSurvivesItsProcessAndGoesWithThePin) {
   auto cg = sys::temp_cgroup::create("bpfprobe-attach-test");
   ASSERT_TRUE(cg) << cg.error().describe();
   auto map = counter_map();
-  auto prog = load({.type = BPF_PROG_TYPE_CGROUP_SKB, .expected_attach_type = BPF_CGROUP_INET_EGRESS},
-                   counting_program(map.get(), 1));
+  auto prog = egress_program(map.get());
   ASSERT_TRUE(prog) << describe(prog.error());
   std::string pin = bpffs.value() + "/bpfprobe-attach-test-" + std::to_string(::getpid());
   sys::scoped_pin cleanup(pin);
@@ -145,8 +146,7 @@ TEST(CgroupAttachPin, LegacyPathsAreSkippedWhenAPinIsRequested) {
   auto choice = decide::cgroup(facts());
   auto cg = sys::temp_cgroup::create("bpfprobe-attach-test");
   ASSERT_TRUE(cg) << cg.error().describe();
-  auto prog = load({.type = BPF_PROG_TYPE_CGROUP_SKB, .expected_attach_type = BPF_CGROUP_INET_EGRESS},
-                   counting_program(counter_map().get(), 1));
+  auto prog = egress_program(counter_map().get());
   ASSERT_TRUE(prog) << describe(prog.error());
   auto a = attach::cgroup(choice, prog.value().get(), cg.value().fd(), BPF_CGROUP_INET_EGRESS,
                           attach::policy::only("prog_attach_multi").pinned_at("/sys/fs/bpf/never-made"));
@@ -164,8 +164,7 @@ TEST(CgroupAttachDetach, ExplicitDetach) {
   if (choice.chosen.empty()) GTEST_SKIP() << "no cgroup path supported";
   auto cg = sys::temp_cgroup::create("bpfprobe-attach-test");
   ASSERT_TRUE(cg) << cg.error().describe();
-  auto prog = load({.type = BPF_PROG_TYPE_CGROUP_SKB, .expected_attach_type = BPF_CGROUP_INET_EGRESS},
-                   counting_program(counter_map().get(), 1));
+  auto prog = egress_program(counter_map().get());
   ASSERT_TRUE(prog) << describe(prog.error());
   for (const auto& cand : choice.candidates) {
     if (!cand.v.supported()) continue;

@@ -181,4 +181,36 @@ inline sys::result<task_fd_info> task_fd_query(int fd) {
 // Every path of a choice that the test should run: "" (the chosen one, no policy) plus each candidate.
 inline std::string attempts_of(const attach::attachment& a) { return attach::describe(a.attempts()); }
 
+// The path a parameterised attach test takes: `forced`, or (empty) the one decide/ chooses. Skips
+// unless that path is supported here, with the deciding reason(s).
+#define BPFPROBE_REQUIRE_WANTED(want, c, forced)                                \
+  const std::string want = (forced).empty() ? (c).chosen : std::string(forced); \
+  if (want.empty()) GTEST_SKIP() << ::bpfprobe::testing::no_path_reasons(c);    \
+  BPFPROBE_REQUIRE_PATH(c, want)
+
+inline std::string no_path_reasons(const decide::choice& c) {
+  std::string out = "no " + c.hook + " path supported on this kernel:";
+  for (const auto& cand : c.candidates) out += "\n  " + cand.path + ": " + cand.v.reason;
+  return out;
+}
+
+// A policy forcing `path`, or (empty) leaving the choice to decide/.
+inline attach::policy forcing(const std::string& path) {
+  return path.empty() ? attach::policy{} : attach::policy::only(path);
+}
+
+// Programs a test loads for the paths it may take, open until the test ends. A load the forced
+// path needs (`required`) must succeed; a failed one only the chosen path might use is left out.
+struct loaded_programs {
+  std::vector<sys::unique_fd> keep;
+  void take(sys::result<sys::unique_fd> p, int& slot, bool required) {
+    if (required) {
+      ASSERT_TRUE(p) << describe(p.error());
+    }
+    if (!p) return;
+    slot = p.value().get();
+    keep.push_back(std::move(p).value());
+  }
+};
+
 }  // namespace bpfprobe::testing

@@ -94,14 +94,7 @@ TEST(LibbpfAttach, CgroupFromSkeletonUsesTheSectionsAttachType) {
   EXPECT_EQ(ids.value(), std::vector<std::uint32_t>{prog_id(bpf_program__fd(s->progs.count_egress))});
 }
 
-class LibbpfNetAttach : public ::testing::Test, public veth_netns {
- protected:
-  void SetUp() override {
-    BPFPROBE_REQUIRE_ROOT();
-    veth_netns::SetUp();
-  }
-  void TearDown() override { veth_netns::TearDown(); }
-};
+class LibbpfNetAttach : public veth_test<::testing::Test> {};
 
 TEST_F(LibbpfNetAttach, XdpAndTcFromSkeleton) {
   auto xc = decide::xdp(facts());

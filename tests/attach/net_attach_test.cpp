@@ -2,6 +2,7 @@
 // path and through every path forced by policy. Proof: frames sent over the pair move the program's
 // counter, and netlink / BPF_PROG_QUERY / link info show the program; after the attachment is
 // dropped nothing is attached and the counter stands still.
+#include "../common/failing_command.hpp"
 #include "veth.hpp"
 
 namespace bpfprobe::testing {
@@ -22,21 +23,12 @@ std::string xdp_name(const ::testing::TestParamInfo<xdp_case>& i) {
   return (i.param.path.empty() ? std::string("chosen") : i.param.path) + "_" + std::string(to_string(i.param.mode));
 }
 
-class XdpAttach : public ::testing::TestWithParam<xdp_case>, public veth_netns {
- protected:
-  void SetUp() override {
-    BPFPROBE_REQUIRE_ROOT();
-    veth_netns::SetUp();
-  }
-  void TearDown() override { veth_netns::TearDown(); }
-};
+class XdpAttach : public veth_test<::testing::TestWithParam<xdp_case>> {};
 
 TEST_P(XdpAttach, CountsFramesAndDetachesOnDrop) {
   const auto& param = GetParam();
   auto choice = decide::xdp(facts());
-  std::string want = param.path.empty() ? choice.chosen : param.path;
-  if (want.empty()) GTEST_SKIP() << "no XDP path supported: " << choice.candidates.front().v.reason;
-  BPFPROBE_REQUIRE_PATH(choice, want);
+  BPFPROBE_REQUIRE_WANTED(want, choice, param.path);
 
   auto map = counter_map();
   auto prog =
@@ -44,8 +36,7 @@ TEST_P(XdpAttach, CountsFramesAndDetachesOnDrop) {
   ASSERT_TRUE(prog) << describe(prog.error());
   std::uint32_t id = prog_id(prog.value().get());
 
-  attach::policy pol;
-  if (!param.path.empty()) pol.force = {param.path};
+  attach::policy pol = forcing(param.path);
   pol.xdp = param.mode;
   {
     auto a = attach::xdp(choice, prog.value().get(), if1, pol);
@@ -112,21 +103,12 @@ std::string tc_name(const ::testing::TestParamInfo<tc_case>& i) {
          (i.param.dir == sys::tc_direction::ingress ? "_ingress" : "_egress");
 }
 
-class TcAttach : public ::testing::TestWithParam<tc_case>, public veth_netns {
- protected:
-  void SetUp() override {
-    BPFPROBE_REQUIRE_ROOT();
-    veth_netns::SetUp();
-  }
-  void TearDown() override { veth_netns::TearDown(); }
-};
+class TcAttach : public veth_test<::testing::TestWithParam<tc_case>> {};
 
 TEST_P(TcAttach, CountsFramesAndDetachesOnDrop) {
   const auto& param = GetParam();
   auto choice = decide::tc(facts());
-  std::string want = param.path.empty() ? choice.chosen : param.path;
-  if (want.empty()) GTEST_SKIP() << "no TC path supported: " << choice.candidates.front().v.reason;
-  BPFPROBE_REQUIRE_PATH(choice, want);
+  BPFPROBE_REQUIRE_WANTED(want, choice, param.path);
   bool ingress = param.dir == sys::tc_direction::ingress;
   int ifindex = ingress ? if1 : if0;  // frames leave at0 and arrive on at1
 
@@ -137,8 +119,7 @@ TEST_P(TcAttach, CountsFramesAndDetachesOnDrop) {
   std::uint32_t id = prog_id(prog.value().get());
   std::uint32_t tcx_type = ingress ? BPF_TCX_INGRESS : BPF_TCX_EGRESS;
 
-  attach::policy pol;
-  if (!param.path.empty()) pol.force = {param.path};
+  attach::policy pol = forcing(param.path);
   {
     auto a = attach::tc(choice, prog.value().get(), ifindex, param.dir, pol);
     ASSERT_TRUE(a) << a.error().describe();
@@ -190,30 +171,7 @@ INSTANTIATE_TEST_SUITE_P(Paths, TcAttach,
 
 // ---------------------------------------------------------------- fallback and errors
 
-// Fails BPF_LINK_CREATE with a chosen errno; everything else goes to the kernel.
-class failing_link_create : public sys::syscalls {
- public:
-  explicit failing_link_create(int err) : err_(err) {}
-  long bpf(int cmd, union bpf_attr* attr, unsigned int size) noexcept override {
-    if (cmd == BPF_LINK_CREATE) {
-      errno = err_;
-      return -1;
-    }
-    return sys::syscalls::bpf(cmd, attr, size);
-  }
-
- private:
-  int err_;
-};
-
-class XdpFallback : public ::testing::Test, public veth_netns {
- protected:
-  void SetUp() override {
-    BPFPROBE_REQUIRE_ROOT();
-    veth_netns::SetUp();
-  }
-  void TearDown() override { veth_netns::TearDown(); }
-};
+class XdpFallback : public veth_test<::testing::Test> {};
 
 // A kernel without XDP links answers EINVAL: the attach falls back to netlink and says why.
 TEST_F(XdpFallback, EinvalFromLinkCreateFallsBackToNetlink) {
@@ -224,7 +182,7 @@ TEST_F(XdpFallback, EinvalFromLinkCreateFallsBackToNetlink) {
   auto prog =
       load({.type = BPF_PROG_TYPE_XDP}, counting_program(map.get(), XDP_PASS, {filter::ethertype_xdp, test_ethertype}));
   ASSERT_TRUE(prog) << describe(prog.error());
-  failing_link_create fake(EINVAL);
+  failing_command fake(BPF_LINK_CREATE, EINVAL);
   std::optional<sys::scoped_syscalls> seam(std::in_place, fake);
   auto a = attach::xdp(choice, prog.value().get(), if1);
   seam.reset();
@@ -242,14 +200,7 @@ TEST_F(XdpFallback, EinvalFromLinkCreateFallsBackToNetlink) {
 
 // On a kernel without tcx (before 6.6) a forced tcx attempt gets the kernel's own EINVAL and the
 // attach falls back to netlink. Runs where the report says tcx is unsupported (the matrix).
-class TcFallback : public ::testing::Test, public veth_netns {
- protected:
-  void SetUp() override {
-    BPFPROBE_REQUIRE_ROOT();
-    veth_netns::SetUp();
-  }
-  void TearDown() override { veth_netns::TearDown(); }
-};
+class TcFallback : public veth_test<::testing::Test> {};
 
 TEST_F(TcFallback, KernelWithoutTcxFallsBackToNetlink) {
   auto choice = decide::tc(facts());
@@ -278,7 +229,7 @@ TEST_F(XdpFallback, EpermIsReturnedWithoutFallback) {
   BPFPROBE_REQUIRE_PATH(choice, "bpf_link");
   auto prog = load({.type = BPF_PROG_TYPE_XDP}, counting_program(counter_map().get(), XDP_PASS));
   ASSERT_TRUE(prog) << describe(prog.error());
-  failing_link_create fake(EPERM);
+  failing_command fake(BPF_LINK_CREATE, EPERM);
   std::optional<sys::scoped_syscalls> seam(std::in_place, fake);
   auto a = attach::xdp(choice, prog.value().get(), if1);
   seam.reset();

@@ -48,15 +48,12 @@ class OutputChannel : public ::testing::TestWithParam<std::string> {};
 TEST_P(OutputChannel, DeliversEveryRecord) {
   BPFPROBE_REQUIRE_ROOT();
   auto choice = decide::output(facts(), "raw_tracepoint");
-  std::string want = GetParam().empty() ? choice.chosen : GetParam();
-  if (want.empty()) GTEST_SKIP() << "no output path supported: " << choice.candidates.front().v.reason;
-  BPFPROBE_REQUIRE_PATH(choice, want);
+  BPFPROBE_REQUIRE_WANTED(want, choice, GetParam());
   auto tp = decide::tracepoint(facts());
   BPFPROBE_REQUIRE_PATH(tp, "raw_tp");
 
   std::vector<std::int64_t> records;
-  attach::policy pol;
-  if (!GetParam().empty()) pol.force = {GetParam()};
+  attach::policy pol = forcing(GetParam());
   auto out = attach::output::open(
       choice,
       [&](std::span<const std::byte> r) {

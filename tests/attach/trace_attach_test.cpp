@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "common.hpp"
@@ -36,15 +37,14 @@ std::string case_name(const ::testing::TestParamInfo<trace_case>& i) {
   return n;
 }
 
-// Skips when the forced event source is not available here.
-bool source_missing(std::string_view kind, attach::event_source s, std::string* why) {
-  if (s == attach::event_source::automatic) return false;
+// Why the forced event source is not available here (the test then skips); nullopt when it is.
+std::optional<std::string> source_missing(std::string_view kind, attach::event_source s) {
+  if (s == attach::event_source::automatic) return std::nullopt;
   std::string key = s == attach::event_source::pmu ? "mechanism:" + std::string(kind) + "_pmu"
                                                    : "mechanism:" + std::string(kind) + "_events_tracefs";
   verdict v = facts()(key);
-  if (v.supported()) return false;
-  *why = key + " is " + std::string(to_string(v.state)) + ": " + v.reason;
-  return true;
+  if (v.supported()) return std::nullopt;
+  return key + " is " + std::string(to_string(v.state)) + ": " + v.reason;
 }
 
 // Checks the kernel's view of an attachment: a link of `link_type`, or (perf_ioctl) a perf event
@@ -89,11 +89,8 @@ TEST_P(UprobeAttach, CountsCallsAndDetachesOnDrop) {
   BPFPROBE_REQUIRE_ROOT();
   const auto& param = GetParam();
   auto choice = decide::uprobe(facts(), param.retprobe);
-  std::string want = param.path.empty() ? choice.chosen : param.path;
-  if (want.empty()) GTEST_SKIP() << "no uprobe path supported: " << choice.candidates.front().v.reason;
-  BPFPROBE_REQUIRE_PATH(choice, want);
-  std::string why;
-  if (source_missing("uprobe", param.source, &why)) GTEST_SKIP() << why;
+  BPFPROBE_REQUIRE_WANTED(want, choice, param.path);
+  if (auto why = source_missing("uprobe", param.source)) GTEST_SKIP() << *why;
 
   auto map = counter_map();
   auto body = counting_program(map.get(), 0, {filter::this_process});
@@ -115,8 +112,7 @@ TEST_P(UprobeAttach, CountsCallsAndDetachesOnDrop) {
   auto target = attach::uprobe_target::of(reinterpret_cast<const void*>(&bpfprobe_attach_test_target), param.retprobe);
   ASSERT_TRUE(target) << target.error().describe();
 
-  attach::policy pol;
-  if (!param.path.empty()) pol.force = {param.path};
+  attach::policy pol = forcing(param.path);
   pol.events = param.source;
   std::uint32_t link_id = 0;
   std::string event;
@@ -201,46 +197,31 @@ TEST_P(KprobeAttach, CountsSyscallsAndDetachesOnDrop) {
   BPFPROBE_REQUIRE_ROOT();
   const auto& param = GetParam();
   auto choice = decide::kprobe(facts(), param.retprobe);
-  std::string want = param.path.empty() ? choice.chosen : param.path;
-  if (want.empty()) {
-    std::string reasons;
-    for (const auto& c : choice.candidates) reasons += "\n  " + c.path + ": " + c.v.reason;
-    GTEST_SKIP() << "no " << choice.hook << " path supported on this kernel:" << reasons;
-  }
-  BPFPROBE_REQUIRE_PATH(choice, want);
-  std::string why;
-  if (source_missing("kprobe", param.source, &why)) GTEST_SKIP() << why;
+  BPFPROBE_REQUIRE_WANTED(want, choice, param.path);
+  if (auto why = source_missing("kprobe", param.source)) GTEST_SKIP() << *why;
   auto fn = syscall_function();
   if (!fn) GTEST_SKIP() << "no getpgid syscall function in kernel BTF";
 
   auto map = counter_map();
   auto body = counting_program(map.get(), 0, {filter::this_process});
   attach::kprobe_programs progs;
-  std::vector<sys::unique_fd> keep;
-  auto take = [&](sys::result<sys::unique_fd> p, int& slot, bool required) {
-    if (required) {
-      ASSERT_TRUE(p) << describe(p.error());
-    }
-    if (!p) return;
-    slot = p.value().get();
-    keep.push_back(std::move(p).value());
-  };
+  loaded_programs loaded;
   bool any = param.path.empty();
   if (any || want == decide::path::fentry || want == decide::path::fexit)
-    take(load({.type = BPF_PROG_TYPE_TRACING,
-               .expected_attach_type = static_cast<std::uint32_t>(param.retprobe ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY),
-               .attach_btf_id = fn->second},
-              body),
-         progs.fentry, !any);
+    loaded.take(
+        load({.type = BPF_PROG_TYPE_TRACING,
+              .expected_attach_type = static_cast<std::uint32_t>(param.retprobe ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY),
+              .attach_btf_id = fn->second},
+             body),
+        progs.fentry, !any);
   if (any || want == decide::path::kprobe_multi)
-    take(load({.type = BPF_PROG_TYPE_KPROBE, .expected_attach_type = BPF_TRACE_KPROBE_MULTI}, body), progs.kprobe_multi,
-         !any);
+    loaded.take(load({.type = BPF_PROG_TYPE_KPROBE, .expected_attach_type = BPF_TRACE_KPROBE_MULTI}, body),
+                progs.kprobe_multi, !any);
   if (any || want == decide::path::perf_link || want == decide::path::perf_ioctl)
-    take(load({.type = BPF_PROG_TYPE_KPROBE}, body), progs.kprobe, !any);
+    loaded.take(load({.type = BPF_PROG_TYPE_KPROBE}, body), progs.kprobe, !any);
   if (HasFatalFailure()) return;
 
-  attach::policy pol;
-  if (!param.path.empty()) pol.force = {param.path};
+  attach::policy pol = forcing(param.path);
   pol.events = param.source;
   std::uint32_t link_id = 0;
   std::string event;
@@ -296,38 +277,29 @@ class TracepointAttach : public ::testing::TestWithParam<std::string> {};
 TEST_P(TracepointAttach, CountsRenamesAndDetachesOnDrop) {
   BPFPROBE_REQUIRE_ROOT();
   auto choice = decide::tracepoint(facts());
-  std::string want = GetParam().empty() ? choice.chosen : GetParam();
-  if (want.empty()) GTEST_SKIP() << "no tracepoint path supported: " << choice.candidates.front().v.reason;
-  BPFPROBE_REQUIRE_PATH(choice, want);
+  BPFPROBE_REQUIRE_WANTED(want, choice, GetParam());
 
   auto map = counter_map();
   auto body = counting_program(map.get(), 0, {filter::this_process});
   attach::tracepoint_programs progs;
-  std::vector<sys::unique_fd> keep;
+  loaded_programs loaded;
   bool any = GetParam().empty();
-  auto take = [&](sys::result<sys::unique_fd> p, int& slot, bool required) {
-    if (required) {
-      ASSERT_TRUE(p) << describe(p.error());
-    }
-    if (!p) return;
-    slot = p.value().get();
-    keep.push_back(std::move(p).value());
-  };
   if (any || want == decide::path::tp_btf) {
     const auto* k = shared_prober().context().kernel_btf();
     auto id = k ? k->find("btf_trace_task_rename", BTF_KIND_TYPEDEF) : std::nullopt;
     if (!id && want == decide::path::tp_btf) GTEST_SKIP() << "no btf_trace_task_rename in kernel BTF";
     if (id)
-      take(load({.type = BPF_PROG_TYPE_TRACING, .expected_attach_type = BPF_TRACE_RAW_TP, .attach_btf_id = *id}, body),
-           progs.tp_btf, !any);
+      loaded.take(
+          load({.type = BPF_PROG_TYPE_TRACING, .expected_attach_type = BPF_TRACE_RAW_TP, .attach_btf_id = *id}, body),
+          progs.tp_btf, !any);
   }
-  if (any || want == decide::path::raw_tp) take(load({.type = BPF_PROG_TYPE_RAW_TRACEPOINT}, body), progs.raw_tp, !any);
+  if (any || want == decide::path::raw_tp)
+    loaded.take(load({.type = BPF_PROG_TYPE_RAW_TRACEPOINT}, body), progs.raw_tp, !any);
   if (any || want == decide::path::perf_link || want == decide::path::perf_ioctl)
-    take(load({.type = BPF_PROG_TYPE_TRACEPOINT}, body), progs.tracepoint, !any);
+    loaded.take(load({.type = BPF_PROG_TYPE_TRACEPOINT}, body), progs.tracepoint, !any);
   if (HasFatalFailure()) return;
 
-  attach::policy pol;
-  if (!GetParam().empty()) pol.force = {GetParam()};
+  attach::policy pol = forcing(GetParam());
   std::uint32_t link_id = 0;
   renamer names;
   {

@@ -94,6 +94,17 @@ class veth_netns {
   std::optional<sys::rtnetlink> nl_;
 };
 
+// A root-only test (Base: ::testing::Test or TestWithParam<...>) with its own veth pair.
+template <class Base>
+class veth_test : public Base, public veth_netns {
+ protected:
+  void SetUp() override {
+    BPFPROBE_REQUIRE_ROOT();
+    veth_netns::SetUp();
+  }
+  void TearDown() override { veth_netns::TearDown(); }
+};
+
 // Waits (briefly: delivery is asynchronous) until the counter reaches `want`.
 template <class F>
 inline std::uint64_t wait_until(F&& value, std::uint64_t want) {

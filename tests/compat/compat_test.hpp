@@ -140,4 +140,17 @@ inline void PrintTo(const tier_case& c, std::ostream* os) { *os << c.accessor <<
                    << " here: " << c_.v.reason;                                                                \
   } while (0)
 
+// A load with the best tiers (nothing forced) must work.
+#define COMPAT_REQUIRE_LOADED(l) ASSERT_EQ((l).load_err, 0) << (l).log << compat::to_string((l).sel)
+
+// A load with the best tiers must work; the test then skips unless `accessor_name` is supported here.
+#define COMPAT_REQUIRE_BEST(l, accessor_name) \
+  COMPAT_REQUIRE_LOADED(l);                   \
+  COMPAT_SKIP_UNLESS_SUPPORTED(l, accessor_name)
+
+// A load with one tier forced: skipped unless that tier is supported here, then it must work.
+#define COMPAT_REQUIRE_FORCED(l, accessor_name)   \
+  COMPAT_SKIP_UNLESS_SUPPORTED(l, accessor_name); \
+  COMPAT_REQUIRE_LOADED(l)
+
 }  // namespace compat_test

@@ -87,13 +87,11 @@ TEST_P(DynptrTier, SameAsBestTier) {
   const auto& [accessor, tier] = GetParam();
 
   auto best = load({});
-  ASSERT_EQ(best.load_err, 0) << best.log << compat::to_string(best.sel);
-  COMPAT_SKIP_UNLESS_SUPPORTED(best, accessor);
+  COMPAT_REQUIRE_BEST(best, accessor);
   runs expect = run_all(best);
 
   auto forced = load({{accessor, tier}});
-  COMPAT_SKIP_UNLESS_SUPPORTED(forced, accessor);
-  ASSERT_EQ(forced.load_err, 0) << forced.log << compat::to_string(forced.sel);
+  COMPAT_REQUIRE_FORCED(forced, accessor);
   EXPECT_EQ(forced.choice(accessor).tier_name, tier);
   runs got = run_all(forced);
 

@@ -44,10 +44,9 @@ template <class Skel>
 void same_as_best_tier(const tier_case& param) {
   const auto& [accessor, tier] = param;
   auto best = open_and_load<Skel>();
-  ASSERT_EQ(best.load_err, 0) << best.log << compat::to_string(best.sel);
+  COMPAT_REQUIRE_LOADED(best);
   auto forced = open_and_load<Skel>({{accessor, tier}});
-  COMPAT_SKIP_UNLESS_SUPPORTED(forced, accessor);
-  ASSERT_EQ(forced.load_err, 0) << forced.log << compat::to_string(forced.sel);
+  COMPAT_REQUIRE_FORCED(forced, accessor);
   for (const auto& in : inputs) {
     SCOPED_TRACE("n=" + std::to_string(in.n) + " stop_at=" + std::to_string(in.stop_at));
     loop_result want = run(best, in), got = run(forced, in);
@@ -84,7 +83,7 @@ INSTANTIATE_TEST_SUITE_P(Compat, LoopTier, testing::ValuesIn(tiers_of({"loop"}))
 
 TEST(LoopCompat, CompiledOutTierIsNeverChosen) {
   auto l = open_and_load<compat_loops_nocb>();
-  ASSERT_EQ(l.load_err, 0) << l.log << compat::to_string(l.sel);
+  COMPAT_REQUIRE_LOADED(l);
   const auto& c = l.choice("loop");
   EXPECT_NE(c.tier, static_cast<std::uint32_t>(BPFPROBE_LOOP_CALLBACK));
   EXPECT_NE(c.tier, static_cast<std::uint32_t>(BPFPROBE_TIER_UNAVAILABLE));

@@ -44,11 +44,9 @@ class OutputTier : public testing::TestWithParam<tier_case> {};
 TEST_P(OutputTier, SameAsBestTier) {
   const auto& [accessor, tier] = GetParam();
   auto best = open_and_load<compat_output>();
-  ASSERT_EQ(best.load_err, 0) << best.log << compat::to_string(best.sel);
-  COMPAT_SKIP_UNLESS_SUPPORTED(best, accessor);
+  COMPAT_REQUIRE_BEST(best, accessor);
   auto forced = open_and_load<compat_output>({{accessor, tier}});
-  COMPAT_SKIP_UNLESS_SUPPORTED(forced, accessor);
-  ASSERT_EQ(forced.load_err, 0) << forced.log << compat::to_string(forced.sel);
+  COMPAT_REQUIRE_FORCED(forced, accessor);
 
   std::int64_t best_err = -1, forced_err = -1;
   auto want = emit(best, 41, &best_err);

@@ -43,13 +43,11 @@ class TaskTier : public testing::TestWithParam<tier_case> {};
 TEST_P(TaskTier, SameAsBestTier) {
   const auto& [accessor, tier] = GetParam();
   auto best = open_and_load<compat_task>();
-  ASSERT_EQ(best.load_err, 0) << best.log << compat::to_string(best.sel);
-  COMPAT_SKIP_UNLESS_SUPPORTED(best, accessor);
+  COMPAT_REQUIRE_BEST(best, accessor);
   observed expect = run(best);
 
   auto forced = open_and_load<compat_task>({{accessor, tier}});
-  COMPAT_SKIP_UNLESS_SUPPORTED(forced, accessor);
-  ASSERT_EQ(forced.load_err, 0) << forced.log << compat::to_string(forced.sel);
+  COMPAT_REQUIRE_FORCED(forced, accessor);
   observed got = run(forced);
 
   const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
@@ -121,7 +119,7 @@ TEST(TaskCompat, RefusesALoadedObjectAndUnknownNames) {
 // Two compilation units linked into one object share one set of tier flags.
 TEST(TaskCompat, LinkedObjectSharesTheFlags) {
   auto l = open_and_load<compat_linked>({{"current_task", "probe_read"}});
-  ASSERT_EQ(l.load_err, 0) << l.log << compat::to_string(l.sel);
+  COMPAT_REQUIRE_LOADED(l);
   std::vector<std::string> names;
   for (const auto& c : l.sel.choices) names.push_back(c.accessor);
   EXPECT_EQ(names, (std::vector<std::string>{"current_task", "probe_read_kernel", "ktime_boot"}));

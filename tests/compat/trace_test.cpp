@@ -64,11 +64,9 @@ class UprobeTier : public testing::TestWithParam<tier_case> {};
 TEST_P(UprobeTier, SameAsBestTier) {
   const auto& [accessor, tier] = GetParam();
   auto best = load({}, true);
-  ASSERT_EQ(best.load_err, 0) << best.log << compat::to_string(best.sel);
-  COMPAT_SKIP_UNLESS_SUPPORTED(best, accessor);
+  COMPAT_REQUIRE_BEST(best, accessor);
   auto forced = load({{accessor, tier}}, true);
-  COMPAT_SKIP_UNLESS_SUPPORTED(forced, accessor);
-  ASSERT_EQ(forced.load_err, 0) << forced.log << compat::to_string(forced.sel);
+  COMPAT_REQUIRE_FORCED(forced, accessor);
 
   std::string why;
   auto want = hit_uprobe(best, &why);
@@ -127,11 +125,9 @@ TEST_P(KprobeTier, SameAsBestTier) {
   auto sym = getppid_symbol();
   if (!sym) GTEST_SKIP() << "no getppid syscall symbol in /proc/kallsyms";
   auto best = load({}, false);
-  ASSERT_EQ(best.load_err, 0) << best.log << compat::to_string(best.sel);
-  COMPAT_SKIP_UNLESS_SUPPORTED(best, accessor);
+  COMPAT_REQUIRE_BEST(best, accessor);
   auto forced = load({{accessor, tier}}, false);
-  COMPAT_SKIP_UNLESS_SUPPORTED(forced, accessor);
-  ASSERT_EQ(forced.load_err, 0) << forced.log << compat::to_string(forced.sel);
+  COMPAT_REQUIRE_FORCED(forced, accessor);
 
   std::string why;
   auto want = hit_kprobe(best, sym->first, sym->second, &why);

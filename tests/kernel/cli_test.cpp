@@ -233,18 +233,10 @@ std::optional<std::string> run_on_tty(const std::vector<std::string>& args, cons
   pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
   if (pid < 0) return std::nullopt;
   if (pid == 0) {
-    for (const auto& e : env) {
-      auto eq = e.find('=');
-      if (eq == std::string::npos)
-        unsetenv(e.c_str());
-      else
-        setenv(e.substr(0, eq).c_str(), e.substr(eq + 1).c_str(), 1);
-    }
+    apply_env(env);
     std::vector<std::string> full{cli_path()};
     full.insert(full.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : full) argv.push_back(a.data());
-    argv.push_back(nullptr);
+    auto argv = exec_args(full);
     execv(argv[0], argv.data());
     _exit(127);
   }

@@ -100,7 +100,7 @@ TEST_F(dynptr_fixture, HelpersAndKfuncsWithRecipesLoadWhenTheKernelHasThem) {
 TEST_F(dynptr_fixture, PermissionErrorsAreUnknown) {
   prober p;
   for (const auto& e : p.context().enums().prog_types) p.prog_type(e.name);
-  failing_loads eperm(EPERM);
+  failing_command eperm(BPF_PROG_LOAD, EPERM);
   sys::scoped_syscalls guard(eperm);
   for (const char* kind : {"local", "ringbuf", "skb"}) {
     verdict v = probe::probe_dynptr_use(p.context(), kind);

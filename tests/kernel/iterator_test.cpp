@@ -11,11 +11,7 @@
 namespace bpfprobe::testing {
 namespace {
 
-struct iterator_fixture : ::testing::Test {
-  void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root to load BPF programs";
-    if (!std::filesystem::exists(vmlinux)) GTEST_SKIP() << "kernel has no BTF: no iterator targets to find";
-  }
+struct iterator_fixture : kernel_btf_test {
   static std::vector<std::string> kfunc_names(prober& p) {
     std::vector<std::string> out;
     for (auto id : p.context().kernel_btf()->tagged_funcs("bpf_kfunc"))
@@ -108,7 +104,7 @@ TEST_F(iterator_fixture, PermissionErrorsAreUnknown) {
   prober p;
   // bpf_loop (5.17) missing from the kernel's enum bpf_func_id is unsupported without any load.
   const bool kernel_has_bpf_loop = p.iterator("bpf_loop").supported();
-  failing_loads eperm(EPERM);
+  failing_command eperm(BPF_PROG_LOAD, EPERM);
   sys::scoped_syscalls guard(eperm);
   for (const auto& t : probe::iterator_targets(*p.context().kernel_btf())) {
     verdict v = probe::read_iterator_once(p.context(), t).v;

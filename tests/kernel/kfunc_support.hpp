@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "../common/failing_command.hpp"
 #include "run.hpp"
 
 namespace bpfprobe::testing {
@@ -40,6 +41,14 @@ inline std::set<std::string> tagged_kfuncs(const struct btf* b) {
   }
   return out;
 }
+
+// A test that loads programs against the kernel's BTF: skipped without root or vmlinux BTF.
+struct kernel_btf_test : ::testing::Test {
+  void SetUp() override {
+    if (!is_root()) GTEST_SKIP() << "needs root to load BPF programs";
+    if (!std::filesystem::exists(vmlinux)) GTEST_SKIP() << "kernel has no BTF: no kfuncs or iterators to find";
+  }
+};
 
 // Tagged kfuncs of vmlinux and every module, name -> module.
 inline std::map<std::string, std::string> kernel_tagged_kfuncs() {
@@ -205,22 +214,6 @@ inline std::string left_behind(const leftovers& before) {
   }
   return d;
 }
-
-// Fails every BPF_PROG_LOAD with `err` (no log); everything else reaches the kernel.
-class failing_loads : public sys::syscalls {
- public:
-  explicit failing_loads(int err) : err_(err) {}
-  long bpf(int cmd, union bpf_attr* attr, unsigned int size) noexcept override {
-    if (cmd == BPF_PROG_LOAD) {
-      errno = err_;
-      return -1;
-    }
-    return sys::syscalls::real().bpf(cmd, attr, size);
-  }
-
- private:
-  int err_;
-};
 
 inline const fact* find(const section& s, const std::string& name) { return find_fact(s, name); }
 

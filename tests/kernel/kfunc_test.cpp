@@ -11,12 +11,7 @@
 namespace bpfprobe::testing {
 namespace {
 
-struct kfunc_fixture : ::testing::Test {
-  void SetUp() override {
-    if (!is_root()) GTEST_SKIP() << "needs root to load BPF programs";
-    if (!std::filesystem::exists(vmlinux)) GTEST_SKIP() << "kernel has no BTF: no kfuncs to enumerate";
-  }
-
+struct kfunc_fixture : kernel_btf_test {
   // The kfuncs section for a prober whose kfunc names come from `names` (empty: the kernel's).
   static probe::kfunc_section_result section_for(prober& p, const std::filesystem::path& names, bool full = false) {
     auto st = probe::make_kfunc_state(
@@ -220,7 +215,7 @@ TEST_F(kfunc_fixture, ModuleBtfObjectsAreFoundByName) {
 TEST_F(kfunc_fixture, PermissionErrorsAreNeverUnsupported) {
   prober p;
   for (const auto& e : p.context().enums().prog_types) p.prog_type(e.name);  // real verdicts first
-  failing_loads eperm(EPERM);
+  failing_command eperm(BPF_PROG_LOAD, EPERM);
   sys::scoped_syscalls guard(eperm);
   for (const char* name : {"bpf_rdonly_cast", "bpf_dynptr_size"}) {
     if (!kernel_has_func(name)) continue;

@@ -51,11 +51,9 @@ class cpu_load {
 };
 
 pid_t spawn_cli_quiet(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  std::string cli = cli_path();
-  argv.push_back(cli.data());
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
+  std::vector<std::string> full{cli_path()};
+  full.insert(full.end(), args.begin(), args.end());
+  auto argv = exec_args(full);
   pid_t pid = fork();
   if (pid == 0) {
     int devnull = open("/dev/null", O_RDWR);

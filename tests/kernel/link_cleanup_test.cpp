@@ -9,6 +9,7 @@
 #include <bpfprobe/sys/netns.hpp>
 #include <set>
 
+#include "../common/failing_command.hpp"
 #include "leftovers.hpp"
 #include "link_support.hpp"
 #include "run.hpp"
@@ -169,27 +170,12 @@ TEST_F(LinkCleanup, FailingMidwayLeavesNothingBehind) {
 }
 
 // A kernel that refuses BPF_LINK_CREATE: EPERM is unknown, EINVAL and ENOTSUPP are unsupported.
-class refuse_link_create : public sys::syscalls {
- public:
-  explicit refuse_link_create(int err) : err_(err) {}
-  long bpf(int cmd, union bpf_attr* attr, unsigned int size) noexcept override {
-    if (cmd == BPF_LINK_CREATE) {
-      errno = err_;
-      return -1;
-    }
-    return syscalls::real().bpf(cmd, attr, size);
-  }
-
- private:
-  int err_;
-};
-
 TEST_F(LinkCleanup, RefusedLinkCreateIsClassifiedByErrno) {
   BPFPROBE_REQUIRE_VETH();
   probe::context ctx;
   for (auto [err, expect] : {std::pair{EPERM, status::unknown}, std::pair{EINVAL, status::unsupported},
                              std::pair{sys::ENOTSUPP_KERNEL, status::unsupported}}) {
-    refuse_link_create refuse(err);
+    failing_command refuse(BPF_LINK_CREATE, err);
     sys::scoped_syscalls seam(refuse);
     for (const char* type : {"cgroup", "xdp", "tcx", "iter", "sockmap"}) {
       auto variants = probe::link_variants(ctx, type);

@@ -83,24 +83,24 @@ class Report : public ::testing::Test {
   nlohmann::json report_;
 };
 
-TEST_F(Report, EveryProgramTypeOfTheKernelsBtf) {
-  const auto& s = report_.at("program_types");
-  for (const auto& name : enums_.prog_types) {
-    ASSERT_TRUE(s.contains(name)) << "program type " << name << " missing";
-    expect_fact(s[name], "program_types/" + name);
+// The report's `section` has a well-formed fact for every name the kernel's BTF lists, and
+// nothing invented either.
+template <class Names>
+void expect_exactly(const nlohmann::json& report, const std::string& section, const Names& names,
+                    const std::string& what) {
+  const auto& s = report.at(section);
+  for (const auto& name : names) {
+    ASSERT_TRUE(s.contains(name)) << what << " " << name << " missing";
+    expect_fact(s[name], section + "/" + name);
   }
-  // Nothing invented either.
-  for (const auto& [name, f] : s.items()) EXPECT_TRUE(enums_.prog_types.count(name)) << "extra program type " << name;
+  for (const auto& [name, f] : s.items()) EXPECT_TRUE(names.count(name)) << "extra " << what << " " << name;
 }
 
-TEST_F(Report, EveryMapTypeOfTheKernelsBtf) {
-  const auto& s = report_.at("map_types");
-  for (const auto& name : enums_.map_types) {
-    ASSERT_TRUE(s.contains(name)) << "map type " << name << " missing";
-    expect_fact(s[name], "map_types/" + name);
-  }
-  for (const auto& [name, f] : s.items()) EXPECT_TRUE(enums_.map_types.count(name)) << "extra map type " << name;
+TEST_F(Report, EveryProgramTypeOfTheKernelsBtf) {
+  expect_exactly(report_, "program_types", enums_.prog_types, "program type");
 }
+
+TEST_F(Report, EveryMapTypeOfTheKernelsBtf) { expect_exactly(report_, "map_types", enums_.map_types, "map type"); }
 
 TEST_F(Report, EveryHelperForEveryProgramType) {
   const auto& h = report_.at("helpers");

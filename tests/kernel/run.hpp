@@ -36,6 +36,25 @@ struct run_result {
   std::string out, err;
 };
 
+// In a child before exec: "K=V" entries of `env` are set, "K" alone unsets K.
+inline void apply_env(const std::vector<std::string>& env) {
+  for (const auto& e : env) {
+    auto eq = e.find('=');
+    if (eq == std::string::npos)
+      unsetenv(e.c_str());
+    else
+      setenv(e.substr(0, eq).c_str(), e.substr(eq + 1).c_str(), 1);
+  }
+}
+
+// argv for execv/execvp: pointers into `argv` (which must outlive the call), then nullptr.
+inline std::vector<char*> exec_args(const std::vector<std::string>& argv) {
+  std::vector<char*> out;
+  for (const auto& a : argv) out.push_back(const_cast<char*>(a.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
 // Runs argv (argv[0] is looked up in PATH when it has no '/'), with stdout/stderr captured and stdin
 // from /dev/null. `env` entries "K=V" are set in the child and "K" alone unsets K.
 inline run_result run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}) {
@@ -46,22 +65,14 @@ inline run_result run(const std::vector<std::string>& argv, const std::vector<st
     close(out_pipe[1]);
     throw std::runtime_error("pipe");
   }
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
+  auto args = exec_args(argv);
   pid_t pid = fork();
   if (pid == 0) {
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, 0);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
-    for (const auto& e : env) {
-      auto eq = e.find('=');
-      if (eq == std::string::npos)
-        unsetenv(e.c_str());
-      else
-        setenv(e.substr(0, eq).c_str(), e.substr(eq + 1).c_str(), 1);
-    }
+    apply_env(env);
     execvp(args[0], args.data());
     _exit(127);
   }

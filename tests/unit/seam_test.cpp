@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace bpfprobe {
 namespace {
@@ -28,6 +29,7 @@ bool loads_helper_call(int cmd, const bpf_attr& attr) {
 // passes every other call to the real kernel. Counts all calls.
 class injector : public sys::syscalls {
  public:
+  explicit injector(int error = 0, int command = -1) : cmd(command), err(error) {}
   int cmd = -1;  // -1: any command
   int err = 0;
   std::string log;
@@ -84,39 +86,52 @@ void expect_unsupported(const verdict& v, int err, const std::string& what) {
   EXPECT_EQ(v.err, err) << what;
 }
 
+// The verdict rule for an injected errno: EINVAL and E2BIG mean unsupported, any other is unknown
+// and names the errno.
+void expect_errno_rule(const verdict& v, int err, const std::string& what) {
+  if (err == EINVAL || err == E2BIG)
+    expect_unsupported(v, err, what);
+  else
+    expect_unknown_naming(v, err, what);
+}
+
+// helper("socket_filter", "bpf_map_lookup_elem") while the load of its call fails with `err` and
+// writes `log`; also how many loads were failed.
+struct helper_answer {
+  verdict v;
+  int injected = 0;
+};
+helper_answer lookup_elem_helper(int err, const std::string& log = {}) {
+  injector inj(err);
+  inj.log = log;
+  inj.when = loads_helper_call;
+  injected_prober ip(inj);
+  verdict v = ip.p.helper("socket_filter", "bpf_map_lookup_elem");
+  return {std::move(v), inj.injected.load()};
+}
+
 TEST(Seam, ProgTypeVerdictPerErrno) {
   for (int e : all_errnos) {
-    injector inj;
-    inj.cmd = BPF_PROG_LOAD;
-    inj.err = e;
+    injector inj(e, BPF_PROG_LOAD);
     injected_prober ip(inj);
     verdict v = ip.p.prog_type("socket_filter");
     EXPECT_GT(inj.injected.load(), 0);
-    if (e == EINVAL || e == E2BIG)
-      expect_unsupported(v, e, "prog socket_filter");
-    else
-      expect_unknown_naming(v, e, "prog socket_filter");
+    expect_errno_rule(v, e, "prog socket_filter");
   }
 }
 
 TEST(Seam, MapTypeVerdictPerErrno) {
   for (const char* map : {"hash", "ringbuf", "sk_storage"}) {
     for (int e : all_errnos) {
-      injector inj;
-      inj.cmd = BPF_MAP_CREATE;
-      inj.err = e;
+      injector inj(e, BPF_MAP_CREATE);
       injected_prober ip(inj);
       verdict v = ip.p.map_type(map);
       EXPECT_GT(inj.injected.load(), 0);
       // sk_storage's set-up loads BTF first (not injected): without the kernel it is incomplete.
-      if (std::string(map) == "sk_storage" && !kernel_loads_socket_filter()) {
+      if (std::string(map) == "sk_storage" && !kernel_loads_socket_filter())
         EXPECT_EQ(v.state, status::unknown) << map << " " << sys::errno_name(e);
-        continue;
-      }
-      if (e == EINVAL || e == E2BIG)
-        expect_unsupported(v, e, std::string("map ") + map);
       else
-        expect_unknown_naming(v, e, std::string("map ") + map);
+        expect_errno_rule(v, e, std::string("map ") + map);
     }
   }
 }
@@ -124,9 +139,7 @@ TEST(Seam, MapTypeVerdictPerErrno) {
 TEST(Seam, StructOpsMapEnotsuppProvesTheTypeExists) {
   // ENOTSUPP from BPF_MAP_CREATE of struct_ops comes after the type lookup (known_errnos of the probe).
   REQUIRE_KERNEL();
-  injector inj;
-  inj.cmd = BPF_MAP_CREATE;
-  inj.err = sys::ENOTSUPP_KERNEL;
+  injector inj(sys::ENOTSUPP_KERNEL, BPF_MAP_CREATE);
   inj.when = [](int, const bpf_attr& a) { return a.map_type == BPF_MAP_TYPE_STRUCT_OPS; };
   injected_prober ip(inj);
   EXPECT_EQ(ip.p.map_type("struct_ops").state, status::supported);
@@ -135,16 +148,9 @@ TEST(Seam, StructOpsMapEnotsuppProvesTheTypeExists) {
 TEST(Seam, HelperVerdictPerErrnoWithoutLog) {
   REQUIRE_KERNEL();
   for (int e : all_errnos) {
-    injector inj;
-    inj.err = e;
-    inj.when = loads_helper_call;
-    injected_prober ip(inj);
-    verdict v = ip.p.helper("socket_filter", "bpf_map_lookup_elem");
-    EXPECT_EQ(inj.injected.load(), 1);
-    if (e == EINVAL || e == E2BIG)
-      expect_unsupported(v, e, "helper");
-    else
-      expect_unknown_naming(v, e, "helper");
+    auto [v, injected] = lookup_elem_helper(e);
+    EXPECT_EQ(injected, 1);
+    expect_errno_rule(v, e, "helper");
   }
 }
 
@@ -155,12 +161,7 @@ TEST(Seam, ArgumentErrorAfterTheCallLineMeansSupported) {
       "func#0 @0\n0: R1=ctx() R10=fp0\n0: (85) call bpf_map_lookup_elem#1\nR1 type=ctx expected=map_ptr\n"
       "processed 1 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n";
   for (int e : {EACCES, EINVAL}) {
-    injector inj;
-    inj.err = e;
-    inj.log = log;
-    inj.when = loads_helper_call;
-    injected_prober ip(inj);
-    verdict v = ip.p.helper("socket_filter", "bpf_map_lookup_elem");
+    verdict v = lookup_elem_helper(e, log).v;
     EXPECT_EQ(v.state, status::supported) << sys::errno_name(e) << ": " << v.reason;
     EXPECT_EQ(v.evidence, "R1 type=ctx expected=map_ptr");
   }
@@ -169,22 +170,14 @@ TEST(Seam, ArgumentErrorAfterTheCallLineMeansSupported) {
 // A log whose call line is another helper's (#12, not #1) does not prove this one.
 TEST(Seam, CallLineOfAnotherHelperProvesNothing) {
   REQUIRE_KERNEL();
-  injector inj;
-  inj.err = EACCES;
-  inj.log = "0: (85) call bpf_tail_call#12\nR1 type=ctx expected=map_ptr\n";
-  inj.when = loads_helper_call;
-  injected_prober ip(inj);
-  EXPECT_EQ(ip.p.helper("socket_filter", "bpf_map_lookup_elem").state, status::unknown);
+  auto answer = lookup_elem_helper(EACCES, "0: (85) call bpf_tail_call#12\nR1 type=ctx expected=map_ptr\n");
+  EXPECT_EQ(answer.v.state, status::unknown);
 }
 
 TEST(Seam, EpermIsUnknownEvenWithALog) {
   REQUIRE_KERNEL();
-  injector inj;
-  inj.err = EPERM;
-  inj.log = "0: (85) call bpf_map_lookup_elem#1\nR1 type=ctx expected=map_ptr\n";
-  inj.when = loads_helper_call;
-  injected_prober ip(inj);
-  expect_unknown_naming(ip.p.helper("socket_filter", "bpf_map_lookup_elem"), EPERM, "helper");
+  auto answer = lookup_elem_helper(EPERM, "0: (85) call bpf_map_lookup_elem#1\nR1 type=ctx expected=map_ptr\n");
+  expect_unknown_naming(answer.v, EPERM, "helper");
 }
 
 TEST(Seam, HelperRejectionWordingsMeanUnsupported) {
@@ -197,12 +190,7 @@ TEST(Seam, HelperRejectionWordingsMeanUnsupported) {
   };
   for (const char* log : logs) {
     for (int e : {EINVAL, EACCES}) {
-      injector inj;
-      inj.err = e;
-      inj.log = log;
-      inj.when = loads_helper_call;
-      injected_prober ip(inj);
-      verdict v = ip.p.helper("socket_filter", "bpf_map_lookup_elem");
+      verdict v = lookup_elem_helper(e, log).v;
       EXPECT_EQ(v.state, status::unsupported) << log;
       EXPECT_TRUE(v.evidence.find("invalid func") != std::string::npos ||
                   v.evidence.find("cannot use helper") != std::string::npos ||
@@ -214,9 +202,7 @@ TEST(Seam, HelperRejectionWordingsMeanUnsupported) {
 
 TEST(Seam, HelperOfAnUndecidedProgramTypeIsUnknown) {
   // The type's own load fails with EPERM: its helpers cannot be decided either.
-  injector inj;
-  inj.cmd = BPF_PROG_LOAD;
-  inj.err = EPERM;
+  injector inj(EPERM, BPF_PROG_LOAD);
   injected_prober ip(inj);
   verdict v = ip.p.helper("socket_filter", "bpf_map_lookup_elem");
   EXPECT_EQ(v.state, status::unknown);
@@ -232,60 +218,67 @@ TEST(Seam, MiscVerdictPerErrno) {
        {row{"isa_v2", BPF_PROG_LOAD}, row{"bounded_loops", BPF_PROG_LOAD}, row{"map_flag_mmapable", BPF_MAP_CREATE},
         row{"btf_float", BPF_BTF_LOAD}, row{"bpf_token", BPF_TOKEN_CREATE}}) {
     for (int e : all_errnos) {
-      injector inj;
-      inj.cmd = cmd;
-      inj.err = e;
+      injector inj(e, cmd);
       injected_prober ip(inj);
       verdict v = ip.p.misc(name);
       EXPECT_GT(inj.injected.load(), 0) << name;
-      if (e == EINVAL || e == E2BIG)
-        expect_unsupported(v, e, name);
-      else
-        expect_unknown_naming(v, e, name);
+      expect_errno_rule(v, e, name);
     }
   }
+}
+
+// Runs `f` with every bpf() call going through `inj`.
+template <class F>
+void with_seam(injector& inj, F&& f) {
+  sys::scoped_syscalls seam(inj);
+  f();
+}
+
+// The lazy queries the cache tests repeat: a program type, a map type and a misc fact.
+struct lazy_query {
+  const char* what;
+  verdict (*ask)(prober&);
+};
+constexpr lazy_query cached_queries[] = {
+    {"prog socket_filter", [](prober& p) { return p.prog_type("socket_filter"); }},
+    {"map array", [](prober& p) { return p.map_type("array"); }},
+    {"misc isa_v3", [](prober& p) { return p.misc("isa_v3"); }},
+};
+
+// Each cached query asked once while every bpf() call fails with `err`: each answer is `expected`.
+void ask_each_failing(prober& p, int err, status expected) {
+  injector inj(err);
+  with_seam(inj, [&] {
+    for (const auto& q : cached_queries) EXPECT_EQ(q.ask(p).state, expected) << q.what << " " << sys::errno_name(err);
+  });
 }
 
 // Unknown verdicts are probed again on the next query; the second one reaches the kernel and gets
 // the same answer a fresh prober gets.
 TEST(Seam, UnknownVerdictsAreNotCached) {
   for (int e : unknown_errnos) {
-    injector inj;
-    inj.err = e;
     prober p;
-    {
-      sys::scoped_syscalls seam(inj);
-      EXPECT_EQ(p.prog_type("socket_filter").state, status::unknown);
-      EXPECT_EQ(p.map_type("array").state, status::unknown);
-      EXPECT_EQ(p.misc("isa_v3").state, status::unknown);
-    }
+    ask_each_failing(p, e, status::unknown);
     injector counter;  // injects nothing
     sys::scoped_syscalls seam(counter);
-    verdict prog = p.prog_type("socket_filter");
-    EXPECT_GT(counter.calls.load(), 0) << "second prog query did not reach the kernel";
-    int before = counter.calls;
-    verdict map = p.map_type("array");
-    EXPECT_GT(counter.calls.load(), before) << "second map query did not reach the kernel";
-    before = counter.calls;
-    verdict misc = p.misc("isa_v3");
-    EXPECT_GT(counter.calls.load(), before) << "second misc query did not reach the kernel";
+    std::vector<verdict> second;
+    for (const auto& q : cached_queries) {
+      int before = counter.calls;
+      second.push_back(q.ask(p));
+      EXPECT_GT(counter.calls.load(), before) << "second " << q.what << " query did not reach the kernel";
+    }
     prober fresh;
-    EXPECT_EQ(prog.state, fresh.prog_type("socket_filter").state);
-    EXPECT_EQ(map.state, fresh.map_type("array").state);
-    EXPECT_EQ(misc.state, fresh.misc("isa_v3").state);
+    for (std::size_t i = 0; i < second.size(); ++i)
+      EXPECT_EQ(second[i].state, cached_queries[i].ask(fresh).state) << cached_queries[i].what;
   }
 }
 
 TEST(Seam, UnknownHelperVerdictsAreNotCached) {
   REQUIRE_KERNEL();
-  injector inj;
-  inj.err = EPERM;
+  injector inj(EPERM);
   inj.when = loads_helper_call;
   prober p;
-  {
-    sys::scoped_syscalls seam(inj);
-    EXPECT_EQ(p.helper("xdp", "bpf_redirect").state, status::unknown);
-  }
+  with_seam(inj, [&] { EXPECT_EQ(p.helper("xdp", "bpf_redirect").state, status::unknown); });
   injector counter;
   sys::scoped_syscalls seam(counter);
   verdict v = p.helper("xdp", "bpf_redirect");
@@ -297,20 +290,11 @@ TEST(Seam, UnknownHelperVerdictsAreNotCached) {
 // and repeats the injected answer.
 TEST(Seam, ConclusiveVerdictsAreCached) {
   for (int e : absent_errnos) {
-    injector inj;
-    inj.err = e;
     prober p;
-    {
-      sys::scoped_syscalls seam(inj);
-      EXPECT_EQ(p.prog_type("socket_filter").state, status::unsupported);
-      EXPECT_EQ(p.map_type("array").state, status::unsupported);
-      EXPECT_EQ(p.misc("isa_v3").state, status::unsupported);
-    }
+    ask_each_failing(p, e, status::unsupported);
     injector counter;
     sys::scoped_syscalls seam(counter);
-    EXPECT_EQ(p.prog_type("socket_filter").state, status::unsupported);
-    EXPECT_EQ(p.map_type("array").state, status::unsupported);
-    EXPECT_EQ(p.misc("isa_v3").state, status::unsupported);
+    for (const auto& q : cached_queries) EXPECT_EQ(q.ask(p).state, status::unsupported) << q.what;
     // Helpers of an unsupported type are decided without a call too.
     EXPECT_EQ(p.helper("socket_filter", "bpf_map_lookup_elem").state, status::unsupported);
     EXPECT_EQ(counter.calls.load(), 0);
@@ -319,17 +303,15 @@ TEST(Seam, ConclusiveVerdictsAreCached) {
 
 TEST(Seam, ConclusiveHelperVerdictsAreCached) {
   REQUIRE_KERNEL();
-  injector inj;
-  inj.err = EINVAL;
+  injector inj(EINVAL);
   inj.log = "0: (85) call bpf_map_lookup_elem#1\nR1 type=ctx expected=map_ptr\n";
   inj.when = loads_helper_call;
   prober p;
-  {
-    sys::scoped_syscalls seam(inj);
+  with_seam(inj, [&] {
     EXPECT_EQ(p.helper("socket_filter", "bpf_map_lookup_elem").state, status::supported);
     inj.log = "0: (85) call bpf_redirect#23\nprogram of this type cannot use helper bpf_redirect#23\n";
     EXPECT_EQ(p.helper("socket_filter", "bpf_redirect").state, status::unsupported);
-  }
+  });
   injector counter;
   sys::scoped_syscalls seam(counter);
   EXPECT_EQ(p.helper("socket_filter", "bpf_map_lookup_elem").state, status::supported);

@@ -32,6 +32,11 @@
 #define BPFPROBE_DECLARE_UNAVAILABLE(accessor) extern void bpfprobe_unavailable__##accessor(void) __ksym __weak
 #define BPFPROBE_UNAVAILABLE(accessor) bpfprobe_unavailable__##accessor()
 
+/* What every accessor declares: its tier flag and its unavailable marker. */
+#define BPFPROBE_ACCESSOR(accessor) \
+  BPFPROBE_DEFINE_TIER(accessor);   \
+  BPFPROBE_DECLARE_UNAVAILABLE(accessor)
+
 /* The kernel knows the helper (it is in its enum bpf_func_id). Whether this program type may call it
  * is the C++ side's question; AUTO only uses this as a best guess. */
 #define bpfprobe_helper_exists(name) bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_##name)

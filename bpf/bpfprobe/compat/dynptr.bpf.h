@@ -26,16 +26,11 @@
 #define BPFPROBE_DYNPTR_RDONLY_BIT 0x80000000u
 #define BPFPROBE_DYNPTR_EINVAL 22
 
-BPFPROBE_DEFINE_TIER(dynptr_size);
-BPFPROBE_DEFINE_TIER(dynptr_offset);
-BPFPROBE_DEFINE_TIER(dynptr_is_rdonly);
-BPFPROBE_DEFINE_TIER(dynptr_is_null);
-BPFPROBE_DEFINE_TIER(dynptr_type);
-BPFPROBE_DECLARE_UNAVAILABLE(dynptr_size);
-BPFPROBE_DECLARE_UNAVAILABLE(dynptr_offset);
-BPFPROBE_DECLARE_UNAVAILABLE(dynptr_is_rdonly);
-BPFPROBE_DECLARE_UNAVAILABLE(dynptr_is_null);
-BPFPROBE_DECLARE_UNAVAILABLE(dynptr_type);
+BPFPROBE_ACCESSOR(dynptr_size);
+BPFPROBE_ACCESSOR(dynptr_offset);
+BPFPROBE_ACCESSOR(dynptr_is_rdonly);
+BPFPROBE_ACCESSOR(dynptr_is_null);
+BPFPROBE_ACCESSOR(dynptr_type);
 
 extern __u32 bpf_dynptr_size___bpfprobe(const struct bpf_dynptr* p) __ksym __weak;
 extern bool bpf_dynptr_is_rdonly___bpfprobe(const struct bpf_dynptr* p) __ksym __weak;

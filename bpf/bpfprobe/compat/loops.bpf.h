@@ -40,8 +40,7 @@
 #define __BPFPROBE_LOOP_HAS_CALLBACK (1u << BPFPROBE_LOOP_CALLBACK)
 #endif
 
-BPFPROBE_DEFINE_TIER(loop);
-BPFPROBE_DECLARE_UNAVAILABLE(loop);
+BPFPROBE_ACCESSOR(loop);
 /* Bit (1 << tier) for each tier compiled into this object. */
 const volatile __u32 bpfprobe_compiled_loop __weak =
     __BPFPROBE_LOOP_HAS_ITER | __BPFPROBE_LOOP_HAS_CALLBACK | (1u << BPFPROBE_LOOP_UNROLLED);

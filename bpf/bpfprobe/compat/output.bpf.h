@@ -14,8 +14,7 @@
 
 #include <bpfprobe/compat/common.bpf.h>
 
-BPFPROBE_DEFINE_TIER(output);
-BPFPROBE_DECLARE_UNAVAILABLE(output);
+BPFPROBE_ACCESSOR(output);
 
 #define BPFPROBE_OUTPUT_MAP(name, ringbuf_bytes) \
   struct {                                       \

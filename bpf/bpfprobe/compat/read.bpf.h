@@ -11,8 +11,7 @@
 
 #include <bpfprobe/compat/common.bpf.h>
 
-BPFPROBE_DEFINE_TIER(probe_read_kernel);
-BPFPROBE_DECLARE_UNAVAILABLE(probe_read_kernel);
+BPFPROBE_ACCESSOR(probe_read_kernel);
 
 static __always_inline long bpfprobe_probe_read_kernel(void* dst, __u32 size, const void* src) {
   __u32 tier = BPFPROBE_TIER(probe_read_kernel);

@@ -12,8 +12,7 @@
 
 #include <bpfprobe/compat/common.bpf.h>
 
-BPFPROBE_DEFINE_TIER(current_task);
-BPFPROBE_DECLARE_UNAVAILABLE(current_task);
+BPFPROBE_ACCESSOR(current_task);
 
 static __always_inline __u32 bpfprobe__task_tier(void) {
   __u32 flag = BPFPROBE_TIER(current_task);

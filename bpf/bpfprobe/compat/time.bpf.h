@@ -9,8 +9,7 @@
 
 #include <bpfprobe/compat/common.bpf.h>
 
-BPFPROBE_DEFINE_TIER(ktime_boot);
-BPFPROBE_DECLARE_UNAVAILABLE(ktime_boot);
+BPFPROBE_ACCESSOR(ktime_boot);
 
 static __always_inline __u64 bpfprobe_ktime_get_boot_ns(void) {
   __u32 tier = BPFPROBE_TIER(ktime_boot);

@@ -25,12 +25,9 @@
 #define BPFPROBE_COOKIE_MAX_ENTRIES 256
 #endif
 
-BPFPROBE_DEFINE_TIER(func_ip_kprobe);
-BPFPROBE_DEFINE_TIER(func_ip_uprobe);
-BPFPROBE_DEFINE_TIER(attach_cookie);
-BPFPROBE_DECLARE_UNAVAILABLE(func_ip_kprobe);
-BPFPROBE_DECLARE_UNAVAILABLE(func_ip_uprobe);
-BPFPROBE_DECLARE_UNAVAILABLE(attach_cookie);
+BPFPROBE_ACCESSOR(func_ip_kprobe);
+BPFPROBE_ACCESSOR(func_ip_uprobe);
+BPFPROBE_ACCESSOR(attach_cookie);
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);

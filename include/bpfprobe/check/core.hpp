@@ -7,6 +7,7 @@
 #pragma once
 
 #include <bpf/btf.h>
+#include <linux/bpf.h>  // enum bpf_core_relo_kind
 
 #include <bpfprobe/check/kernel_types.hpp>
 #include <cstring>
@@ -17,27 +18,12 @@
 
 namespace bpfprobe::objcheck {
 
-enum core_kind : std::uint32_t {
-  field_byte_offset = 0,
-  field_byte_size = 1,
-  field_exists = 2,
-  field_signed = 3,
-  field_lshift_u64 = 4,
-  field_rshift_u64 = 5,
-  type_id_local = 6,
-  type_id_target = 7,
-  type_exists = 8,
-  type_size = 9,
-  enumval_exists = 10,
-  enumval_value = 11,
-  type_matches = 12,
-};
-
 inline bool is_existence(std::uint32_t kind) {
-  return kind == field_exists || kind == type_exists || kind == enumval_exists || kind == type_matches;
+  return kind == BPF_CORE_FIELD_EXISTS || kind == BPF_CORE_TYPE_EXISTS || kind == BPF_CORE_ENUMVAL_EXISTS ||
+         kind == BPF_CORE_TYPE_MATCHES;
 }
-inline bool is_field(std::uint32_t kind) { return kind <= field_rshift_u64; }
-inline bool is_enumval(std::uint32_t kind) { return kind == enumval_exists || kind == enumval_value; }
+inline bool is_field(std::uint32_t kind) { return kind <= BPF_CORE_FIELD_RSHIFT_U64; }
+inline bool is_enumval(std::uint32_t kind) { return kind == BPF_CORE_ENUMVAL_EXISTS || kind == BPF_CORE_ENUMVAL_VALUE; }
 
 struct core_relo {
   std::string section;
@@ -84,7 +70,7 @@ inline std::variant<std::vector<core_relo>, std::string> parse_core_relos(const 
           std::size_t r = data + off + pos + i * rec;
           core_relo c{sec, u32(r), u32(r + 4), u32(r + 12), {}};
           const char* acc = btf__name_by_offset(local, u32(r + 8));
-          if (!acc || c.kind > type_matches || c.type_id == 0 || c.type_id >= btf__type_cnt(local))
+          if (!acc || c.kind > BPF_CORE_TYPE_MATCHES || c.type_id == 0 || c.type_id >= btf__type_cnt(local))
             return std::string(".BTF.ext has an invalid CO-RE record");
           c.access = acc;
           out.push_back(std::move(c));
@@ -119,7 +105,7 @@ class core_resolver {
     if (!t) return undecided(o, "type id out of range");
     const char* n = btf__name_by_offset(local_, t->name_off);
     o.root = std::string(essential(n ? n : ""));
-    if (r.kind == type_id_local) {
+    if (r.kind == BPF_CORE_TYPE_ID_LOCAL) {
       o.resolved = true;
       o.what = o.root;
       return o;

@@ -28,10 +28,11 @@ using patched_values = std::map<std::size_t, std::optional<std::int64_t>>;
 inline std::optional<std::int64_t> core_constant(std::uint32_t kind, const core_outcome& o) {
   if (!o.decided) return std::nullopt;
   switch (kind) {
-    case field_exists:
-    case type_exists:
-    case enumval_exists: return o.resolved ? 1 : 0;
-    case type_matches: return o.resolved ? std::nullopt : std::optional<std::int64_t>(0);  // a name is not a match
+    case BPF_CORE_FIELD_EXISTS:
+    case BPF_CORE_TYPE_EXISTS:
+    case BPF_CORE_ENUMVAL_EXISTS: return o.resolved ? 1 : 0;
+    case BPF_CORE_TYPE_MATCHES:
+      return o.resolved ? std::nullopt : std::optional<std::int64_t>(0);  // a name is not a match
     default: return std::nullopt;
   }
 }

@@ -4,7 +4,9 @@
 
 #include <bpfprobe/compat/tiers.h>
 
+#include <algorithm>
 #include <bpfprobe/compat/checks.hpp>
+#include <cstddef>
 #include <span>
 #include <string_view>
 
@@ -29,6 +31,22 @@ namespace detail {
 
 inline verdict always(kernel_checks&, std::string_view) { return verdict::yes("needs nothing from the kernel"); }
 
+// A string literal as a template argument: the helper or kfunc a tier's check asks for.
+template <std::size_t N>
+struct name_literal {
+  char text[N];
+  constexpr name_literal(const char (&s)[N]) { std::copy_n(s, N, text); }  // NOLINT: implicit on purpose
+  [[nodiscard]] constexpr std::string_view view() const { return {text, N - 1}; }
+};
+template <name_literal Helper>
+verdict helper_in(kernel_checks& k, std::string_view prog_type) {
+  return k.helper(prog_type, Helper.view());
+}
+template <name_literal Kfunc>
+verdict kfunc_in(kernel_checks& k, std::string_view prog_type) {
+  return k.kfunc(prog_type, Kfunc.view());
+}
+
 // struct bpf_dynptr_kern as the BPF side reads it: data, a 32-bit packed size word, offset.
 inline verdict dynptr_layout(kernel_checks& k) {
   return all_of({k.member("bpf_dynptr_kern", "data"), k.member("bpf_dynptr_kern", "size", 4),
@@ -44,24 +62,16 @@ inline verdict dynptr_read(kernel_checks& k, std::string_view pt) {
 inline constexpr std::string_view cast_how = "bpf_rdonly_cast() to struct bpf_dynptr_kern, CO-RE field loads";
 inline constexpr std::string_view read_how = "bpf_probe_read_kernel() at CO-RE offsets of struct bpf_dynptr_kern";
 
-inline constexpr tier dynptr_size[] = {
-    {BPFPROBE_DYNPTR_KFUNC, "kfunc", "bpf_dynptr_size()",
-     [](kernel_checks& k, std::string_view pt) { return k.kfunc(pt, "bpf_dynptr_size"); }},
+// The dynptr accessors a kfunc answers: the kfunc, else the fallbacks every dynptr accessor has.
+template <name_literal Kfunc, name_literal How>
+inline constexpr tier dynptr_by_kfunc[] = {
+    {BPFPROBE_DYNPTR_KFUNC, "kfunc", How.view(), kfunc_in<Kfunc>},
     {BPFPROBE_DYNPTR_CAST, "rdonly_cast", cast_how, dynptr_cast},
     {BPFPROBE_DYNPTR_PROBE_READ, "probe_read", read_how, dynptr_read},
 };
-inline constexpr tier dynptr_is_rdonly[] = {
-    {BPFPROBE_DYNPTR_KFUNC, "kfunc", "bpf_dynptr_is_rdonly()",
-     [](kernel_checks& k, std::string_view pt) { return k.kfunc(pt, "bpf_dynptr_is_rdonly"); }},
-    {BPFPROBE_DYNPTR_CAST, "rdonly_cast", cast_how, dynptr_cast},
-    {BPFPROBE_DYNPTR_PROBE_READ, "probe_read", read_how, dynptr_read},
-};
-inline constexpr tier dynptr_is_null[] = {
-    {BPFPROBE_DYNPTR_KFUNC, "kfunc", "bpf_dynptr_is_null()",
-     [](kernel_checks& k, std::string_view pt) { return k.kfunc(pt, "bpf_dynptr_is_null"); }},
-    {BPFPROBE_DYNPTR_CAST, "rdonly_cast", cast_how, dynptr_cast},
-    {BPFPROBE_DYNPTR_PROBE_READ, "probe_read", read_how, dynptr_read},
-};
+inline constexpr const auto& dynptr_size = dynptr_by_kfunc<"bpf_dynptr_size", "bpf_dynptr_size()">;
+inline constexpr const auto& dynptr_is_rdonly = dynptr_by_kfunc<"bpf_dynptr_is_rdonly", "bpf_dynptr_is_rdonly()">;
+inline constexpr const auto& dynptr_is_null = dynptr_by_kfunc<"bpf_dynptr_is_null", "bpf_dynptr_is_null()">;
 // No kfunc returns the offset or the type: their best tier is the cast.
 inline constexpr tier dynptr_no_kfunc[] = {
     {BPFPROBE_DYNPTR_CAST, "rdonly_cast", cast_how, dynptr_cast},
@@ -69,8 +79,7 @@ inline constexpr tier dynptr_no_kfunc[] = {
 };
 
 inline constexpr tier current_task[] = {
-    {BPFPROBE_TASK_BTF, "btf_helper", "bpf_get_current_task_btf()",
-     [](kernel_checks& k, std::string_view pt) { return k.helper(pt, "bpf_get_current_task_btf"); }},
+    {BPFPROBE_TASK_BTF, "btf_helper", "bpf_get_current_task_btf()", helper_in<"bpf_get_current_task_btf">},
     {BPFPROBE_TASK_CAST, "rdonly_cast", "bpf_rdonly_cast(bpf_get_current_task()) to struct task_struct",
      [](kernel_checks& k, std::string_view pt) {
        return all_of({k.type("task_struct"), k.helper(pt, "bpf_get_current_task"), k.kfunc(pt, "bpf_rdonly_cast")});
@@ -83,22 +92,18 @@ inline constexpr tier current_task[] = {
 };
 
 inline constexpr tier probe_read_kernel[] = {
-    {BPFPROBE_READ_KERNEL, "probe_read_kernel", "bpf_probe_read_kernel()",
-     [](kernel_checks& k, std::string_view pt) { return k.helper(pt, "bpf_probe_read_kernel"); }},
-    {BPFPROBE_READ_LEGACY, "probe_read", "bpf_probe_read()",
-     [](kernel_checks& k, std::string_view pt) { return k.helper(pt, "bpf_probe_read"); }},
+    {BPFPROBE_READ_KERNEL, "probe_read_kernel", "bpf_probe_read_kernel()", helper_in<"bpf_probe_read_kernel">},
+    {BPFPROBE_READ_LEGACY, "probe_read", "bpf_probe_read()", helper_in<"bpf_probe_read">},
 };
 
 inline constexpr tier ktime_boot[] = {
-    {BPFPROBE_KTIME_BOOT, "boot_ns", "bpf_ktime_get_boot_ns(): CLOCK_BOOTTIME",
-     [](kernel_checks& k, std::string_view pt) { return k.helper(pt, "bpf_ktime_get_boot_ns"); }},
+    {BPFPROBE_KTIME_BOOT, "boot_ns", "bpf_ktime_get_boot_ns(): CLOCK_BOOTTIME", helper_in<"bpf_ktime_get_boot_ns">},
     {BPFPROBE_KTIME_MONO, "mono_ns", "bpf_ktime_get_ns(): CLOCK_MONOTONIC, without time suspended",
-     [](kernel_checks& k, std::string_view pt) { return k.helper(pt, "bpf_ktime_get_ns"); }},
+     helper_in<"bpf_ktime_get_ns">},
 };
 
 inline constexpr tier func_ip_kprobe[] = {
-    {BPFPROBE_FUNC_IP_HELPER, "helper", "bpf_get_func_ip()",
-     [](kernel_checks& k, std::string_view pt) { return k.helper(pt, "bpf_get_func_ip"); }},
+    {BPFPROBE_FUNC_IP_HELPER, "helper", "bpf_get_func_ip()", helper_in<"bpf_get_func_ip">},
     {BPFPROBE_FUNC_IP_REGS, "regs", "instruction pointer in pt_regs (minus the int3 on x86)", always},
 };
 // bpf_get_func_ip() answers 0 in uprobes until 6.6, which added bpf_trace_run_ctx.is_uprobe.
@@ -111,8 +116,7 @@ inline constexpr tier func_ip_uprobe[] = {
 };
 
 inline constexpr tier attach_cookie[] = {
-    {BPFPROBE_COOKIE_HELPER, "helper", "bpf_get_attach_cookie()",
-     [](kernel_checks& k, std::string_view pt) { return k.helper(pt, "bpf_get_attach_cookie"); }},
+    {BPFPROBE_COOKIE_HELPER, "helper", "bpf_get_attach_cookie()", helper_in<"bpf_get_attach_cookie">},
     {BPFPROBE_COOKIE_MAP, "map", "hash map " BPFPROBE_COOKIE_MAP_NAME " keyed by function address",
      [](kernel_checks& k, std::string_view pt) {
        return all_of({k.map_type("hash"), k.helper(pt, "bpf_map_lookup_elem")});
@@ -125,8 +129,7 @@ inline constexpr tier loop[] = {
        return all_of(
            {k.kfunc(pt, "bpf_iter_num_new"), k.kfunc(pt, "bpf_iter_num_next"), k.kfunc(pt, "bpf_iter_num_destroy")});
      }},
-    {BPFPROBE_LOOP_CALLBACK, "callback", "bpf_loop()",
-     [](kernel_checks& k, std::string_view pt) { return k.helper(pt, "bpf_loop"); }},
+    {BPFPROBE_LOOP_CALLBACK, "callback", "bpf_loop()", helper_in<"bpf_loop">},
     {BPFPROBE_LOOP_UNROLLED, "unrolled", "a loop unrolled by clang, at most BPFPROBE_LOOP_UNROLL_MAX passes", always},
 };
 

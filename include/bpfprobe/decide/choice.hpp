@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bpfprobe/probe/report.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,23 +21,29 @@ struct requirement {
   verdict v;
 };
 
+// The verdict of a list of needs that is not supported: the first unsupported need, else the first
+// unknown one, its reason prefixed by its key (`key_of`). nullopt when every need is supported.
+template <class Need, class KeyOf>
+std::optional<verdict> first_unmet(const std::vector<Need>& needs, KeyOf key_of) {
+  const Need* unknown = nullptr;
+  for (const auto& n : needs) {
+    if (n.v.state == status::unsupported) {
+      verdict v = n.v;
+      v.reason = key_of(n) + ": " + (n.v.reason.empty() ? "unsupported" : n.v.reason);
+      return v;
+    }
+    if (n.v.state == status::unknown && !unknown) unknown = &n;
+  }
+  if (!unknown) return std::nullopt;
+  verdict v = unknown->v;
+  v.reason = key_of(*unknown) + ": " + (unknown->v.reason.empty() ? "unknown" : unknown->v.reason);
+  return v;
+}
+
 // A candidate is supported when all it needs is; unsupported as soon as one need is; unknown
 // otherwise. The first deciding need gives the reason, prefixed by its key.
 inline verdict combine(const std::vector<requirement>& needs) {
-  const requirement* unknown = nullptr;
-  for (const auto& r : needs) {
-    if (r.v.state == status::unsupported) {
-      verdict v = r.v;
-      v.reason = r.key + ": " + (r.v.reason.empty() ? "unsupported" : r.v.reason);
-      return v;
-    }
-    if (r.v.state == status::unknown && !unknown) unknown = &r;
-  }
-  if (unknown) {
-    verdict v = unknown->v;
-    v.reason = unknown->key + ": " + (unknown->v.reason.empty() ? "unknown" : unknown->v.reason);
-    return v;
-  }
+  if (auto unmet = first_unmet(needs, [](const requirement& r) { return r.key; })) return *unmet;
   std::string reason;
   for (const auto& r : needs) reason += (reason.empty() ? "" : ", ") + r.key;
   verdict v = verdict::yes(reason.empty() ? std::string("nothing required") : reason + " supported");

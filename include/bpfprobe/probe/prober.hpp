@@ -1,6 +1,7 @@
 // The prober: lazy, cached queries for single facts, and the full report. Only conclusive verdicts
 // are cached; an unknown one is probed again on the next query. The cache persists across processes
-// (probe/persist.hpp) unless options::cache turns it off.
+// (probe/persist.hpp) unless options::cache turns it off. The cache's member functions are defined
+// in probe/prober_cache.hpp, the full report's in probe/prober_report.hpp.
 #pragma once
 
 #include <algorithm>
@@ -40,29 +41,7 @@ class prober {
 
   // Writes the persistent cache now: false when it is off, nothing new was decided, or it could not
   // be written (the next run then probes again).
-  bool save_cache() {
-    load_cache();
-    std::lock_guard lock(mu_);
-    if (cache_file_.empty() || !dirty_ || poisoned_ || tainted()) return false;
-    probe::persist::contents c;
-    // Another process may have filled the same file meanwhile: keep its verdicts too.
-    if (auto theirs = probe::persist::load(cache_file_, cache_key_)) {
-      c.verdicts = std::move(theirs->verdicts);
-      c.report = std::move(theirs->report);
-    }
-    for (const auto& [k, v] : cache_) c.verdicts.insert_or_assign(k, v);
-    if (stored_report_) c.report = *stored_report_;
-    // Helper verdicts of the matrix live in the report's helper sections, not twice in the file.
-    if (c.report)
-      std::erase_if(c.verdicts, [&](const auto& kv) {
-        if (!kv.first.starts_with("helper/")) return false;
-        auto slash = kv.first.find('/', 7);
-        return slash != std::string::npos && c.report->find("helper:" + kv.first.substr(7, slash - 7)) != nullptr;
-      });
-    if (!probe::persist::store(cache_file_, probe::persist::serialize(cache_key_, c))) return false;
-    dirty_ = false;
-    return true;
-  }
+  bool save_cache();
 
   // The persistent cache file this prober reads and writes; empty when the cache is off.
   [[nodiscard]] std::filesystem::path cache_file() {
@@ -213,166 +192,7 @@ class prober {
   // Every fact of the core sections. The helper matrix runs on all CPUs. Sections found in the
   // persistent cache are taken from it; their facts that were not conclusive are probed again, and
   // facts about runtime state (sysctls, lockdown, kernel config) are always read afresh.
-  report full_report() {
-    load_stored_report();
-    std::shared_ptr<const probe::persist::stored_report> snapshot;
-    {
-      std::lock_guard lock(mu_);
-      if (from_disk_report_ && !tainted()) snapshot = stored_report_;
-    }
-    const probe::persist::stored_report* old = snapshot.get();
-    auto stored = [&](std::string_view name) { return old ? old->find(name) : nullptr; };
-    probe::persist::stored_report next;
-    auto keep = [&](std::string name, const section& facts) {
-      auto& s = next.sections.emplace_back();
-      s.name = std::move(name);
-      s.facts = facts;
-      s.missing.resize(facts.size());
-      for (std::size_t i = 0; i < facts.size(); ++i) s.missing[i] = !facts[i].v.conclusive();
-    };
-
-    // Link probes mostly wait on the kernel: they run beside everything else.
-    bool links_stored = stored("more:links") && stored("more:attach_mechanisms");
-    std::future<probe::link_report> links;
-    if (!links_stored)
-      links = std::async(std::launch::async, [this] {
-        return probe::probe_links(ctx_, ctx_.opts().threads ? ctx_.opts().threads : probe::link_probe_threads);
-      });
-    report r;
-    r.kernel = probe::read_kernel_info(ctx_, old ? &old->btf_path : nullptr);
-    r.config_values = probe::read_kernel_config(r.kernel.release);
-    r.kernel.config_source = r.config_values.source;
-    r.names_source = old ? old->names_source : ctx_.enums().source;
-    r.names_from_btf = old ? old->names_from_btf : ctx_.enums().from_btf;
-    next.names_source = r.names_source;
-    next.names_from_btf = r.names_from_btf;
-    next.btf_path = r.kernel.btf;
-
-    if (auto* s = stored("program_types"))
-      r.program_types =
-          restore(*s, [&](const std::string& n) { return documented(n, prog_type(n), probe::prog_type_docs); });
-    else
-      for (const auto& e : ctx_.enums().prog_types)
-        r.program_types.push_back(documented(e.name, prog_type(e.name), probe::prog_type_docs));
-    if (auto* s = stored("map_types"))
-      r.map_types = restore(*s, [&](const std::string& n) { return documented(n, map_type(n), probe::map_type_docs); });
-    else
-      for (const auto& e : ctx_.enums().map_types)
-        r.map_types.push_back(documented(e.name, map_type(e.name), probe::map_type_docs));
-    auto misc_fact = [&](const std::string& n) {
-      for (const auto& row : probe::misc_probes())
-        if (row.info.name == n)
-          return fact{n, misc(n), std::string(row.info.first_kernel), std::string(row.info.commit)};
-      return fact{n, misc(n)};
-    };
-    if (auto* s = stored("misc"))
-      r.misc = restore(*s, misc_fact);
-    else
-      for (const auto& row : probe::misc_probes()) r.misc.push_back(misc_fact(std::string(row.info.name)));
-    keep("program_types", r.program_types);
-    keep("map_types", r.map_types);
-    keep("misc", r.misc);
-    for (auto& [name, v] : probe::system_facts(r.kernel)) r.misc.push_back({name, std::move(v)});
-    for (const char* opt : probe::config_options) {
-      fact f{opt, probe::config_verdict(r.config_values, opt)};
-      if (auto it = r.config_values.values.find(opt); it != r.config_values.values.end())
-        f.attrs.emplace_back("value", it->second);
-      r.config.push_back(std::move(f));
-    }
-
-    // kfuncs, dynptr and iterators are stored whole or not at all (a fact of them needs the section).
-    auto whole = [&](std::string_view name) {
-      auto* s = stored(name);
-      return s && std::none_of(s->missing.begin(), s->missing.end(), [](char m) { return m != 0; }) ? s : nullptr;
-    };
-    // They run beside the helper matrix and the links, so both CPUs stay busy to the end.
-    auto kfunc_work = [&, this] {
-      kfunc_part k;
-      if (auto* s = whole("more:kfuncs")) {
-        k.kfuncs = s->facts;
-        k.names = old->kfunc_names;
-        k.list_source = old->kfunc_list_source;
-        k.undecided = old->kfuncs_undecided;
-        k.undecided_reason = old->kfuncs_undecided_reason;
-      } else {
-        auto kf = probe::kfunc_section(ctx_, kfunc_state(), ctx_.opts().kfunc_prog_types, ctx_.opts().threads);
-        remember_all(kf.verdicts);
-        k.list_source = kfunc_state().catalog.from_tags ? "bpf_kfunc decl tags" : "load probes";
-        k.undecided = kf.undecided;
-        k.undecided_reason = std::move(kf.undecided_reason);
-        k.kfuncs = std::move(kf.facts);
-        k.names = std::move(kf.names);
-      }
-      auto kfunc_query = [this](std::string_view n) { return kfunc(n); };
-      if (auto* s = whole("more:dynptr"))
-        k.dynptr = s->facts;
-      else
-        k.dynptr = probe::dynptr_section(ctx_, k.names, kfunc_query, ctx_.opts().threads);
-      // Open-coded families from the whole catalog (with tags, the listed kfuncs; without, every
-      // candidate: bpf_iter_<x>_new/_next/_destroy is their signature), so a family whose kfuncs
-      // could not be decided is reported unknown instead of missing.
-      if (auto* s = whole("more:iterators"))
-        k.iterators = s->facts;
-      else
-        k.iterators = probe::iterator_section(ctx_, kfunc_state().catalog_names(), kfunc_query, ctx_.opts().threads);
-      return k;
-    };
-    bool kfuncs_stored = whole("more:kfuncs") && whole("more:dynptr") && whole("more:iterators");
-    std::future<kfunc_part> kfuncs;
-    if (!kfuncs_stored) kfuncs = std::async(std::launch::async, kfunc_work);
-
-    bool helpers_stored = old != nullptr;
-    for (const auto& t : r.program_types) helpers_stored = helpers_stored && stored("helper:" + t.name);
-    if (helpers_stored) {
-      for (const auto& t : r.program_types)
-        r.helpers.emplace_back(t.name, restore(*stored("helper:" + t.name), [&](const std::string& n) {
-                                 return documented(n, t.v.supported() ? helper(t.name, n) : gated(t.v),
-                                                   probe::helper_docs);
-                               }));
-    } else {
-      r.helpers = helper_matrix(r.program_types);
-    }
-    for (const auto& [type, s] : r.helpers) keep("helper:" + type, s);
-
-    section link_facts, mechanism_facts;
-    if (links_stored) {
-      link_facts = restore(*stored("more:links"), [&](const std::string& n) { return link_fact(n); });
-      const auto& mechanisms = *stored("more:attach_mechanisms");
-      mechanism_facts = restore(mechanisms, [&](const std::string& n) { return mechanism_fact(n, mechanisms.facts); });
-    } else {
-      auto lr = links.get();
-      remember_all(lr.verdicts);
-      link_facts = std::move(lr.links);
-      mechanism_facts = std::move(lr.mechanisms);
-    }
-
-    kfunc_part k = kfuncs_stored ? kfunc_work() : kfuncs.get();
-    r.kfunc_list_source = k.list_source;
-    r.kfuncs_undecided = k.undecided;
-    r.kfuncs_undecided_reason = k.undecided_reason;
-    next.kfunc_list_source = r.kfunc_list_source;
-    next.kfuncs_undecided = r.kfuncs_undecided;
-    next.kfuncs_undecided_reason = r.kfuncs_undecided_reason;
-    next.kfunc_names = std::move(k.names);
-    keep("more:kfuncs", k.kfuncs);
-    // Candidates no probe could decide: the list itself is not conclusive, so it is probed again.
-    if (r.kfuncs_undecided) next.sections.back().missing.assign(k.kfuncs.size(), 1);
-    keep("more:links", link_facts);
-    keep("more:attach_mechanisms", mechanism_facts);
-    keep("more:dynptr", k.dynptr);
-    keep("more:iterators", k.iterators);
-    r.more.emplace_back("kfuncs", std::move(k.kfuncs));
-    r.more.emplace_back("links", std::move(link_facts));
-    r.more.emplace_back("attach_mechanisms", std::move(mechanism_facts));
-    r.more.emplace_back("dynptr", std::move(k.dynptr));
-    r.more.emplace_back("iterators", std::move(k.iterators));
-
-    if (tainted()) poisoned_ = true;
-    std::lock_guard lock(mu_);
-    if (!old || !same_report(*old, next)) dirty_ = true;
-    stored_report_ = std::make_shared<const probe::persist::stored_report>(std::move(next));
-    return r;
-  }
+  report full_report();
 
  private:
   // The kfunc-derived sections of the full report.
@@ -385,46 +205,15 @@ class prober {
 
   // A stored section with its missing facts probed again.
   template <class F>
-  static section restore(const probe::persist::stored_section& s, F&& fresh) {
-    section out = s.facts;
-    for (std::size_t i = 0; i < out.size(); ++i)
-      if (s.missing[i]) out[i] = fresh(out[i].name);
-    return out;
-  }
+  static section restore(const probe::persist::stored_section& s, F&& fresh);
 
-  static bool same_report(const probe::persist::stored_report& a, const probe::persist::stored_report& b) {
-    if (a.sections.size() != b.sections.size()) return false;
-    for (std::size_t i = 0; i < a.sections.size(); ++i)
-      if (a.sections[i].name != b.sections[i].name || a.sections[i].missing != b.sections[i].missing) return false;
-    return true;
-  }
+  static bool same_report(const probe::persist::stored_report& a, const probe::persist::stored_report& b);
 
   // The link fact of the report for one type: every variant tried (its attach types listed).
-  fact link_fact(const std::string& link_type) {
-    auto variants = probe::link_variants(ctx_, link_type);
-    std::vector<verdict> vs;
-    for (const auto& v : variants)
-      vs.push_back(cached(probe::link_variant_key(link_type, v.label), [&] { return probe::run_variant(ctx_, v); }));
-    fact f = probe::link_fact(link_type, variants, vs);
-    if (f.v.conclusive()) remember(probe::link_key(link_type), [&] { return f.v; });
-    return f;
-  }
+  fact link_fact(const std::string& link_type);
 
   // The mechanism fact of the report: a row implied by another supported row takes its verdict.
-  fact mechanism_fact(const std::string& name, const section& so_far) {
-    for (const auto& row : probe::mechanism_probes()) {
-      if (row.info.name != name) continue;
-      fact f{name, {}, std::string(row.info.first_kernel), std::string(row.info.commit)};
-      if (!row.implied_by.empty())
-        if (const fact* by = find_fact(so_far, row.implied_by); by && by->v.supported()) {
-          f.v = verdict::yes({}, std::string(row.implied_by) + " made a link on such an event: " + by->v.evidence);
-          return f;
-        }
-      f.v = cached(probe::mechanism_key(name), [&] { return row.run(ctx_); });
-      return f;
-    }
-    return fact{name, verdict::unknown("no such attach mechanism probe: " + name)};
-  }
+  fact mechanism_fact(const std::string& name, const section& so_far);
 
   // Kfunc catalog, module BTF fds and call sites: built on first use, kept for the prober's life.
   const probe::kfunc_state& kfunc_state() {
@@ -437,122 +226,29 @@ class prober {
     return *kfunc_state_;
   }
 
-  void remember_all(std::vector<std::pair<std::string, verdict>>& verdicts) {
-    if (tainted()) poisoned_ = true;
-    std::lock_guard lock(mu_);
-    for (auto& [key, v] : verdicts)
-      if (v.conclusive() && cache_.emplace(key, std::move(v)).second) dirty_ = true;
-  }
+  void remember_all(std::vector<std::pair<std::string, verdict>>& verdicts);
 
   template <class F>
-  verdict cached(const std::string& key, F&& compute) {
-    load_cache();
-    {
-      std::lock_guard lock(mu_);
-      if (auto it = cache_.find(key); it != cache_.end()) {
-        bool from_disk = loaded_.count(key) != 0;
-        if (!from_disk || !tainted()) {
-          if (from_disk) ++hits_;
-          return it->second;
-        }
-      }
-    }
-    verdict v = compute();
-    if (tainted()) poisoned_ = true;
-    if (v.conclusive()) {
-      std::lock_guard lock(mu_);
-      if (cache_.emplace(key, v).second) dirty_ = true;
-    }
-    return v;
-  }
+  verdict cached(const std::string& key, F&& compute);
 
   // A fact probed with the build's own enum value, before any BTF is read (enum values are ABI).
   // Supported needs no more; any other verdict stands only when the kernel's BTF has the name too,
   // else nullopt, and the caller says "kernel does not define" as it would without this shortcut.
   template <class F>
-  std::optional<verdict> lean(const std::string& key, F&& probe_it) {
-    verdict v = probe_it();
-    if (tainted()) poisoned_ = true;
-    if (!v.supported()) {
-      auto slash = key.find('/');
-      std::string_view kind = std::string_view(key).substr(0, slash);
-      std::string_view name = std::string_view(key).substr(key.rfind('/') + 1);
-      const auto& e = ctx_.enums();
-      const auto& table = kind == "prog_type" ? e.prog_types : kind == "map_type" ? e.map_types : e.helpers;
-      if (!btf::kernel_enums::value_of(table, name)) return std::nullopt;
-    }
-    if (v.conclusive()) {
-      std::lock_guard lock(mu_);
-      if (cache_.emplace(key, v).second) dirty_ = true;
-    }
-    return v;
-  }
+  std::optional<verdict> lean(const std::string& key, F&& probe_it);
 
   // A verdict already decided (by this prober or, from the persistent cache, by an earlier process):
   // answered without touching BTF or the kernel.
-  std::optional<verdict> lookup(const std::string& key) {
-    load_cache();
-    std::lock_guard lock(mu_);
-    auto it = cache_.find(key);
-    if (it == cache_.end()) return std::nullopt;
-    if (loaded_.count(key)) {
-      if (tainted()) return std::nullopt;  // injected faults reach whatever this process did not decide
-      ++hits_;
-    }
-    return it->second;
-  }
+  std::optional<verdict> lookup(const std::string& key);
 
   // Probes under a syscall override (fault injection) must neither read nor write the shared cache.
   static bool tainted() noexcept { return &sys::syscalls::active() != &sys::syscalls::real(); }
 
-  void load_cache() {
-    std::call_once(load_once_, [this] {
-      const auto& o = ctx_.opts();
-      if (!probe::persist::cache_enabled(o) || tainted()) return;
-      auto dir = probe::persist::cache_dir(o);
-      if (dir.empty()) return;
-      cache_key_ = probe::persist::cache_key(o);
-      cache_file_ = probe::persist::file_for(dir, cache_key_);
-      if (o.cache.refresh) {
-        dirty_ = true;  // replace what is there even when this run learns nothing new
-        return;
-      }
-      // The report sections are read only when a full report asks for them (load_stored_report).
-      auto c = probe::persist::load(cache_file_, cache_key_, false);
-      if (!c) {
-        dirty_ = true;  // absent, foreign or corrupt: replaced
-        return;
-      }
-      for (const auto& [k, v] : c->verdicts) loaded_.insert(k);
-      cache_ = std::move(c->verdicts);
-      report_follows_ = c->report_follows;
-    });
-  }
+  void load_cache();
 
   // The stored report sections; their conclusive helper facts join the cache (they are not stored
   // twice). A file that turns out corrupt here is ignored as a whole and replaced.
-  void load_stored_report() {
-    load_cache();
-    std::lock_guard lock(mu_);  // two full reports at once: one reads the file, the other waits
-    if (!report_follows_ || from_disk_report_) return;
-    report_follows_ = false;
-    auto c = probe::persist::load(cache_file_, cache_key_);
-    if (!c || !c->report) {
-      dirty_ = true;
-      return;
-    }
-    stored_report_ = std::make_shared<const probe::persist::stored_report>(std::move(*c->report));
-    from_disk_report_ = true;
-    for (const auto& s : stored_report_->sections) {
-      if (!s.name.starts_with("helper:")) continue;
-      std::string prefix = "helper/" + s.name.substr(7) + "/";
-      for (std::size_t i = 0; i < s.facts.size(); ++i)
-        if (!s.missing[i]) {
-          auto key = prefix + s.facts[i].name;
-          if (cache_.emplace(key, s.facts[i].v).second) loaded_.insert(std::move(key));
-        }
-    }
-  }
+  void load_stored_report();
 
   // A helper on a program type that is not supported shares the type's verdict.
   static verdict gated(const verdict& type) {
@@ -561,14 +257,7 @@ class prober {
     return v;
   }
 
-  static fact documented(const std::string& name, verdict v, std::span<const probe::doc> docs) {
-    fact f{name, std::move(v)};
-    if (const auto* d = probe::find_doc(docs, name)) {
-      f.first_kernel = d->first_kernel;
-      f.commit = d->commit;
-    }
-    return f;
-  }
+  static fact documented(const std::string& name, verdict v, std::span<const probe::doc> docs);
 
   std::vector<std::pair<std::string, section>> helper_matrix(const section& types) {
     const auto& helpers = ctx_.enums().helpers;
@@ -624,3 +313,6 @@ class prober {
 };
 
 }  // namespace bpfprobe
+
+#include <bpfprobe/probe/prober_cache.hpp>
+#include <bpfprobe/probe/prober_report.hpp>

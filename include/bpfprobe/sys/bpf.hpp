@@ -64,6 +64,12 @@ inline result<long> bpf_call(int cmd, union bpf_attr& attr, std::string_view op 
   return ret;
 }
 
+// bpf(cmd) for a command that answers only success or failure.
+inline result<void> bpf_status_call(int cmd, union bpf_attr& attr, std::string_view op = {}) noexcept {
+  if (auto r = bpf_call(cmd, attr, op); !r) return r.error();
+  return BOOST_OUTCOME_V2_NAMESPACE::success();
+}
+
 inline result<unique_fd> bpf_fd_call(int cmd, union bpf_attr& attr, std::string_view op = {}) {
   auto fd = bpf_call(cmd, attr, op);
   if (!fd) return fd.error();
@@ -196,8 +202,7 @@ inline result<void> map_update(int map_fd, const void* key, const void* value, s
   attr.key = ptr_to_u64(key);
   attr.value = ptr_to_u64(value);
   attr.flags = flags;
-  if (auto r = bpf_call(BPF_MAP_UPDATE_ELEM, attr); !r) return r.error();
-  return BOOST_OUTCOME_V2_NAMESPACE::success();
+  return bpf_status_call(BPF_MAP_UPDATE_ELEM, attr);
 }
 
 inline result<void> map_lookup(int map_fd, const void* key, void* value) {
@@ -206,8 +211,7 @@ inline result<void> map_lookup(int map_fd, const void* key, void* value) {
   attr.map_fd = static_cast<std::uint32_t>(map_fd);
   attr.key = ptr_to_u64(key);
   attr.value = ptr_to_u64(value);
-  if (auto r = bpf_call(BPF_MAP_LOOKUP_ELEM, attr); !r) return r.error();
-  return BOOST_OUTCOME_V2_NAMESPACE::success();
+  return bpf_status_call(BPF_MAP_LOOKUP_ELEM, attr);
 }
 
 // BPF_PROG_TEST_RUN with an input packet/context; returns the program's return value.
@@ -240,21 +244,28 @@ inline result<void> obj_info(int fd, Info& info) {
   attr.info.bpf_fd = static_cast<std::uint32_t>(fd);
   attr.info.info_len = sizeof(info);
   attr.info.info = ptr_to_u64(&info);
-  if (auto r = bpf_call(BPF_OBJ_GET_INFO_BY_FD, attr); !r) return r.error();
-  return BOOST_OUTCOME_V2_NAMESPACE::success();
+  return bpf_status_call(BPF_OBJ_GET_INFO_BY_FD, attr);
 }
 
 enum class object_kind { prog, map, link, btf };
 
 // Every ID of one kernel object kind, in ascending order (needs CAP_SYS_ADMIN).
-inline result<std::vector<std::uint32_t>> object_ids(object_kind kind) {
-  int cmd = BPF_PROG_GET_NEXT_ID;
+// The bpf() commands of one object kind: BPF_*_GET_NEXT_ID and BPF_*_GET_FD_BY_ID.
+struct object_commands {
+  int next_id, fd_by_id;
+};
+constexpr object_commands commands_of(object_kind kind) noexcept {
   switch (kind) {
-    case object_kind::prog: cmd = BPF_PROG_GET_NEXT_ID; break;
-    case object_kind::map: cmd = BPF_MAP_GET_NEXT_ID; break;
-    case object_kind::link: cmd = BPF_LINK_GET_NEXT_ID; break;
-    case object_kind::btf: cmd = BPF_BTF_GET_NEXT_ID; break;
+    case object_kind::prog: break;
+    case object_kind::map: return {BPF_MAP_GET_NEXT_ID, BPF_MAP_GET_FD_BY_ID};
+    case object_kind::link: return {BPF_LINK_GET_NEXT_ID, BPF_LINK_GET_FD_BY_ID};
+    case object_kind::btf: return {BPF_BTF_GET_NEXT_ID, BPF_BTF_GET_FD_BY_ID};
   }
+  return {BPF_PROG_GET_NEXT_ID, BPF_PROG_GET_FD_BY_ID};
+}
+
+inline result<std::vector<std::uint32_t>> object_ids(object_kind kind) {
+  int cmd = commands_of(kind).next_id;
   std::vector<std::uint32_t> ids;
   std::uint32_t id = 0;
   for (;;) {

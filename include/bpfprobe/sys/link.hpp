@@ -157,8 +157,7 @@ inline result<void> link_update(int link_fd, int new_prog_fd, std::uint32_t flag
   attr.link_update.new_prog_fd = static_cast<std::uint32_t>(new_prog_fd);
   attr.link_update.flags = flags;
   attr.link_update.old_prog_fd = static_cast<std::uint32_t>(old_prog_fd);
-  if (auto r = bpf_call(BPF_LINK_UPDATE, attr); !r) return r.error();
-  return BOOST_OUTCOME_V2_NAMESPACE::success();
+  return bpf_status_call(BPF_LINK_UPDATE, attr);
 }
 
 // Detaches the link from its hook while the fd stays valid (5.9).
@@ -166,8 +165,7 @@ inline result<void> link_detach(int link_fd) {
   union bpf_attr attr;
   std::memset(&attr, 0, sizeof(attr));
   attr.link_detach.link_fd = static_cast<std::uint32_t>(link_fd);
-  if (auto r = bpf_call(BPF_LINK_DETACH, attr); !r) return r.error();
-  return BOOST_OUTCOME_V2_NAMESPACE::success();
+  return bpf_status_call(BPF_LINK_DETACH, attr);
 }
 
 // BPF_ITER_CREATE: a readable seq_file fd from an iter link (5.8).
@@ -215,8 +213,7 @@ inline result<void> obj_pin(int fd, const std::string& path) {
   std::memset(&attr, 0, sizeof(attr));
   attr.pathname = ptr_to_u64(path.c_str());
   attr.bpf_fd = static_cast<std::uint32_t>(fd);
-  if (auto r = bpf_call(BPF_OBJ_PIN, attr, "BPF_OBJ_PIN " + path); !r) return r.error();
-  return BOOST_OUTCOME_V2_NAMESPACE::success();
+  return bpf_status_call(BPF_OBJ_PIN, attr, "BPF_OBJ_PIN " + path);
 }
 
 inline result<unique_fd> obj_get(const std::string& path, std::uint32_t file_flags = 0) {
@@ -268,8 +265,7 @@ inline result<void> prog_attach(int target_fd, int prog_fd, std::uint32_t attach
   attr.attach_type = attach_type;
   attr.attach_flags = flags;
   attr.replace_bpf_fd = static_cast<std::uint32_t>(replace_prog_fd);
-  if (auto r = bpf_call(BPF_PROG_ATTACH, attr); !r) return r.error();
-  return BOOST_OUTCOME_V2_NAMESPACE::success();
+  return bpf_status_call(BPF_PROG_ATTACH, attr);
 }
 
 inline result<void> prog_detach(int target_fd, int prog_fd, std::uint32_t attach_type) {
@@ -278,8 +274,7 @@ inline result<void> prog_detach(int target_fd, int prog_fd, std::uint32_t attach
   attr.target_fd = static_cast<std::uint32_t>(target_fd);
   attr.attach_bpf_fd = static_cast<std::uint32_t>(prog_fd);
   attr.attach_type = attach_type;
-  if (auto r = bpf_call(BPF_PROG_DETACH, attr); !r) return r.error();
-  return BOOST_OUTCOME_V2_NAMESPACE::success();
+  return bpf_status_call(BPF_PROG_DETACH, attr);
 }
 
 // A BPF_PROG_ATTACH that is undone (BPF_PROG_DETACH of the same prog) when the object goes.
@@ -326,26 +321,8 @@ inline result<std::vector<std::uint32_t>> prog_query(int target_fd, std::uint32_
 inline result<unique_fd> fd_by_id(object_kind kind, std::uint32_t id) {
   union bpf_attr attr;
   std::memset(&attr, 0, sizeof(attr));
-  int cmd = BPF_PROG_GET_FD_BY_ID;
-  switch (kind) {
-    case object_kind::prog:
-      attr.prog_id = id;
-      cmd = BPF_PROG_GET_FD_BY_ID;
-      break;
-    case object_kind::map:
-      attr.map_id = id;
-      cmd = BPF_MAP_GET_FD_BY_ID;
-      break;
-    case object_kind::link:
-      attr.link_id = id;
-      cmd = BPF_LINK_GET_FD_BY_ID;
-      break;
-    case object_kind::btf:
-      attr.btf_id = id;
-      cmd = BPF_BTF_GET_FD_BY_ID;
-      break;
-  }
-  return bpf_fd_call(cmd, attr);
+  attr.prog_id = id;  // prog_id, map_id, link_id and btf_id are one field of bpf_attr
+  return bpf_fd_call(commands_of(kind).fd_by_id, attr);
 }
 
 // Link info without the variable-length parts (names, addresses) that need caller buffers.

@@ -167,29 +167,30 @@ inline result<pmu> find_pmu(std::string_view name) {
   return p;
 }
 
-inline result<unique_fd> open_kprobe(const pmu& p, std::string_view func, std::uint64_t offset = 0,
-                                     bool retprobe = false) {
-  if (retprobe && p.retprobe_bit < 0) return failure_msg("open kprobe", "PMU has no retprobe format", ENOTSUP);
-  std::string name(func);
+// A kprobe or uprobe perf event of a probe PMU: `target` (the function or the file) is config1,
+// the offset config2. pid -1 with cpu 0: every process (the kernel requires one of the two).
+inline result<unique_fd> open_probe_pmu(const pmu& p, std::string_view kind, std::string_view target,
+                                        std::uint64_t offset, bool retprobe, pid_t pid) {
+  if (retprobe && p.retprobe_bit < 0)
+    return failure_msg("open " + std::string(kind), "PMU has no retprobe format", ENOTSUP);
+  std::string name(target);
   perf_event_attr attr{};
   attr.type = p.type;
   attr.config = retprobe ? 1ull << p.retprobe_bit : 0;
-  attr.config1 = reinterpret_cast<std::uintptr_t>(name.c_str());  // kprobe_func
+  attr.config1 = reinterpret_cast<std::uintptr_t>(name.c_str());  // kprobe_func or uprobe_path
   attr.config2 = offset;                                          // probe_offset
-  return perf_event_open(attr, -1, 0, "perf_event_open(kprobe " + name + ")");
+  return perf_event_open(attr, pid, pid == -1 ? 0 : -1, "perf_event_open(" + std::string(kind) + " " + name + ")");
 }
 
-// pid -1: every process that maps `path` (then on CPU 0, as the kernel requires one of the two).
+inline result<unique_fd> open_kprobe(const pmu& p, std::string_view func, std::uint64_t offset = 0,
+                                     bool retprobe = false) {
+  return open_probe_pmu(p, "kprobe", func, offset, retprobe, -1);
+}
+
+// pid -1: every process that maps `path`.
 inline result<unique_fd> open_uprobe(const pmu& p, std::string_view path, std::uint64_t offset, bool retprobe = false,
                                      pid_t pid = -1) {
-  if (retprobe && p.retprobe_bit < 0) return failure_msg("open uprobe", "PMU has no retprobe format", ENOTSUP);
-  std::string file(path);
-  perf_event_attr attr{};
-  attr.type = p.type;
-  attr.config = retprobe ? 1ull << p.retprobe_bit : 0;
-  attr.config1 = reinterpret_cast<std::uintptr_t>(file.c_str());  // uprobe_path
-  attr.config2 = offset;                                          // probe_offset
-  return perf_event_open(attr, pid, pid == -1 ? 0 : -1, "perf_event_open(uprobe " + file + ")");
+  return open_probe_pmu(p, "uprobe", path, offset, retprobe, pid);
 }
 
 // A kprobe or uprobe event made by writing to tracefs kprobe_events / uprobe_events, removed again

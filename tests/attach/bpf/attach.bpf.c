@@ -34,34 +34,18 @@ int count_egress(struct __sk_buff* skb) {
   return 1;
 }
 
-SEC("uprobe")
-int count_uprobe(void* ctx) {
-  if (ours()) __sync_fetch_and_add(&uprobe_count, 1);
-  return 0;
-}
+// A program of section `sec` that counts the hits of this test process in `counter`.
+#define COUNT_OURS(sec, name, counter)                  \
+  SEC(sec)                                              \
+  int name(void* ctx) {                                 \
+    if (ours()) __sync_fetch_and_add(&counter, 1);      \
+    return 0;                                           \
+  }
 
-SEC("uprobe.multi")
-int count_uprobe_multi(void* ctx) {
-  if (ours()) __sync_fetch_and_add(&uprobe_count, 1);
-  return 0;
-}
-
-SEC("tp_btf/task_rename")
-int count_tp_btf(void* ctx) {
-  if (ours()) __sync_fetch_and_add(&tracepoint_count, 1);
-  return 0;
-}
-
-SEC("raw_tp/task_rename")
-int count_raw_tp(void* ctx) {
-  if (ours()) __sync_fetch_and_add(&tracepoint_count, 1);
-  return 0;
-}
-
-SEC("tracepoint/task/task_rename")
-int count_tracepoint(void* ctx) {
-  if (ours()) __sync_fetch_and_add(&tracepoint_count, 1);
-  return 0;
-}
+COUNT_OURS("uprobe", count_uprobe, uprobe_count)
+COUNT_OURS("uprobe.multi", count_uprobe_multi, uprobe_count)
+COUNT_OURS("tp_btf/task_rename", count_tp_btf, tracepoint_count)
+COUNT_OURS("raw_tp/task_rename", count_raw_tp, tracepoint_count)
+COUNT_OURS("tracepoint/task/task_rename", count_tracepoint, tracepoint_count)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -21,15 +21,20 @@ static __always_inline void fill(struct dynptr_result* r, const struct bpf_dynpt
   r->ran = 1;
 }
 
+// Narrows `d` to [start, end) where the kernel has bpf_dynptr_adjust, then fills `r` from it.
+static __always_inline void adjust_and_fill(struct dynptr_result* r, struct bpf_dynptr* d, __u32 start, __u32 end) {
+  if (bpf_ksym_exists(bpf_dynptr_adjust___test)) {
+    bpf_dynptr_adjust___test(d, start, end);
+    r->adjusted = 1;
+  }
+  fill(r, d);
+}
+
 SEC("raw_tp")
 int dynptr_local(void* ctx) {
   struct bpf_dynptr d;
   bpf_dynptr_from_mem(buf, sizeof(buf), 0, &d);
-  if (bpf_ksym_exists(bpf_dynptr_adjust___test)) {
-    bpf_dynptr_adjust___test(&d, 3, 40);
-    local_result.adjusted = 1;
-  }
-  fill(&local_result, &d);
+  adjust_and_fill(&local_result, &d, 3, 40);
   type_local = bpf_core_enum_value(enum bpf_dynptr_type, BPF_DYNPTR_TYPE_LOCAL);
   return 0;
 }
@@ -47,11 +52,7 @@ static __always_inline int from_skb(struct __sk_buff* skb) {
   struct bpf_dynptr d;
   if (!bpf_ksym_exists(bpf_dynptr_from_skb___test)) return 0;
   if (bpf_dynptr_from_skb___test(skb, 0, &d)) return 0;
-  if (bpf_ksym_exists(bpf_dynptr_adjust___test)) {
-    bpf_dynptr_adjust___test(&d, 2, 30);
-    skb_result.adjusted = 1;
-  }
-  fill(&skb_result, &d);
+  adjust_and_fill(&skb_result, &d, 2, 30);
   type_skb = bpf_core_enum_value(enum bpf_dynptr_type, BPF_DYNPTR_TYPE_SKB);
   return 0;
 }

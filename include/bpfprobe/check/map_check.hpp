@@ -1,0 +1,95 @@
+// Static prediction for the object's maps: can the kernel create each one as libbpf will ask.
+#pragma once
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include <bpfprobe/check/object_context.hpp>
+#include <string>
+
+namespace bpfprobe::objcheck {
+
+inline const char* map_flag_fact(std::uint32_t bit) {
+  switch (bit) {
+    case BPF_F_NO_PREALLOC: return "map_flag_no_prealloc";
+    case BPF_F_MMAPABLE: return "map_flag_mmapable";
+    case BPF_F_RDONLY_PROG: return "map_flag_rdonly_prog";
+    case BPF_F_WRONLY_PROG: return "map_flag_wronly_prog";
+    case BPF_F_INNER_MAP: return "map_flag_inner_map";
+    default: return nullptr;
+  }
+}
+
+// libbpf fails a struct_ops map whose non-zero member the kernel's struct lacks; the object's
+// section data (which members are set) is not read here, so a missing member is unknown.
+inline verdict struct_ops_members(const struct btf* local, const btf_type* t, const type_ref& kern) {
+  if (!local || !t || !btf_is_composite(t)) return verdict::unknown("struct_ops value type not in the object's BTF");
+  const btf_type* kt = kern.type();
+  const btf_member* m = btf_members(t);
+  for (unsigned i = 0; i < btf_vlen(t); ++i, ++m) {
+    std::string_view n = btf__name_by_offset(local, m->name_off);
+    if (n.empty()) continue;
+    bool found = false;
+    const btf_member* km = btf_members(kt);
+    for (unsigned j = 0; j < btf_vlen(kt) && !found; ++j, ++km)
+      found = n == btf__name_by_offset(kern.btf, km->name_off);
+    if (!found)
+      return verdict::unknown("member " + std::string(n) +
+                              " is not in the kernel's struct (fails when the object sets it)");
+  }
+  return verdict::yes("in kernel BTF, every member known");
+}
+
+inline map_result check_map(object_context& oc, const bpf_map* m) {
+  map_result r;
+  r.name = bpf_map__name(m);
+  auto type = bpf_map__type(m);
+  const char* tn = libbpf_bpf_map_type_str(type);
+  r.type = tn ? tn : "type " + std::to_string(type);
+  r.flags = bpf_map__map_flags(m);
+  if (bpf_map__is_internal(m)) {
+    // .data/.rodata/.bss/.kconfig: libbpf adds mmapable/read-only flags only where supported.
+    r.needs.push_back({"misc/global_data", oc.p.misc("global_data")});
+  } else {
+    r.needs.push_back(
+        {"map_type/" + r.type, tn ? oc.p.map_type(tn) : verdict::no("map type unknown to libbpf and this kernel")});
+    // Sizes the application sets before loading: libbpf creates the map as the object has it.
+    std::uint32_t max = bpf_map__max_entries(m);
+    bool sized_by_libbpf = type == BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+    bool no_entries = type == BPF_MAP_TYPE_SK_STORAGE || type == BPF_MAP_TYPE_INODE_STORAGE ||
+                      type == BPF_MAP_TYPE_TASK_STORAGE || type == BPF_MAP_TYPE_CGRP_STORAGE ||
+                      type == BPF_MAP_TYPE_CGROUP_STORAGE || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE ||
+                      type == BPF_MAP_TYPE_STRUCT_OPS;
+    if (max == 0 && !sized_by_libbpf && !no_entries)
+      r.needs.push_back({"max_entries", verdict::no("max_entries is 0 (the application must set it before loading)")});
+    long page = sysconf(_SC_PAGESIZE);
+    if ((type == BPF_MAP_TYPE_RINGBUF || type == BPF_MAP_TYPE_USER_RINGBUF) && max &&
+        ((max & (max - 1)) || page <= 0 || max % static_cast<std::uint32_t>(page)))
+      r.needs.push_back(
+          {"max_entries", verdict::no("ring buffer size " + std::to_string(max) + " is not a power of 2 of pages")});
+    for (std::uint32_t bit = 1; bit; bit <<= 1)
+      if (r.flags & bit)
+        if (const char* f = map_flag_fact(bit)) r.needs.push_back({std::string("misc/") + f, oc.p.misc(f)});
+    if (const bpf_map* inner = bpf_map__inner_map(const_cast<bpf_map*>(m))) {
+      const char* in = libbpf_bpf_map_type_str(bpf_map__type(inner));
+      if (in) r.needs.push_back({std::string("map_type/") + in + " (inner)", oc.p.map_type(in)});
+    }
+    if (type == BPF_MAP_TYPE_STRUCT_OPS) {
+      const struct btf* b = oc.btf;
+      const btf_type* vt = b ? btf__type_by_id(b, bpf_map__btf_value_type_id(m)) : nullptr;
+      std::string name = vt ? btf__name_by_offset(b, vt->name_off) : "";
+      name = std::string(essential(name));
+      auto kern = oc.kernel.find(name, BTF_KIND_STRUCT);
+      if (!oc.kernel.available())
+        r.needs.push_back({"struct_ops/" + name, verdict::unknown("no kernel BTF")});
+      else if (!oc.kernel.has("bpf_struct_ops_" + name, BTF_KIND_STRUCT) || kern.empty())
+        r.needs.push_back({"struct_ops/" + name, verdict::no("the kernel has no struct_ops type " + name)});
+      else
+        r.needs.push_back({"struct_ops/" + name, struct_ops_members(b, vt, kern.front())});
+    }
+  }
+  r.v = combine_needs(r.needs, "can be created");
+  return r;
+}
+
+}  // namespace bpfprobe::objcheck
