@@ -204,8 +204,7 @@ bool make_perf_event(const check_fn& check) {
   auto fs = sys::tracefs::locate();
   EXPECT_TRUE(fs) << fs.error().describe();
   if (!fs) return true;
-  auto id =
-      fs.value().event_id(probe::targets::perf_tracepoints[0].category, probe::targets::perf_tracepoints[0].name);
+  auto id = fs.value().event_id(probe::targets::perf_tracepoints[0].category, probe::targets::perf_tracepoints[0].name);
   for (const auto& ev : probe::targets::perf_tracepoints)
     if (!id) id = fs.value().event_id(ev.category, ev.name);
   EXPECT_TRUE(id) << id.error().describe();

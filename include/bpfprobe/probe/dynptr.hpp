@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <bpfprobe/insn/builder.hpp>
 #include <bpfprobe/probe/facts.hpp>
 #include <bpfprobe/probe/load_setup.hpp>

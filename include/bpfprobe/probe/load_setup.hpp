@@ -153,9 +153,7 @@ inline void sleepable(const context&, load_setup& s) { s.args.prog_flags = BPF_F
 inline void fentry(const context& ctx, load_setup& s) {
   attach_to_func(ctx, s, BPF_TRACE_FENTRY, targets::kernel_functions);
 }
-inline void lsm(const context& ctx, load_setup& s) {
-  attach_to_func(ctx, s, BPF_LSM_MAC, targets::lsm_hooks);
-}
+inline void lsm(const context& ctx, load_setup& s) { attach_to_func(ctx, s, BPF_LSM_MAC, targets::lsm_hooks); }
 inline void ext(const context&, load_setup& s) { extension_target(s); }
 }  // namespace load_setup_detail
 

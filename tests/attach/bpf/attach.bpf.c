@@ -35,11 +35,11 @@ int count_egress(struct __sk_buff* skb) {
 }
 
 // A program of section `sec` that counts the hits of this test process in `counter`.
-#define COUNT_OURS(sec, name, counter)                  \
-  SEC(sec)                                              \
-  int name(void* ctx) {                                 \
-    if (ours()) __sync_fetch_and_add(&counter, 1);      \
-    return 0;                                           \
+#define COUNT_OURS(sec, name, counter)             \
+  SEC(sec)                                         \
+  int name(void* ctx) {                            \
+    if (ours()) __sync_fetch_and_add(&counter, 1); \
+    return 0;                                      \
   }
 
 COUNT_OURS("uprobe", count_uprobe, uprobe_count)
