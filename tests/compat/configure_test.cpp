@@ -128,8 +128,9 @@ TEST(CompatSelection, UnknownVerdictsAreNotSupport) {
     EXPECT_EQ(c.tier, BPFPROBE_TIER_UNAVAILABLE) << c.accessor;
     EXPECT_NE(c.v.state, bpfprobe::status::supported) << c.accessor << ": " << c.v.reason;
     const auto* r = real_dynptr.find(c.accessor);
-    if (r && r->tier != BPFPROBE_TIER_UNAVAILABLE)
+    if (r && r->tier != BPFPROBE_TIER_UNAVAILABLE) {
       EXPECT_EQ(c.v.state, bpfprobe::status::unknown) << c.accessor << ": " << c.v.reason;
+    }
   }
 }
 
