@@ -89,8 +89,10 @@ int clear(std::ostream& out, std::ostream& err, const probe::options& opt) {
   bool failed = false;
   while (dirent* e = ::readdir(d)) {
     std::string_view name = e->d_name;
-    bool temp = name.find(".cache.tmp.") != std::string_view::npos;
-    if (!probe::persist::is_cache_file_name(name) && !(temp && name[0] == 'v')) continue;
+    // Temporary files: ".tmp-<owner>-<random>" (older versions: "<file>.cache.tmp.<pid>.<random>").
+    bool temp = name.starts_with(probe::persist::temp_prefix) ||
+                (name.find(".cache.tmp.") != std::string_view::npos && name[0] == 'v');
+    if (!probe::persist::is_cache_file_name(name) && !temp) continue;
     if (::unlinkat(::dirfd(d), e->d_name, 0) == 0)
       ++removed;
     else if (errno != ENOENT)

@@ -66,11 +66,18 @@ pid_t spawn_cli_quiet(const std::vector<std::string>& args) {
   return pid;
 }
 
-// A library user: a child computing the full report in-process.
+// A library user: a child computing the full report in-process, every other time without the
+// persistent cache and otherwise refreshing it (as spawn_cli_report).
 pid_t spawn_library_user() {
+  static unsigned n = 0;
+  probe::options opt;
+  if (++n % 2)
+    opt.cache.enabled = false;
+  else
+    opt.cache.refresh = true;
   pid_t pid = fork();
   if (pid == 0) {
-    prober p;
+    prober p(opt);
     (void)p.full_report();
     _exit(0);
   }
@@ -135,7 +142,13 @@ int full_run_ms(pid_t (*spawn)()) {
   return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t0).count());
 }
 
-pid_t spawn_cli_report() { return spawn_cli_quiet({"--json"}); }
+// Every other run probes without the persistent cache (the most objects in flight); the others
+// probe everything again and rewrite the cache at the end (--refresh), so kills also land while the
+// cache file is written.
+pid_t spawn_cli_report() {
+  static unsigned n = 0;
+  return ++n % 2 ? spawn_cli_quiet({"--json", "--no-cache"}) : spawn_cli_quiet({"--json", "--refresh"});
+}
 
 TEST(Kill, CliKilledAtRandomMomentsLeavesNothing) {
   if (!is_root()) GTEST_SKIP() << "needs root";

@@ -80,7 +80,7 @@ inline std::multiset<std::string> mount_points() {
 
 struct leftovers {
   std::set<std::uint32_t> progs, maps, links;
-  std::set<std::string> cgroups, pins, tmp, run_netns, janitors;
+  std::set<std::string> cgroups, pins, tmp, run_netns, janitors, cache_temps;
   std::string kprobe_events, uprobe_events;
   std::multiset<std::string> mounts;
   std::size_t leaking_uprobe_lines = 0;
@@ -98,6 +98,9 @@ struct leftovers {
     if (auto bpffs = sys::mount_point_of("bpf")) l.pins = names_in(bpffs.value(), "bpfprobe");
     l.tmp = names_in("/tmp", "bpfprobe");
     l.run_netns = names_in("/run/netns");
+    // Temporary files of the persistent cache in root's default directory (probe/persist.hpp).
+    l.cache_temps = names_in("/run/bpfprobe");
+    std::erase_if(l.cache_temps, [](const std::string& n) { return n.find(".tmp") == std::string::npos; });
     l.janitors = processes_named(sys::janitor::process_name);
     if (auto fs = sys::tracefs::locate(false)) {
       l.kprobe_events = text_or_empty(fs.value().path() + "/kprobe_events");
@@ -126,6 +129,7 @@ struct leftovers {
     new_names("bpffs pin", pins, after.pins);
     new_names("/tmp entry", tmp, after.tmp);
     new_names("named netns", run_netns, after.run_netns);
+    new_names("cache temporary file", cache_temps, after.cache_temps);
     new_names("janitor process", janitors, after.janitors);
     if (after.kprobe_events != kprobe_events) out << "kprobe_events now:\n" << after.kprobe_events;
     if (after.uprobe_events != uprobe_events) out << "uprobe_events now:\n" << after.uprobe_events;

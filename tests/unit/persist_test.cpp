@@ -1,11 +1,14 @@
 // The persistent cache file is hostile input: only a whole, well-formed file made for exactly this key,
 // owned by the caller and writable by nobody else, is read; everything else is ignored.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpfprobe/probe/persist.hpp>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -195,7 +198,53 @@ TEST(Persist, StoreWritesAPrivateFileAndReplacesASymlinkWithoutFollowingIt) {
   EXPECT_EQ(text, "keep me");
   // No temporary file is left behind.
   for (const auto& e : fs::directory_iterator(d.path / "sub"))
-    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+    EXPECT_FALSE(e.path().filename().string().starts_with(temp_prefix)) << e.path();
+}
+
+// A writer killed between creating its temporary file and renaming it leaves nothing: the file size
+// limit makes the kernel kill the child (SIGXFSZ) in the middle of writing the temporary file; the
+// janitor the claim started removes it.
+TEST(Persist, AWriterKilledWhileWritingLeavesNoTemporaryFile) {
+  temp_dir d;
+  pid_t child = fork();
+  if (child == 0) {
+    rlimit small{4096, 4096};
+    setrlimit(RLIMIT_FSIZE, &small);
+    (void)store(d.path / "x.cache", std::string(1 << 20, 'x'));
+    _exit(0);  // not reached: SIGXFSZ ends the process at the write past the limit
+  }
+  ASSERT_GT(child, 0);
+  int st = 0;
+  ASSERT_EQ(waitpid(child, &st, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGXFSZ) << "the writer was not killed mid-write: " << st;
+  auto temps = [&] {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(d.path)) n += e.path().filename().string().starts_with(temp_prefix);
+    return n;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (temps() != 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(temps(), 0);
+  EXPECT_FALSE(fs::exists(d.path / "x.cache"));
+}
+
+// A temporary file a killed writer left (its owner is gone) is swept by the next store; one of a
+// live writer stays.
+TEST(Persist, StoreSweepsTemporaryFilesOfWritersThatAreGone) {
+  temp_dir d;
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  int st = 0;
+  ASSERT_EQ(waitpid(child, &st, 0), child);
+  auto dead = d.path / (std::string(temp_prefix) + std::to_string(child) + "-12345-aa");
+  auto live = d.path / (std::string(temp_prefix) + sys::janitor::owner_tag() + "-bb");
+  put(dead, "half a file");
+  put(live, "being written");
+  ASSERT_TRUE(store(d.path / "x.cache", serialize("k", sample())));
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(live));
 }
 
 TEST(Persist, AGroupOrWorldWritableDirectoryIsNotUsed) {

@@ -17,6 +17,7 @@
 
 #include <bpfprobe/probe/persist_format.hpp>
 #include <bpfprobe/probe/persist_key.hpp>
+#include <bpfprobe/sys/janitor.hpp>
 #include <cerrno>
 #include <cstdint>
 #include <filesystem>
@@ -76,13 +77,22 @@ inline bool usable_dir(const std::filesystem::path& dir) {
   return ::lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == ::geteuid() && (st.st_mode & 022) == 0;
 }
 
+// Temporary files are named "<temp_prefix><pid>-<start>-<random>" (sys/janitor.hpp's owner tag).
+inline constexpr std::string_view temp_prefix = ".tmp-";
+
 // Written to a private temporary file and renamed over the old one: a reader sees the old file or the
-// new one, never half of either; two writers at once each leave a whole file (the last one wins).
+// new one, never half of either; two writers at once each leave a whole file (the last one wins). The
+// temporary file is claimed with the janitor before it is made, so a process killed between open and
+// rename leaves nothing; temporary files of runs that are gone (no janitor either) are swept first.
 inline bool store(const std::filesystem::path& file, const std::string& bytes) {
-  if (!usable_dir(file.parent_path())) return false;
+  auto dir = file.parent_path();
+  if (!usable_dir(dir)) return false;
+  sys::janitor::sweep_dir(dir.string(), temp_prefix, false);
   std::random_device rd;
   std::string tmp =
-      file.string() + ".tmp." + std::to_string(::getpid()) + "." + detail::hex(rd() * 0x9e3779b97f4a7c15ull);
+      (dir / (std::string(temp_prefix) + sys::janitor::owner_tag() + "-" + detail::hex(rd() * 0x9e3779b97f4a7c15ull)))
+          .string();
+  auto claim = sys::janitor::make_claim(sys::janitor::kind::temp_file, tmp);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return false;
   std::size_t done =

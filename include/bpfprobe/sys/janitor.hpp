@@ -36,7 +36,7 @@
 
 namespace bpfprobe::sys::janitor {
 
-enum class kind : std::uint32_t { cgroup_dir = 1, bpffs_pin = 2, tracefs_event = 3 };
+enum class kind : std::uint32_t { cgroup_dir = 1, bpffs_pin = 2, tracefs_event = 3, temp_file = 4 };
 
 // What the janitor process calls itself (its comm: at most 15 characters).
 inline constexpr const char* process_name = "bpfprobe-clean";
@@ -120,7 +120,8 @@ inline void janitor_remove(const slot& s) {
     long rc = 0;
     switch (s.what) {
       case kind::cgroup_dir: rc = sc(SYS_unlinkat, AT_FDCWD, s.path, AT_REMOVEDIR); break;
-      case kind::bpffs_pin: rc = sc(SYS_unlinkat, AT_FDCWD, s.path, 0); break;
+      case kind::bpffs_pin:
+      case kind::temp_file: rc = sc(SYS_unlinkat, AT_FDCWD, s.path, 0); break;
       case kind::tracefs_event: {
         int fd = janitor_open_tracefs_file(s.path);
         if (fd < 0) return;
