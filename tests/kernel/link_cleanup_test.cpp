@@ -162,8 +162,9 @@ TEST_F(LinkCleanup, FailingMidwayLeavesNothingBehind) {
       verdict v = run();
       // A probe the kernel answers "unsupported" without injection (legacy TC without sch_ingress)
       // may still say so when the injected call was one whose failure it ignores.
-      if (base.state != status::unsupported)
+      if (base.state != status::unsupported) {
         EXPECT_NE(v.state, status::unsupported) << name << " failing call " << n << " with EPERM: " << v.reason;
+      }
     }
   }
   expect_clean();
