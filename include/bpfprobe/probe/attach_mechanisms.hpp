@@ -221,19 +221,10 @@ inline verdict prog_attach_cgroup(const context& ctx, std::uint32_t flags) {
 
 // PERF_EVENT_IOC_SET_BPF: a tracepoint program on a tracepoint perf event (4.7).
 inline verdict perf_ioctl(const context& ctx) {
-  auto fs = sys::tracefs::locate();
-  if (!fs) return missing_env("tracefs", fs.error());
-  sys::error last{ENOENT, "tracefs events", {}, {}};
-  auto tp = perf_tracepoint(fs.value(), &last);
-  if (!tp) return missing_env("a tracepoint (no id readable in tracefs)", last);
-  auto prog = load(ctx, {.type = "tracepoint"});
-  if (!prog) return prog.v;
-  auto pfd = sys::open_tracepoint(tp->second);
-  if (!pfd) return missing_env("a tracepoint perf event", pfd.error());
-  if (auto r = sys::perf_set_bpf(pfd.value().get(), prog.fd->get()); !r) return attach_failed(ctx, r.error());
-  std::string ev = "PERF_EVENT_IOC_SET_BPF on tracepoint " + tp->first;
-  if (fs.value().temporary()) ev += " (" + fs.value().note() + ")";
-  return verdict::yes({}, ev);
+  auto tp = open_tracepoint_event(ctx);
+  if (!tp) return tp.fail;
+  if (auto r = sys::perf_set_bpf(tp.event.get(), tp.prog.get()); !r) return attach_failed(ctx, r.error());
+  return verdict::yes({}, "PERF_EVENT_IOC_SET_BPF on tracepoint " + tp.name + tp.note);
 }
 
 // A kprobe/uprobe PMU: absent from event_source while sysfs shows other PMUs means no such PMU.

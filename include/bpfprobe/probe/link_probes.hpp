@@ -139,22 +139,15 @@ inline verdict iter(const context& ctx, std::string_view attach) {
 
 // perf_event links (5.15, b89fbfbb854c) on a tracepoint perf event.
 inline verdict perf_event(const context& ctx, std::string_view attach) {
-  auto fs = sys::tracefs::locate();
-  if (!fs) return missing_env("tracefs", fs.error());
-  sys::error last{ENOENT, "tracefs events", {}, {}};
-  auto tp = perf_tracepoint(fs.value(), &last);
-  if (!tp) return missing_env("a tracepoint (no id readable in tracefs)", last);
-  auto prog = load(ctx, {.type = "tracepoint"});
-  if (!prog) return prog.v;
-  auto pfd = sys::open_tracepoint(tp->second);
-  if (!pfd) return missing_env("a tracepoint perf event", pfd.error());
-  auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
-                                            .target = static_cast<std::uint32_t>(pfd.value().get()),
+  auto tp = open_tracepoint_event(ctx);
+  if (!tp) return tp.fail;
+  auto link = link_setup::link_create(ctx, {.prog_fd = tp.prog.get(),
+                                            .target = static_cast<std::uint32_t>(tp.event.get()),
                                             .attach_type = *attach_value(ctx, attach),
                                             .part = sys::link_parts::perf_event{}});
   if (!link) return link.v;
-  verdict v = check_link(ctx, *link.fd, "perf_event", "tracepoint " + tp->first + " perf event");
-  if (fs.value().temporary()) v.evidence += " (" + fs.value().note() + ")";
+  verdict v = check_link(ctx, *link.fd, "perf_event", "tracepoint " + tp.name + " perf event");
+  v.evidence += tp.note;
   return v;
 }
 

@@ -137,4 +137,44 @@ inline verdict missing_env(const std::string& what, const sys::error& e) {
   return verdict::unknown("cannot set up " + what + ": " + classify::errno_reason(e.code), e.code, e.describe());
 }
 
+// A tracepoint program and a perf event on the first targets::perf_tracepoints event this tracefs
+// has: what perf_event links and PERF_EVENT_IOC_SET_BPF attach. Without the event, `fail` says why.
+struct tracepoint_event {
+  sys::unique_fd prog, event;
+  std::string name;  // "category/event"
+  std::string note;  // " (how tracefs was reached)" when it had to be mounted for us, else empty
+  verdict fail;
+  explicit operator bool() const noexcept { return event.valid(); }
+};
+
+inline tracepoint_event open_tracepoint_event(const context& ctx) {
+  tracepoint_event t;
+  auto fs = sys::tracefs::locate();
+  if (!fs) {
+    t.fail = missing_env("tracefs", fs.error());
+    return t;
+  }
+  sys::error last{ENOENT, "tracefs events", {}, {}};
+  auto tp = perf_tracepoint(fs.value(), &last);
+  if (!tp) {
+    t.fail = missing_env("a tracepoint (no id readable in tracefs)", last);
+    return t;
+  }
+  auto prog = load(ctx, {.type = "tracepoint"});
+  if (!prog) {
+    t.fail = prog.v;
+    return t;
+  }
+  auto pfd = sys::open_tracepoint(tp->second);
+  if (!pfd) {
+    t.fail = missing_env("a tracepoint perf event", pfd.error());
+    return t;
+  }
+  t.prog = std::move(*prog.fd);
+  t.event = std::move(pfd).value();
+  t.name = tp->first;
+  if (fs.value().temporary()) t.note = " (" + fs.value().note() + ")";
+  return t;
+}
+
 }  // namespace bpfprobe::probe::link_setup
