@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns probes/facts/*.tsv, the single source of first kernels, upstream commits and uapi enum values,
 into two checked-in headers:
-  include/bpfprobe/probe/facts.hpp     first kernel + commit per fact (report and matrix, never a verdict)
+  include/bpfprobe/catalog/facts.hpp   first kernel + commit per fact (report and matrix, never a verdict)
   include/bpfprobe/btf/enum_values.hpp the built-in enum values used when the kernel has no BTF
 Run it after editing a TSV. `--check` writes nothing and exits 1 when a header differs from what the
 TSVs give (CTest runs it as `facts_in_sync`). Every row needs a first kernel and a commit cell; "?"
@@ -105,7 +105,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 on a difference")
     args = ap.parse_args()
-    outputs = {root / "include" / "bpfprobe" / "probe" / "facts.hpp": facts_header(),
+    outputs = {root / "include" / "bpfprobe" / "catalog" / "facts.hpp": facts_header(),
                root / "include" / "bpfprobe" / "btf" / "enum_values.hpp": enum_values_header()}
     # The helpers table has no value column read above: check its ids the same way.
     value_table("helper_ids", "helpers.tsv", "id", "enum bpf_func_id")

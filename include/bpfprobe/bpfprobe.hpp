@@ -7,9 +7,9 @@
 #include <bpfprobe/decide/decide.hpp>
 #include <bpfprobe/insn/insn.hpp>
 #include <bpfprobe/probe/classify.hpp>
-#include <bpfprobe/probe/prober.hpp>
-#include <bpfprobe/probe/report.hpp>
 #include <bpfprobe/probe/verdict.hpp>
+#include <bpfprobe/prober/prober.hpp>
+#include <bpfprobe/report/model.hpp>
 #include <bpfprobe/sys/bpf.hpp>
 #include <bpfprobe/sys/result.hpp>
 #include <bpfprobe/sys/syscalls.hpp>

@@ -8,12 +8,12 @@
 // With the compiled library (CMake bpfprobe::bpfprobe, pkg-config bpfprobe; BPFPROBE_COMPILED_LIB) this
 // header declares a small handle and includes none of the probing code: a translation unit costs a
 // fraction of a second to compile. In the header-only mode (bpfprobe::header_only, BPFPROBE_HEADER_ONLY)
-// it is the full prober of bpfprobe/probe/prober.hpp, with the same names and calls.
+// it is the full prober of bpfprobe/prober/prober.hpp, with the same names and calls.
 #pragma once
 
 #include <bpfprobe/config.hpp>
-#include <bpfprobe/probe/report.hpp>
 #include <bpfprobe/probe/verdict.hpp>
+#include <bpfprobe/report/model.hpp>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,7 +23,7 @@
 
 #include <bpfprobe/compat/report.hpp>
 #include <bpfprobe/decide/decide.hpp>
-#include <bpfprobe/probe/prober.hpp>
+#include <bpfprobe/prober/prober.hpp>
 
 namespace bpfprobe {
 

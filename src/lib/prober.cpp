@@ -2,7 +2,7 @@
 // header-only mode, whose code is compiled here once instead of in every application source file.
 #include <bpfprobe/compat/report.hpp>
 #include <bpfprobe/decide/decide.hpp>
-#include <bpfprobe/probe/prober.hpp>
+#include <bpfprobe/prober/prober.hpp>
 
 // Named before the handle's declarations (bpfprobe::lib::prober, compat::lib::configure) make the
 // unqualified names ambiguous in this file.

@@ -2,8 +2,8 @@
 // the kernel can build (its constructor exists) is verified by a program that loads and runs.
 #include <gtest/gtest.h>
 
-#include <bpfprobe/probe/dynptr.hpp>
-#include <bpfprobe/probe/prober.hpp>
+#include <bpfprobe/catalog/dynptr.hpp>
+#include <bpfprobe/prober/prober.hpp>
 
 #include "kfunc_support.hpp"
 

@@ -2,8 +2,8 @@
 // report calls supported is read once more here; open-coded and callback iteration really loop.
 #include <gtest/gtest.h>
 
-#include <bpfprobe/probe/iterators.hpp>
-#include <bpfprobe/probe/prober.hpp>
+#include <bpfprobe/catalog/iterators.hpp>
+#include <bpfprobe/prober/prober.hpp>
 
 #include "kfunc_support.hpp"
 #include "run.hpp"

@@ -3,8 +3,8 @@
 // verdicts; lazy queries agree with the section; nothing is left behind.
 #include <gtest/gtest.h>
 
-#include <bpfprobe/probe/kfuncs.hpp>
-#include <bpfprobe/probe/prober.hpp>
+#include <bpfprobe/catalog/kfuncs.hpp>
+#include <bpfprobe/prober/prober.hpp>
 
 #include "kfunc_support.hpp"
 

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
-#include <bpfprobe/probe/link_report.hpp>
+#include <bpfprobe/report/link_report.hpp>
 #include <bpfprobe/sys/cgroup.hpp>
 #include <bpfprobe/sys/netns.hpp>
 #include <set>

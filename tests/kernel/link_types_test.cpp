@@ -4,7 +4,7 @@
 // unsupported or unknown are skipped with the report's reason.
 #include <sys/wait.h>
 
-#include <bpfprobe/probe/prober.hpp>
+#include <bpfprobe/prober/prober.hpp>
 #include <bpfprobe/sys/cgroup.hpp>
 #include <bpfprobe/sys/link.hpp>
 #include <bpfprobe/sys/netlink.hpp>
@@ -326,7 +326,7 @@ bool make(const std::string& type, const check_fn& check) {
 }
 
 // A link type of the catalog without a maker here, or a maker for no link type, fails: adding a link
-// type is its row (probe/links.hpp), its TSV row and its maker.
+// type is its row (catalog/links.hpp), its TSV row and its maker.
 TEST(LinkCatalog, EveryLinkRowHasAMaker) {
   std::set<std::string, std::less<>> rows;
   for (const auto& r : probe::link_rows) rows.insert(std::string(r.link_type));

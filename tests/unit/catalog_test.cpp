@@ -7,11 +7,11 @@
 
 #include <algorithm>
 #include <bpfprobe/btf/builtin_enums.hpp>
-#include <bpfprobe/probe/attach_mechanisms.hpp>
-#include <bpfprobe/probe/facts.hpp>
-#include <bpfprobe/probe/links.hpp>
-#include <bpfprobe/probe/map_types.hpp>
-#include <bpfprobe/probe/misc.hpp>
+#include <bpfprobe/catalog/attach_mechanisms.hpp>
+#include <bpfprobe/catalog/facts.hpp>
+#include <bpfprobe/catalog/links.hpp>
+#include <bpfprobe/catalog/map_types.hpp>
+#include <bpfprobe/catalog/misc.hpp>
 #include <regex>
 #include <set>
 #include <span>
@@ -117,7 +117,7 @@ TEST(Catalog, EveryLinkTypeHasProbeRows) {
   for (const auto& d : probe::link_type_docs) {
     auto n = std::count_if(std::begin(probe::link_rows), std::end(probe::link_rows),
                            [&](const auto& r) { return r.link_type == d.name; });
-    EXPECT_GT(n, 0) << "link type " << d.name << " has no probe row (probe/links.hpp)";
+    EXPECT_GT(n, 0) << "link type " << d.name << " has no probe row (catalog/links.hpp)";
   }
   std::set<std::pair<std::string_view, std::string_view>> labels;
   for (const auto& r : probe::link_rows) {

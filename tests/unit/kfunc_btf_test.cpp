@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <bpfprobe/btf/kfuncs.hpp>
+#include <bpfprobe/catalog/load_setup.hpp>
 #include <bpfprobe/probe/classify.hpp>
-#include <bpfprobe/probe/load_setup.hpp>
 
 namespace bpfprobe {
 namespace {

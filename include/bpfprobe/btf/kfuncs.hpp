@@ -2,7 +2,7 @@
 //
 // With pahole >= 1.27 (kernels built since 6.11) every registered kfunc carries
 // `decl_tag("bpf_kfunc")` and the tags are the list. Older BTF (Debian 5.10, 6.1, 6.12) has no tags:
-// there a FUNC is only a candidate, and a load probe (probe/kfuncs.hpp) decides. Candidates are the
+// there a FUNC is only a candidate, and a load probe (catalog/kfuncs.hpp) decides. Candidates are the
 // FUNCs in the BPF-facing name spaces (see is_candidate) — not all ~60k kernel functions.
 #pragma once
 

@@ -9,7 +9,7 @@
 #include <bpfprobe/check/model.hpp>
 #include <bpfprobe/check/program_info.hpp>
 #include <bpfprobe/decide/decide.hpp>
-#include <bpfprobe/probe/prober.hpp>
+#include <bpfprobe/prober/prober.hpp>
 #include <fstream>
 #include <unordered_set>
 

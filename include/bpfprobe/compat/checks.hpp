@@ -4,8 +4,8 @@
 
 #include <bpf/btf.h>
 
-#include <bpfprobe/probe/load_setup.hpp>
-#include <bpfprobe/probe/prober.hpp>
+#include <bpfprobe/catalog/load_setup.hpp>
+#include <bpfprobe/prober/prober.hpp>
 #include <concepts>
 #include <initializer_list>
 #include <map>

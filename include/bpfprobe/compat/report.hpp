@@ -4,7 +4,7 @@
 #pragma once
 
 #include <bpfprobe/compat/configure.hpp>
-#include <bpfprobe/probe/report.hpp>
+#include <bpfprobe/report/model.hpp>
 #include <vector>
 
 namespace bpfprobe::compat {

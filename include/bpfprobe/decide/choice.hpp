@@ -2,7 +2,7 @@
 // that rules it in or out, and the path chosen (the first supported one).
 #pragma once
 
-#include <bpfprobe/probe/report.hpp>
+#include <bpfprobe/report/model.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,7 +11,7 @@
 
 namespace bpfprobe::decide {
 
-// The data model lives with the report (probe/report.hpp); this layer computes it.
+// The data model lives with the report (report/model.hpp); this layer computes it.
 using candidate = attach_candidate;
 using choice = attach_choice;
 

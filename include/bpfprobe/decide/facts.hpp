@@ -6,11 +6,11 @@
 
 #include <algorithm>
 #include <bpfprobe/btf/builtin_enums.hpp>
+#include <bpfprobe/catalog/system.hpp>
 #include <bpfprobe/decide/hooks.hpp>
 #include <bpfprobe/decide/probes.hpp>
 #include <bpfprobe/probe/fact_key.hpp>
-#include <bpfprobe/probe/prober.hpp>
-#include <bpfprobe/probe/system.hpp>
+#include <bpfprobe/prober/prober.hpp>
 #include <optional>
 #include <set>
 #include <span>

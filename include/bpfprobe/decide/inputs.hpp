@@ -5,7 +5,7 @@
 // other lookup (a fixed table of verdicts) to check the choice logic for kernels other than this one.
 #pragma once
 
-#include <bpfprobe/probe/prober.hpp>
+#include <bpfprobe/prober/prober.hpp>
 #include <functional>
 #include <map>
 #include <string>

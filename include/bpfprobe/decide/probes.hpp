@@ -1,5 +1,5 @@
 // Where decide/ gets its facts: the prober's verdicts, including link types, link attach types and
-// attach mechanisms (probe/links.hpp, probe/attach_mechanisms.hpp: each really attaches and detaches
+// attach mechanisms (catalog/links.hpp, catalog/attach_mechanisms.hpp: each really attaches and detaches
 // a tiny program). The one probe here checks an iterator target with its parameters, which those do
 // not cover. Everything conclusive is cached by the prober.
 #pragma once

@@ -1,4 +1,4 @@
-// What a report says about the kernel it ran on (probe/system.hpp reads these).
+// What a report says about the kernel it ran on (catalog/system.hpp reads these).
 #pragma once
 
 #include <cstddef>

@@ -2,8 +2,8 @@
 // serialized with interned strings and parsed back with every count and index bounded.
 #pragma once
 
+#include <bpfprobe/probe/fact.hpp>
 #include <bpfprobe/probe/persist_key.hpp>
-#include <bpfprobe/probe/report.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>

@@ -4,7 +4,7 @@
 #pragma once
 
 #include <bpfprobe/config.hpp>
-#include <bpfprobe/probe/report.hpp>
+#include <bpfprobe/report/model.hpp>
 #include <string>
 
 namespace bpfprobe::render {

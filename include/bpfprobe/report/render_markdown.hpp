@@ -3,7 +3,7 @@
 #pragma once
 
 #include <bpfprobe/config.hpp>
-#include <bpfprobe/probe/report.hpp>
+#include <bpfprobe/report/model.hpp>
 #include <iosfwd>
 
 namespace bpfprobe::render {

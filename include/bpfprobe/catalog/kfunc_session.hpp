@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <bpfprobe/btf/kfuncs.hpp>
-#include <bpfprobe/probe/kfunc_sites.hpp>
+#include <bpfprobe/catalog/kfunc_sites.hpp>
 #include <filesystem>
 #include <functional>
 #include <map>

@@ -4,8 +4,8 @@
 
 #include <unistd.h>
 
-#include <bpfprobe/probe/facts.hpp>
-#include <bpfprobe/probe/load_setup.hpp>
+#include <bpfprobe/catalog/facts.hpp>
+#include <bpfprobe/catalog/load_setup.hpp>
 #include <bpfprobe/probe/verdict.hpp>
 
 namespace bpfprobe::probe {

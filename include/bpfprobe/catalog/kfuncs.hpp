@@ -1,13 +1,13 @@
 // Kfunc facts: the lazy kfunc("name") and kfunc("name", "type") queries, their cache keys and the
-// kfuncs section of the full report. How one call is probed: probe/kfunc_sites.hpp.
+// kfuncs section of the full report. How one call is probed: catalog/kfunc_sites.hpp.
 #pragma once
 
 #include <bpfprobe/btf/kfuncs.hpp>
-#include <bpfprobe/probe/facts.hpp>
-#include <bpfprobe/probe/kfunc_session.hpp>
-#include <bpfprobe/probe/kfunc_sites.hpp>
+#include <bpfprobe/catalog/facts.hpp>
+#include <bpfprobe/catalog/kfunc_session.hpp>
+#include <bpfprobe/catalog/kfunc_sites.hpp>
+#include <bpfprobe/probe/fact.hpp>
 #include <bpfprobe/probe/parallel.hpp>
-#include <bpfprobe/probe/report.hpp>
 #include <bpfprobe/probe/verdict.hpp>
 #include <string>
 #include <variant>

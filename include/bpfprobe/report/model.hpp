@@ -1,6 +1,8 @@
-// The data model of a full report: sections of named facts, each with its verdict and docs.
+// The data model of a full report: the sections of facts (probe/fact.hpp), the compat tiers and the
+// attach-path choices.
 #pragma once
 
+#include <bpfprobe/probe/fact.hpp>
 #include <bpfprobe/probe/kernel_info.hpp>
 #include <bpfprobe/probe/verdict.hpp>
 #include <string>
@@ -9,17 +11,6 @@
 #include <vector>
 
 namespace bpfprobe {
-
-struct fact {
-  std::string name;
-  verdict v;
-  std::string first_kernel;                                             // documentation only
-  std::string commit;                                                   // documentation only
-  std::vector<std::pair<std::string, std::string>> attrs;               // extra scalar fields
-  std::vector<std::pair<std::string, std::vector<std::string>>> lists;  // extra list fields
-};
-
-using section = std::vector<fact>;
 
 // The tier a compat accessor gets here (compat/report.hpp, bpf/bpfprobe/compat.bpf.h): its tiers
 // best first, each with its verdict for the program type it was judged for.
@@ -75,11 +66,5 @@ struct report {
   // The "attach" section: per hook the chosen path and every candidate (decide::all fills it).
   std::vector<attach_choice> attach;
 };
-
-inline const fact* find_fact(const section& s, std::string_view name) {
-  for (const auto& f : s)
-    if (f.name == name) return &f;
-  return nullptr;
-}
 
 }  // namespace bpfprobe

@@ -4,10 +4,10 @@
 #pragma once
 
 #include <algorithm>
-#include <bpfprobe/probe/attach_mechanisms.hpp>
-#include <bpfprobe/probe/links.hpp>
+#include <bpfprobe/catalog/attach_mechanisms.hpp>
+#include <bpfprobe/catalog/links.hpp>
 #include <bpfprobe/probe/parallel.hpp>
-#include <bpfprobe/probe/report.hpp>
+#include <bpfprobe/report/model.hpp>
 #include <string>
 #include <utility>
 #include <vector>

@@ -1,8 +1,8 @@
 // Program-type probes: load "return 0" of each type with its set-up (load_setup.hpp).
 #pragma once
 
-#include <bpfprobe/probe/facts.hpp>
-#include <bpfprobe/probe/load_setup.hpp>
+#include <bpfprobe/catalog/facts.hpp>
+#include <bpfprobe/catalog/load_setup.hpp>
 #include <bpfprobe/probe/verdict.hpp>
 
 namespace bpfprobe::probe {

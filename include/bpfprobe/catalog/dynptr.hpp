@@ -8,11 +8,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bpfprobe/catalog/facts.hpp>
+#include <bpfprobe/catalog/load_setup.hpp>
 #include <bpfprobe/insn/builder.hpp>
-#include <bpfprobe/probe/facts.hpp>
-#include <bpfprobe/probe/load_setup.hpp>
+#include <bpfprobe/probe/fact.hpp>
 #include <bpfprobe/probe/parallel.hpp>
-#include <bpfprobe/probe/report.hpp>
 #include <bpfprobe/probe/usage.hpp>
 #include <functional>
 #include <optional>

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <bpfprobe/probe/persist.hpp>
-#include <bpfprobe/probe/prober.hpp>
+#include <bpfprobe/prober/prober.hpp>
 #include <future>
 
 namespace bpfprobe {

@@ -5,10 +5,10 @@
 #include <bpf/btf.h>
 
 #include <array>
+#include <bpfprobe/catalog/targets.hpp>
 #include <bpfprobe/insn/insn.hpp>
 #include <bpfprobe/probe/context.hpp>
 #include <bpfprobe/probe/privilege.hpp>
-#include <bpfprobe/probe/targets.hpp>
 #include <bpfprobe/sys/bpf.hpp>
 #include <memory>
 #include <span>

@@ -5,8 +5,8 @@
 // its maker in tests/kernel/link_types_test.cpp; tests/unit/catalog_test.cpp checks all three agree.
 #pragma once
 
-#include <bpfprobe/probe/link_probes.hpp>
-#include <bpfprobe/probe/link_probes_net.hpp>
+#include <bpfprobe/catalog/link_probes.hpp>
+#include <bpfprobe/catalog/link_probes_net.hpp>
 #include <span>
 #include <string>
 #include <string_view>

@@ -3,7 +3,7 @@
 // netns links and netfilter hooks, a sockmap for sockmap links. The rows are in links.hpp.
 #pragma once
 
-#include <bpfprobe/probe/link_setup.hpp>
+#include <bpfprobe/catalog/link_setup.hpp>
 #include <bpfprobe/sys/netlink.hpp>
 #include <bpfprobe/sys/netns.hpp>
 #include <string>

@@ -5,7 +5,7 @@
 // Kfunc calls came in 5.13 (e6ac2450d6de); module kfuncs through fd_array in 5.16 (2357672c54c3).
 #pragma once
 #include <algorithm>
-#include <bpfprobe/probe/load_setup.hpp>
+#include <bpfprobe/catalog/load_setup.hpp>
 #include <bpfprobe/probe/verdict.hpp>
 #include <functional>
 #include <optional>

@@ -3,8 +3,8 @@
 // attach request becomes a verdict. Every object is owned and released on every path.
 #pragma once
 
+#include <bpfprobe/catalog/load_setup.hpp>
 #include <bpfprobe/probe/context.hpp>
-#include <bpfprobe/probe/load_setup.hpp>
 #include <bpfprobe/sys/cgroup.hpp>
 #include <bpfprobe/sys/link.hpp>
 #include <bpfprobe/sys/perf.hpp>

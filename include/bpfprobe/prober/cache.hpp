@@ -4,7 +4,7 @@
 #pragma once
 
 #include <bpfprobe/probe/persist.hpp>
-#include <bpfprobe/probe/prober.hpp>
+#include <bpfprobe/prober/prober.hpp>
 
 namespace bpfprobe {
 

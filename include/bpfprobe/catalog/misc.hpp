@@ -6,8 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <bpfprobe/probe/facts.hpp>
-#include <bpfprobe/probe/load_setup.hpp>
+#include <bpfprobe/catalog/facts.hpp>
+#include <bpfprobe/catalog/load_setup.hpp>
 #include <bpfprobe/probe/verdict.hpp>
 #include <functional>
 #include <vector>

@@ -8,8 +8,8 @@
 #pragma once
 
 #include <atomic>
-#include <bpfprobe/probe/link_setup.hpp>
-#include <bpfprobe/probe/map_types.hpp>
+#include <bpfprobe/catalog/link_setup.hpp>
+#include <bpfprobe/catalog/map_types.hpp>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -11,7 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bpfprobe/probe/links.hpp>
+#include <bpfprobe/catalog/links.hpp>
 #include <bpfprobe/sys/detached_mount.hpp>
 #include <functional>
 #include <optional>

@@ -14,12 +14,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <bpfprobe/catalog/facts.hpp>
+#include <bpfprobe/catalog/load_setup.hpp>
+#include <bpfprobe/catalog/map_types.hpp>
 #include <bpfprobe/insn/builder.hpp>
-#include <bpfprobe/probe/facts.hpp>
-#include <bpfprobe/probe/load_setup.hpp>
-#include <bpfprobe/probe/map_types.hpp>
+#include <bpfprobe/probe/fact.hpp>
 #include <bpfprobe/probe/parallel.hpp>
-#include <bpfprobe/probe/report.hpp>
 #include <bpfprobe/probe/usage.hpp>
 #include <bpfprobe/sys/cgroup.hpp>
 #include <bpfprobe/sys/link.hpp>

@@ -1,23 +1,23 @@
 // The prober: lazy, cached queries for single facts, and the full report. Only conclusive verdicts
 // are cached; an unknown one is probed again on the next query. The cache persists across processes
 // (probe/persist.hpp) unless options::cache turns it off. The cache's member functions are defined
-// in probe/prober_cache.hpp, the full report's in probe/prober_report.hpp.
+// in prober/cache.hpp, the full report's in prober/full_report.hpp.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
-#include <bpfprobe/probe/dynptr.hpp>
-#include <bpfprobe/probe/helpers.hpp>
-#include <bpfprobe/probe/iterators.hpp>
-#include <bpfprobe/probe/kfuncs.hpp>
-#include <bpfprobe/probe/link_report.hpp>
-#include <bpfprobe/probe/map_types.hpp>
-#include <bpfprobe/probe/misc.hpp>
+#include <bpfprobe/catalog/dynptr.hpp>
+#include <bpfprobe/catalog/helpers.hpp>
+#include <bpfprobe/catalog/iterators.hpp>
+#include <bpfprobe/catalog/kfuncs.hpp>
+#include <bpfprobe/catalog/map_types.hpp>
+#include <bpfprobe/catalog/misc.hpp>
+#include <bpfprobe/catalog/prog_types.hpp>
+#include <bpfprobe/catalog/system.hpp>
 #include <bpfprobe/probe/parallel.hpp>
 #include <bpfprobe/probe/persist.hpp>
-#include <bpfprobe/probe/prog_types.hpp>
-#include <bpfprobe/probe/report.hpp>
-#include <bpfprobe/probe/system.hpp>
+#include <bpfprobe/report/link_report.hpp>
+#include <bpfprobe/report/model.hpp>
 #include <future>
 #include <map>
 #include <memory>
@@ -110,7 +110,7 @@ class prober {
   }
 
   // kfunc("bpf_rdonly_cast"): the kernel has this kfunc and some program type may call it. Program
-  // types are tried cheapest first until one may (probe/kfuncs.hpp); BTF bpf_kfunc tags list them.
+  // types are tried cheapest first until one may (catalog/kfuncs.hpp); BTF bpf_kfunc tags list them.
   verdict kfunc(std::string_view name) {
     return cached(probe::kfunc_key(name), [&] { return probe::kfunc_verdict(ctx_, kfunc_state(), name); });
   }
@@ -176,7 +176,7 @@ class prober {
     return verdict::unknown("no probe for link type " + std::string(link_type) + " with " + std::string(attach));
   }
 
-  // mechanism("legacy_netlink_xdp"), "kprobe_pmu", "link_pin", ... (probe/attach_mechanisms.hpp)
+  // mechanism("legacy_netlink_xdp"), "kprobe_pmu", "link_pin", ... (catalog/attach_mechanisms.hpp)
   verdict mechanism(std::string_view name) {
     for (const auto& row : probe::mechanism_probes())
       if (row.info.name == name) return cached(probe::mechanism_key(name), [&] { return row.run(ctx_); });
@@ -314,5 +314,5 @@ class prober {
 
 }  // namespace bpfprobe
 
-#include <bpfprobe/probe/prober_cache.hpp>
-#include <bpfprobe/probe/prober_report.hpp>
+#include <bpfprobe/prober/cache.hpp>
+#include <bpfprobe/prober/full_report.hpp>

@@ -3,7 +3,7 @@
 // proves the helper is available (classify.hpp holds the wordings that prove it is not).
 #pragma once
 
-#include <bpfprobe/probe/load_setup.hpp>
+#include <bpfprobe/catalog/load_setup.hpp>
 #include <bpfprobe/probe/verdict.hpp>
 #include <string>
 
