@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,23 +54,18 @@ struct policy {
   }
 };
 
+// Names by enum value; an out-of-range value reads as "automatic".
+inline constexpr std::array<std::string_view, 4> xdp_mode_names{"automatic", "driver", "generic", "offload"};
+inline constexpr std::array<std::string_view, 3> event_source_names{"automatic", "pmu", "tracefs"};
+
 constexpr std::string_view to_string(xdp_mode m) noexcept {
-  switch (m) {
-    case xdp_mode::automatic: return "automatic";
-    case xdp_mode::driver: return "driver";
-    case xdp_mode::generic: return "generic";
-    case xdp_mode::offload: return "offload";
-  }
-  return "automatic";
+  auto i = static_cast<std::size_t>(m);
+  return i < xdp_mode_names.size() ? xdp_mode_names[i] : xdp_mode_names[0];
 }
 
 constexpr std::string_view to_string(event_source s) noexcept {
-  switch (s) {
-    case event_source::automatic: return "automatic";
-    case event_source::pmu: return "pmu";
-    case event_source::tracefs: return "tracefs";
-  }
-  return "automatic";
+  auto i = static_cast<std::size_t>(s);
+  return i < event_source_names.size() ? event_source_names[i] : event_source_names[0];
 }
 
 }  // namespace bpfprobe::attach

@@ -98,25 +98,40 @@ inline verdict link_pin(const context& ctx) {
                         (private_fs ? "a private bpffs instance" : dir) + "); reopened with BPF_OBJ_GET");
 }
 
-// A cgroup link to change: BPF_LINK_UPDATE (5.7) swaps its program, BPF_LINK_DETACH (5.9) cuts it.
-inline verdict cgroup_link_op(const context& ctx, bool update) {
+// A temporary cgroup v2 and two cgroup_skb ingress programs for it.
+struct cgroup_and_two_progs {
+  std::optional<sys::temp_cgroup> cg;
+  sys::unique_fd a, b;
+};
+
+// Makes them; the verdict when that fails.
+inline std::optional<verdict> make_cgroup_and_two_progs(const context& ctx, cgroup_and_two_progs& t) {
   auto cg = sys::temp_cgroup::create();
   if (!cg) return missing_env("a temporary cgroup v2", cg.error());
-  auto a = load(ctx, {.type = "cgroup_skb", .attach = "cgroup_inet_ingress", .ret = 1});
-  if (!a) return a.v;
-  auto b = load(ctx, {.type = "cgroup_skb", .attach = "cgroup_inet_ingress", .ret = 1});
-  if (!b) return b.v;
-  auto link = link_setup::link_create(ctx, {.prog_fd = a.fd->get(),
-                                            .target = static_cast<std::uint32_t>(cg.value().fd()),
+  for (sys::unique_fd* slot : {&t.a, &t.b}) {
+    auto p = load(ctx, {.type = "cgroup_skb", .attach = "cgroup_inet_ingress", .ret = 1});
+    if (!p) return p.v;
+    *slot = std::move(*p.fd);
+  }
+  t.cg.emplace(std::move(cg).value());
+  return std::nullopt;
+}
+
+// A cgroup link to change: BPF_LINK_UPDATE (5.7) swaps its program, BPF_LINK_DETACH (5.9) cuts it.
+inline verdict cgroup_link_op(const context& ctx, bool update) {
+  cgroup_and_two_progs t;
+  if (auto fail = make_cgroup_and_two_progs(ctx, t)) return *fail;
+  auto link = link_setup::link_create(ctx, {.prog_fd = t.a.get(),
+                                            .target = static_cast<std::uint32_t>(t.cg->fd()),
                                             .attach_type = *attach_value(ctx, "cgroup_inet_ingress")});
   if (!link) return verdict::unknown("no cgroup link to work on: " + link.v.reason, link.v.err, link.v.evidence);
-  auto r = update ? sys::link_update(link.fd->get(), b.fd->get()) : sys::link_detach(link.fd->get());
+  auto r = update ? sys::link_update(link.fd->get(), t.b.get()) : sys::link_detach(link.fd->get());
   if (!r) return attach_failed(ctx, r.error());
   auto info = sys::link_info(link.fd->get());
   if (!info) return verdict::yes({}, update ? "BPF_LINK_UPDATE accepted" : "BPF_LINK_DETACH accepted");
   bpf_prog_info pinfo{};
   std::uint32_t want = 0;
-  if (update && sys::obj_info(b.fd->get(), pinfo)) want = pinfo.id;
+  if (update && sys::obj_info(t.b.get(), pinfo)) want = pinfo.id;
   if (update && want && info.value().prog_id != want)
     return verdict::unknown("BPF_LINK_UPDATE accepted but the link still runs the old program");
   if (!update && info.value().cgroup.cgroup_id != 0)
@@ -134,26 +149,37 @@ inline std::string xdp_mode_name(std::uint8_t attached) {
   }
 }
 
-// Legacy XDP: IFLA_XDP through rtnetlink (4.8), verified by reading the attached program back. On a
-// veth, or on lo when the kernel cannot make a veth pair (links_detail::with_device).
-inline verdict netlink_xdp(const context& ctx) {
-  auto prog = load(ctx, {.type = "xdp", .ret = 2});
+// Loads `spec` and runs `f(nl, ifindex, where, prog_fd, prog_id)` on a veth of a private netns (or
+// its lo when the kernel cannot make a veth pair): the legacy device attaches, read back by prog id.
+template <class F>
+verdict on_test_device(const context& ctx, const link_setup::prog_spec& spec, F f) {
+  auto prog = load(ctx, spec);
   if (!prog) return prog.v;
   bpf_prog_info info{};
   (void)sys::obj_info(prog.fd->get(), info);
   return links_detail::with_device(
       "veth",
       [&](sys::rtnetlink& nl, int ifindex, const std::string& where) -> verdict {
-        if (auto r = sys::set_xdp(nl, ifindex, prog.fd->get()); !r) return attach_failed(ctx, r.error());
+        return f(nl, ifindex, where, prog.fd->get(), info.id);
+      },
+      links_detail::veth_failed);
+}
+
+// Legacy XDP: IFLA_XDP through rtnetlink (4.8), verified by reading the attached program back. On a
+// veth, or on lo when the kernel cannot make a veth pair (links_detail::with_device).
+inline verdict netlink_xdp(const context& ctx) {
+  return on_test_device(
+      ctx, {.type = "xdp", .ret = 2},
+      [&](sys::rtnetlink& nl, int ifindex, const std::string& where, int prog_fd, std::uint32_t prog_id) -> verdict {
+        if (auto r = sys::set_xdp(nl, ifindex, prog_fd); !r) return attach_failed(ctx, r.error());
         auto st = sys::get_xdp(nl, ifindex);
         (void)sys::set_xdp(nl, ifindex, -1);
         if (!st) return verdict::unknown("XDP set but reading it back failed", st.error().code, st.error().describe());
         if (st.value().attached == XDP_ATTACHED_NONE) return verdict::unknown("XDP set but the device reports none");
-        if (info.id && st.value().prog_id && st.value().prog_id != info.id)
+        if (prog_id && st.value().prog_id && st.value().prog_id != prog_id)
           return verdict::unknown("device reports another XDP program");
         return verdict::yes({}, "IFLA_XDP on " + where + " (attach mode " + xdp_mode_name(st.value().attached) + ")");
-      },
-      links_detail::veth_failed);
+      });
 }
 
 // A qdisc or classifier kind the kernel does not have answers ENOENT ("Specified qdisc kind is
@@ -168,13 +194,9 @@ inline verdict tc_part_failed(const context& ctx, const sys::error& e, const cha
 
 // Legacy TC: clsact qdisc (4.5) + cls_bpf filter in direct-action mode (4.4), read back by prog id.
 inline verdict tc_cls_bpf(const context& ctx) {
-  auto prog = load(ctx, {.type = "sched_cls"});
-  if (!prog) return prog.v;
-  bpf_prog_info info{};
-  (void)sys::obj_info(prog.fd->get(), info);
-  return links_detail::with_device(
-      "veth",
-      [&](sys::rtnetlink& nl, int ifindex, const std::string& where) -> verdict {
+  return on_test_device(
+      ctx, {.type = "sched_cls"},
+      [&](sys::rtnetlink& nl, int ifindex, const std::string& where, int prog_fd, std::uint32_t prog_id) -> verdict {
         if (auto r = sys::add_clsact(nl, ifindex); !r)
           return tc_part_failed(ctx, r.error(), "sch_ingress", "CONFIG_NET_SCH_INGRESS, the clsact qdisc");
         struct undo {
@@ -182,34 +204,29 @@ inline verdict tc_cls_bpf(const context& ctx) {
           int ifindex;
           ~undo() { (void)sys::del_clsact(nl, ifindex); }
         } cleanup{nl, ifindex};
-        if (auto r = sys::add_cls_bpf(nl, {.ifindex = ifindex, .prog_fd = prog.fd->get(), .name = object_name}); !r)
+        if (auto r = sys::add_cls_bpf(nl, {.ifindex = ifindex, .prog_fd = prog_fd, .name = object_name}); !r)
           return tc_part_failed(ctx, r.error(), "cls_bpf", "CONFIG_NET_CLS_BPF");
         auto ids = sys::cls_bpf_prog_ids(nl, ifindex, sys::tc_direction::ingress);
-        if (ids && info.id && std::find(ids.value().begin(), ids.value().end(), info.id) == ids.value().end())
+        if (ids && prog_id && std::find(ids.value().begin(), ids.value().end(), prog_id) == ids.value().end())
           return verdict::unknown("cls_bpf filter added but the program is not listed");
         return verdict::yes({}, "clsact + cls_bpf direct-action filter on " + where);
-      },
-      links_detail::veth_failed);
+      });
 }
 
 // BPF_PROG_ATTACH on a temporary cgroup with the given flags; ALLOW_MULTI attaches two programs.
 inline verdict prog_attach_cgroup(const context& ctx, std::uint32_t flags) {
-  auto cg = sys::temp_cgroup::create();
-  if (!cg) return missing_env("a temporary cgroup v2", cg.error());
-  auto a = load(ctx, {.type = "cgroup_skb", .attach = "cgroup_inet_ingress", .ret = 1});
-  if (!a) return a.v;
-  auto b = load(ctx, {.type = "cgroup_skb", .attach = "cgroup_inet_ingress", .ret = 1});
-  if (!b) return b.v;
+  cgroup_and_two_progs t;
+  if (auto fail = make_cgroup_and_two_progs(ctx, t)) return *fail;
   std::uint32_t type = *attach_value(ctx, "cgroup_inet_ingress");
-  auto first = sys::prog_attachment::attach(cg.value().fd(), a.fd->get(), type, flags);
+  auto first = sys::prog_attachment::attach(t.cg->fd(), t.a.get(), type, flags);
   if (!first) return attach_failed(ctx, first.error());
   std::optional<sys::prog_attachment> second;
   if (flags & BPF_F_ALLOW_MULTI) {
-    auto s = sys::prog_attachment::attach(cg.value().fd(), b.fd->get(), type, flags);
+    auto s = sys::prog_attachment::attach(t.cg->fd(), t.b.get(), type, flags);
     if (!s) return attach_failed(ctx, s.error());
     second.emplace(std::move(s).value());
   }
-  auto ids = sys::prog_query(cg.value().fd(), type);
+  auto ids = sys::prog_query(t.cg->fd(), type);
   std::size_t want = second ? 2 : 1;
   if (ids && ids.value().size() != want)
     return verdict::unknown("attached, but BPF_PROG_QUERY lists " + std::to_string(ids.value().size()) + " programs");
@@ -260,12 +277,11 @@ inline verdict pmu_probe(const context& ctx, std::string_view name, bool link) {
   if (!link) return verdict::yes({}, what);
   auto prog = load(ctx, {.type = "kprobe"});
   if (!prog) return prog.v;
-  auto l = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
-                                         .target = static_cast<std::uint32_t>(ev.value().get()),
-                                         .attach_type = *attach_value(ctx, "perf_event"),
-                                         .part = sys::link_parts::perf_event{}});
-  if (!l) return l.v;
-  return check_link(ctx, *l.fd, "perf_event", what);
+  return create_link(ctx,
+                     {.prog_fd = prog.fd->get(),
+                      .target = static_cast<std::uint32_t>(ev.value().get()),
+                      .part = sys::link_parts::perf_event{}},
+                     "perf_event", "perf_event", what);
 }
 
 // kprobe_events / uprobe_events in tracefs: the pre-PMU way, still what some tools use.

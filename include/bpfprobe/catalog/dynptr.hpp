@@ -332,11 +332,8 @@ inline fact dynptr_fact(const dynptr_row& row, verdict v) {
 inline section dynptr_section(const context& ctx, const std::vector<std::string>& kfunc_names, const kfunc_query& kfunc,
                               unsigned threads) {
   auto rows = dynptr_rows(ctx, kfunc_names);
-  std::vector<verdict> vs(rows.size());
-  parallel_for(rows.size(), threads, [&](std::size_t i) { vs[i] = run_dynptr_row(ctx, rows[i], kfunc); });
-  section out;
-  for (std::size_t i = 0; i < rows.size(); ++i) out.push_back(dynptr_fact(rows[i], std::move(vs[i])));
-  return out;
+  return parallel_map(rows, threads,
+                      [&](const auto& row) { return dynptr_fact(row, run_dynptr_row(ctx, row, kfunc)); });
 }
 
 }  // namespace bpfprobe::probe

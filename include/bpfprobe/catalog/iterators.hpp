@@ -360,11 +360,8 @@ inline fact iterator_fact(const iterator_row& row, verdict v) {
 inline section iterator_section(const context& ctx, const std::vector<std::string>& kfunc_names,
                                 const std::function<verdict(std::string_view)>& kfunc, unsigned threads) {
   auto rows = iterator_rows(ctx, kfunc_names);
-  std::vector<verdict> vs(rows.size());
-  parallel_for(rows.size(), threads, [&](std::size_t i) { vs[i] = run_iterator_row(ctx, rows[i], kfunc); });
-  section out;
-  for (std::size_t i = 0; i < rows.size(); ++i) out.push_back(iterator_fact(rows[i], std::move(vs[i])));
-  return out;
+  return parallel_map(rows, threads,
+                      [&](const auto& row) { return iterator_fact(row, run_iterator_row(ctx, row, kfunc)); });
 }
 
 }  // namespace bpfprobe::probe

@@ -111,11 +111,8 @@ inline verdict cgroup(const context& ctx, std::string_view attach) {
   if (!cg) return missing_env("a temporary cgroup v2", cg.error());
   auto prog = load(ctx, spec);
   if (!prog) return prog.v;
-  auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
-                                            .target = static_cast<std::uint32_t>(cg.value().fd()),
-                                            .attach_type = *attach_value(ctx, attach)});
-  if (!link) return link.v;
-  return check_link(ctx, *link.fd, "cgroup", std::string(attach) + " on a temporary cgroup");
+  return create_link(ctx, {.prog_fd = prog.fd->get(), .target = static_cast<std::uint32_t>(cg.value().fd())}, attach,
+                     "cgroup", std::string(attach) + " on a temporary cgroup");
 }
 
 // iter links (5.8, de4e05cac46d): the bpf_map iterator, read once.
@@ -141,12 +138,11 @@ inline verdict iter(const context& ctx, std::string_view attach) {
 inline verdict perf_event(const context& ctx, std::string_view attach) {
   auto tp = open_tracepoint_event(ctx);
   if (!tp) return tp.fail;
-  auto link = link_setup::link_create(ctx, {.prog_fd = tp.prog.get(),
-                                            .target = static_cast<std::uint32_t>(tp.event.get()),
-                                            .attach_type = *attach_value(ctx, attach),
-                                            .part = sys::link_parts::perf_event{}});
-  if (!link) return link.v;
-  verdict v = check_link(ctx, *link.fd, "perf_event", "tracepoint " + tp.name + " perf event");
+  verdict v = create_link(ctx,
+                          {.prog_fd = tp.prog.get(),
+                           .target = static_cast<std::uint32_t>(tp.event.get()),
+                           .part = sys::link_parts::perf_event{}},
+                          attach, "perf_event", "tracepoint " + tp.name + " perf event");
   v.evidence += tp.note;
   return v;
 }
@@ -158,11 +154,8 @@ inline verdict kprobe_multi(const context& ctx, std::string_view attach) {
   auto prog = load(ctx, {.type = "kprobe", .attach = attach});
   if (!prog) return prog.v;
   const char* syms[] = {fn->first.c_str()};
-  auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
-                                            .attach_type = *attach_value(ctx, attach),
-                                            .part = sys::link_parts::kprobe_multi{.syms = syms}});
-  if (!link) return link.v;
-  return check_link(ctx, *link.fd, "kprobe_multi", std::string(attach) + " on " + fn->first);
+  return create_link(ctx, {.prog_fd = prog.fd->get(), .part = sys::link_parts::kprobe_multi{.syms = syms}}, attach,
+                     "kprobe_multi", std::string(attach) + " on " + fn->first);
 }
 
 // tracing_multi links (7.2): a fentry/fexit/fsession multi program attached by BTF id to a kernel
@@ -175,11 +168,8 @@ inline verdict tracing_multi(const context& ctx, std::string_view attach) {
   if (!prog) prog = load(ctx, {.type = "tracing", .attach = attach, .attach_btf_id = fn->second});
   if (!prog) return prog.v;
   const std::uint32_t ids[] = {fn->second};
-  auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
-                                            .attach_type = *attach_value(ctx, attach),
-                                            .part = sys::link_parts::tracing_multi{.ids = ids}});
-  if (!link) return link.v;
-  return check_link(ctx, *link.fd, "tracing_multi", std::string(attach) + " on " + fn->first);
+  return create_link(ctx, {.prog_fd = prog.fd->get(), .part = sys::link_parts::tracing_multi{.ids = ids}}, attach,
+                     "tracing_multi", std::string(attach) + " on " + fn->first);
 }
 
 // uprobe_multi links (6.6, 89ae89f53d20) and uprobe session (6.13, d920179b3d48) on a private
@@ -190,12 +180,10 @@ inline verdict uprobe_multi(const context& ctx, std::string_view attach) {
   auto prog = load(ctx, {.type = "kprobe", .attach = attach});
   if (!prog) return prog.v;
   const std::uint64_t offsets[] = {code.value().offset()};
-  auto link = link_setup::link_create(
-      ctx, {.prog_fd = prog.fd->get(),
-            .attach_type = *attach_value(ctx, attach),
-            .part = sys::link_parts::uprobe_multi{.path = code.value().path().c_str(), .offsets = offsets}});
-  if (!link) return link.v;
-  return check_link(ctx, *link.fd, "uprobe_multi", std::string(attach) + " on a private memfd");
+  return create_link(ctx,
+                     {.prog_fd = prog.fd->get(),
+                      .part = sys::link_parts::uprobe_multi{.path = code.value().path().c_str(), .offsets = offsets}},
+                     attach, "uprobe_multi", std::string(attach) + " on a private memfd");
 }
 
 // struct_ops links (6.4, 68b04864ca42): a tcp_congestion_ops registered through a BPF_F_LINK map.
@@ -256,9 +244,8 @@ inline verdict struct_ops(const context& ctx, std::string_view attach) {
   std::uint32_t key = 0;
   if (auto u = sys::map_update(map.value().get(), &key, buf.data()); !u)
     return verdict::unknown("struct_ops map update failed", u.error().code, u.error().describe());
-  auto link = link_setup::link_create(ctx, {.prog_fd = map.value().get(), .attach_type = *attach_value(ctx, attach)});
-  if (!link) return link.v;
-  return check_link(ctx, *link.fd, "struct_ops", "tcp_congestion_ops \"" + ca + "\" through a BPF_F_LINK map");
+  return create_link(ctx, {.prog_fd = map.value().get()}, attach, "struct_ops",
+                     "tcp_congestion_ops \"" + ca + "\" through a BPF_F_LINK map");
 }
 
 }  // namespace links_detail

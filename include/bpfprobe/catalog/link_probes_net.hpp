@@ -51,11 +51,8 @@ inline verdict xdp(const context& ctx, std::string_view attach) {
   return with_device(
       "veth",
       [&](sys::rtnetlink&, int ifindex, const std::string& where) -> verdict {
-        auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
-                                                  .target = static_cast<std::uint32_t>(ifindex),
-                                                  .attach_type = *attach_value(ctx, attach)});
-        if (!link) return link.v;
-        return check_link(ctx, *link.fd, "xdp", "xdp on " + where);
+        return create_link(ctx, {.prog_fd = prog.fd->get(), .target = static_cast<std::uint32_t>(ifindex)}, attach,
+                           "xdp", "xdp on " + where);
       },
       veth_failed);
 }
@@ -69,12 +66,11 @@ inline verdict mprog_device_link(const context& ctx, std::string_view attach, st
   return with_device(
       kind,
       [&](sys::rtnetlink&, int ifindex, const std::string& where) -> verdict {
-        auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
-                                                  .target = static_cast<std::uint32_t>(ifindex),
-                                                  .attach_type = *attach_value(ctx, attach),
-                                                  .part = sys::link_parts::mprog{}});
-        if (!link) return link.v;
-        return check_link(ctx, *link.fd, link_type, std::string(attach) + " on " + where);
+        return create_link(ctx,
+                           {.prog_fd = prog.fd->get(),
+                            .target = static_cast<std::uint32_t>(ifindex),
+                            .part = sys::link_parts::mprog{}},
+                           attach, link_type, std::string(attach) + " on " + where);
       },
       create_failed);
 }
@@ -101,11 +97,8 @@ inline verdict netns(const context& ctx, std::string_view attach) {
   auto prog = load(ctx, {.type = lookup ? "sk_lookup" : "flow_dissector", .attach = attach, .ret = lookup ? 1 : 0});
   if (!prog) return prog.v;
   auto r = sys::in_private_netns([&](const sys::netns_guard& ns) -> verdict {
-    auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
-                                              .target = static_cast<std::uint32_t>(ns.fd()),
-                                              .attach_type = *attach_value(ctx, attach)});
-    if (!link) return link.v;
-    return check_link(ctx, *link.fd, "netns", std::string(attach) + " on a private netns");
+    return create_link(ctx, {.prog_fd = prog.fd->get(), .target = static_cast<std::uint32_t>(ns.fd())}, attach, "netns",
+                       std::string(attach) + " on a private netns");
   });
   if (!r) return missing_env("a private network namespace", r.error());
   return std::move(r).value();
@@ -119,14 +112,13 @@ inline verdict netfilter_hook(const context& ctx, std::string_view attach, std::
   auto prog = load(ctx, {.type = "netfilter", .attach = attach, .ret = 1 /* NF_ACCEPT */});
   if (!prog) return prog.v;
   auto r = sys::in_private_netns([&](const sys::netns_guard&) -> verdict {
-    auto link = link_setup::link_create(
-        ctx, {.prog_fd = prog.fd->get(),
-              .attach_type = *attach_value(ctx, attach),
-              .part = sys::link_parts::netfilter{
-                  .pf = nfproto_ipv4, .hooknum = nf_inet_local_in, .priority = -128, .flags = flags}});
-    if (!link) return link.v;
-    return check_link(ctx, *link.fd, "netfilter",
-                      std::string("IPv4 LOCAL_IN hook") + (flags ? " with IP defrag" : "") + " in a private netns");
+    return create_link(ctx,
+                       {.prog_fd = prog.fd->get(),
+                        .part =
+                            sys::link_parts::netfilter{
+                                .pf = nfproto_ipv4, .hooknum = nf_inet_local_in, .priority = -128, .flags = flags}},
+                       attach, "netfilter",
+                       std::string("IPv4 LOCAL_IN hook") + (flags ? " with IP defrag" : "") + " in a private netns");
   });
   if (!r) return missing_env("a private network namespace", r.error());
   return std::move(r).value();
@@ -141,11 +133,8 @@ inline verdict sockmap(const context& ctx, std::string_view attach) {
   if (!map) return missing_env("a sockmap", map.error());
   auto prog = load(ctx, {.type = attach == "sk_msg_verdict" ? "sk_msg" : "sk_skb", .attach = attach, .ret = 1});
   if (!prog) return prog.v;
-  auto link = link_setup::link_create(ctx, {.prog_fd = prog.fd->get(),
-                                            .target = static_cast<std::uint32_t>(map.value().get()),
-                                            .attach_type = *attach_value(ctx, attach)});
-  if (!link) return link.v;
-  return check_link(ctx, *link.fd, "sockmap", std::string(attach) + " on a sockmap");
+  return create_link(ctx, {.prog_fd = prog.fd->get(), .target = static_cast<std::uint32_t>(map.value().get())}, attach,
+                     "sockmap", std::string(attach) + " on a sockmap");
 }
 
 }  // namespace bpfprobe::probe::links_detail

@@ -98,6 +98,16 @@ inline outcome link_create(const context& ctx, const sys::link_create_args& a) {
   return {std::move(fd).value(), {}};
 }
 
+// A link probe's verdict: BPF_LINK_CREATE with the attach type named `attach` (the other arguments as
+// given), then check_link that the kernel made a link of `link_type`.
+inline verdict create_link(const context& ctx, sys::link_create_args a, std::string_view attach,
+                           std::string_view link_type, const std::string& what) {
+  a.attach_type = *attach_value(ctx, attach);
+  auto link = link_create(ctx, a);
+  if (!link) return link.v;
+  return check_link(ctx, *link.fd, link_type, what);
+}
+
 // A raw tracepoint that fires rarely, present as a btf_trace_<name> typedef when there is BTF.
 inline std::string quiet_raw_tracepoint(const context& ctx, std::uint32_t* btf_id = nullptr) {
   for (const char* tp : targets::quiet_raw_tracepoints) {

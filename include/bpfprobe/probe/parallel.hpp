@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstddef>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace bpfprobe::probe {
@@ -24,6 +25,16 @@ void parallel_for(std::size_t n, unsigned threads, F&& fn) {
   std::vector<std::jthread> pool;
   for (unsigned i = 1; i < t; ++i) pool.emplace_back(worker);
   worker();
+}
+
+// One result per row, the rows run in parallel: out[i] = fn(rows[i]), in row order.
+template <class Row, class F>
+auto parallel_map(const std::vector<Row>& rows, unsigned threads, F&& fn) {
+  using result = decltype(fn(rows.front()));
+  static_assert(!std::is_same_v<result, bool>, "std::vector<bool> elements cannot be written from threads");
+  std::vector<result> out(rows.size());
+  parallel_for(rows.size(), threads, [&](std::size_t i) { out[i] = fn(rows[i]); });
+  return out;
 }
 
 }  // namespace bpfprobe::probe

@@ -54,27 +54,11 @@ class prober {
   [[nodiscard]] const probe::context& context() const noexcept { return ctx_; }
 
   verdict prog_type(std::string_view name) {
-    if (auto hit = lookup("prog_type/" + std::string(name))) return *hit;
-    if (auto built = ctx_.builtin_value(&btf::kernel_enums::prog_types, name))
-      if (auto v = lean("prog_type/" + std::string(name),
-                        [&] { return probe::probe_prog_type(ctx_, name, static_cast<std::uint32_t>(*built)); }))
-        return *v;
-    auto value = ctx_.prog_type(name);
-    if (!value) return verdict::no("kernel does not define this program type", 0, ctx_.enums().source);
-    return cached("prog_type/" + std::string(name),
-                  [&] { return probe::probe_prog_type(ctx_, name, static_cast<std::uint32_t>(*value)); });
+    return enum_fact("prog_type/", &btf::kernel_enums::prog_types, name, "program type", probe::probe_prog_type);
   }
 
   verdict map_type(std::string_view name) {
-    if (auto hit = lookup("map_type/" + std::string(name))) return *hit;
-    if (auto built = ctx_.builtin_value(&btf::kernel_enums::map_types, name))
-      if (auto v = lean("map_type/" + std::string(name),
-                        [&] { return probe::probe_map_type(ctx_, name, static_cast<std::uint32_t>(*built)); }))
-        return *v;
-    auto value = btf::kernel_enums::value_of(ctx_.enums().map_types, name);
-    if (!value) return verdict::no("kernel does not define this map type", 0, ctx_.enums().source);
-    return cached("map_type/" + std::string(name),
-                  [&] { return probe::probe_map_type(ctx_, name, static_cast<std::uint32_t>(*value)); });
+    return enum_fact("map_type/", &btf::kernel_enums::map_types, name, "map type", probe::probe_map_type);
   }
 
   // helper("xdp", "bpf_redirect")
@@ -236,6 +220,20 @@ class prober {
   // else nullopt, and the caller says "kernel does not define" as it would without this shortcut.
   template <class F>
   std::optional<verdict> lean(const std::string& key, F&& probe_it);
+
+  // A program or map type (`prefix` "prog_type/" or "map_type/"): cached, else probed with its value,
+  // the build's own first (lean), then the kernel's BTF one.
+  template <class Probe>
+  verdict enum_fact(std::string_view prefix, std::vector<btf::entry> btf::kernel_enums::*table, std::string_view name,
+                    std::string_view what, Probe probe_it) {
+    const std::string key = std::string(prefix) + std::string(name);
+    if (auto hit = lookup(key)) return *hit;
+    if (auto built = ctx_.builtin_value(table, name))
+      if (auto v = lean(key, [&] { return probe_it(ctx_, name, static_cast<std::uint32_t>(*built)); })) return *v;
+    auto value = btf::kernel_enums::value_of(ctx_.enums().*table, name);
+    if (!value) return verdict::no("kernel does not define this " + std::string(what), 0, ctx_.enums().source);
+    return cached(key, [&] { return probe_it(ctx_, name, static_cast<std::uint32_t>(*value)); });
+  }
 
   // A verdict already decided (by this prober or, from the persistent cache, by an earlier process):
   // answered without touching BTF or the kernel.
