@@ -4,9 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <bpfprobe/compat/report.hpp>
 #include <bpfprobe/report/render_json.hpp>
-#include <bpfprobe/report/render_macros.hpp>
-#include <bpfprobe/report/render_markdown.hpp>
-#include <bpfprobe/report/render_text.hpp>
+#include <bpfprobe/report/render_stream.hpp>
 #include <cstdlib>
 #include <iostream>
 

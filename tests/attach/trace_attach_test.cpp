@@ -83,17 +83,49 @@ void check_detached(std::uint32_t link_id, const std::string& tracefs_event) {
 
 // ---------------------------------------------------------------- uprobe
 
-class UprobeAttach : public ::testing::TestWithParam<trace_case> {};
+// The uprobe and kprobe tests: as root, where the path `want` (the parameter's, or the one decide/
+// chooses) and the forced event source are supported, a program body that counts this process's
+// events into `map`.
+class ProbeAttach : public ::testing::TestWithParam<trace_case> {
+ protected:
+  using decide_fn = decide::choice (*)(const decide::lookup&, bool);
+  ProbeAttach(std::string_view kind, decide_fn decide) : kind_(kind), decide_(decide) {}
+  void SetUp() override {
+    BPFPROBE_REQUIRE_ROOT();
+    const auto& param = GetParam();
+    choice = decide_(facts(), param.retprobe);
+    want = param.path.empty() ? choice.chosen : param.path;
+    if (want.empty()) GTEST_SKIP() << no_path_reasons(choice);
+    BPFPROBE_REQUIRE_PATH(choice, want);
+    if (auto why = source_missing(kind_, param.source)) GTEST_SKIP() << *why;
+    map = counter_map();
+    body = counting_program(map.get(), 0, {filter::this_process});
+  }
+  // Forces the parameter's path (none: the chosen one) and event source.
+  [[nodiscard]] attach::policy forced() const {
+    attach::policy pol = forcing(GetParam().path);
+    pol.events = GetParam().source;
+    return pol;
+  }
+
+  decide::choice choice;
+  std::string want;
+  sys::unique_fd map;
+  program body;
+
+ private:
+  std::string_view kind_;
+  decide_fn decide_;
+};
+
+class UprobeAttach : public ProbeAttach {
+ protected:
+  UprobeAttach() : ProbeAttach("uprobe", &decide::uprobe) {}
+};
 
 TEST_P(UprobeAttach, CountsCallsAndDetachesOnDrop) {
-  BPFPROBE_REQUIRE_ROOT();
   const auto& param = GetParam();
-  auto choice = decide::uprobe(facts(), param.retprobe);
-  BPFPROBE_REQUIRE_WANTED(want, choice, param.path);
-  if (auto why = source_missing("uprobe", param.source)) GTEST_SKIP() << *why;
 
-  auto map = counter_map();
-  auto body = counting_program(map.get(), 0, {filter::this_process});
   attach::uprobe_programs progs;
   sys::unique_fd multi, plain;
   if (param.path.empty() || want == decide::path::uprobe_multi) {
@@ -112,13 +144,11 @@ TEST_P(UprobeAttach, CountsCallsAndDetachesOnDrop) {
   auto target = attach::uprobe_target::of(reinterpret_cast<const void*>(&bpfprobe_attach_test_target), param.retprobe);
   ASSERT_TRUE(target) << target.error().describe();
 
-  attach::policy pol = forcing(param.path);
-  pol.events = param.source;
   std::uint32_t link_id = 0;
   std::string event;
   int (*volatile fn)(int) = &bpfprobe_attach_test_target;
   {
-    auto a = attach::uprobe(choice, progs, target.value(), pol);
+    auto a = attach::uprobe(choice, progs, target.value(), forced());
     ASSERT_TRUE(a) << a.error().describe();
     EXPECT_EQ(a.value().path(), want) << attempts_of(a.value());
     int prog = want == decide::path::uprobe_multi ? progs.uprobe_multi : progs.uprobe;
@@ -191,19 +221,16 @@ std::optional<std::pair<std::string, std::uint32_t>> syscall_function() {
   return probe::first_func(shared_prober().context(), {"__x64_sys_getpgid", "__arm64_sys_getpgid", "__se_sys_getpgid"});
 }
 
-class KprobeAttach : public ::testing::TestWithParam<trace_case> {};
+class KprobeAttach : public ProbeAttach {
+ protected:
+  KprobeAttach() : ProbeAttach("kprobe", &decide::kprobe) {}
+};
 
 TEST_P(KprobeAttach, CountsSyscallsAndDetachesOnDrop) {
-  BPFPROBE_REQUIRE_ROOT();
   const auto& param = GetParam();
-  auto choice = decide::kprobe(facts(), param.retprobe);
-  BPFPROBE_REQUIRE_WANTED(want, choice, param.path);
-  if (auto why = source_missing("kprobe", param.source)) GTEST_SKIP() << *why;
   auto fn = syscall_function();
   if (!fn) GTEST_SKIP() << "no getpgid syscall function in kernel BTF";
 
-  auto map = counter_map();
-  auto body = counting_program(map.get(), 0, {filter::this_process});
   attach::kprobe_programs progs;
   loaded_programs loaded;
   bool any = param.path.empty();
@@ -221,12 +248,10 @@ TEST_P(KprobeAttach, CountsSyscallsAndDetachesOnDrop) {
     loaded.take(load({.type = BPF_PROG_TYPE_KPROBE}, body), progs.kprobe, !any);
   if (HasFatalFailure()) return;
 
-  attach::policy pol = forcing(param.path);
-  pol.events = param.source;
   std::uint32_t link_id = 0;
   std::string event;
   {
-    auto a = attach::kprobe(choice, progs, {fn->first, 0, param.retprobe}, pol);
+    auto a = attach::kprobe(choice, progs, {fn->first, 0, param.retprobe}, forced());
     ASSERT_TRUE(a) << a.error().describe();
     EXPECT_EQ(a.value().path(), want) << attempts_of(a.value());
     int prog = want == decide::path::fentry || want == decide::path::fexit ? progs.fentry

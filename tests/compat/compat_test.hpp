@@ -153,4 +153,20 @@ inline void PrintTo(const tier_case& c, std::ostream* os) { *os << c.accessor <<
   COMPAT_SKIP_UNLESS_SUPPORTED(l, accessor_name); \
   COMPAT_REQUIRE_LOADED(l)
 
+// A per-tier test of one skeleton: `best` loaded with the best tiers, `forced` with the parameter's
+// tier forced. SetUp skips unless that accessor and tier are supported here, and fails unless both load.
+template <class Skel>
+class tier_test : public testing::TestWithParam<tier_case> {
+ protected:
+  void SetUp() override {
+    const auto& [accessor, tier] = this->GetParam();
+    best = open_and_load<Skel>();
+    COMPAT_REQUIRE_BEST(best, accessor);
+    forced = open_and_load<Skel>({{accessor, tier}});
+    COMPAT_REQUIRE_FORCED(forced, accessor);
+  }
+
+  loaded<Skel> best, forced;
+};
+
 }  // namespace compat_test

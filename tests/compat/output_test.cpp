@@ -39,15 +39,9 @@ std::vector<output_record> emit(const loaded<compat_output>& l, std::uint32_t se
   return got;
 }
 
-class OutputTier : public testing::TestWithParam<tier_case> {};
+class OutputTier : public tier_test<compat_output> {};
 
 TEST_P(OutputTier, SameAsBestTier) {
-  const auto& [accessor, tier] = GetParam();
-  auto best = open_and_load<compat_output>();
-  COMPAT_REQUIRE_BEST(best, accessor);
-  auto forced = open_and_load<compat_output>({{accessor, tier}});
-  COMPAT_REQUIRE_FORCED(forced, accessor);
-
   std::int64_t best_err = -1, forced_err = -1;
   auto want = emit(best, 41, &best_err);
   auto got = emit(forced, 41, &forced_err);
@@ -62,7 +56,7 @@ TEST_P(OutputTier, SameAsBestTier) {
   }
 
   // Only the map of the chosen tier exists (libbpf keeps a placeholder fd for the other).
-  bool ringbuf = forced.choice(accessor).tier == BPFPROBE_OUTPUT_RINGBUF;
+  bool ringbuf = forced.choice(GetParam().accessor).tier == BPFPROBE_OUTPUT_RINGBUF;
   auto is_map = [](const bpf_map* m) {
     bpf_map_info info{};
     std::uint32_t len = sizeof(info);

@@ -38,16 +38,10 @@ observed run(const loaded<compat_task>& l) {
   return o;
 }
 
-class TaskTier : public testing::TestWithParam<tier_case> {};
+class TaskTier : public tier_test<compat_task> {};
 
 TEST_P(TaskTier, SameAsBestTier) {
-  const auto& [accessor, tier] = GetParam();
-  auto best = open_and_load<compat_task>();
-  COMPAT_REQUIRE_BEST(best, accessor);
   observed expect = run(best);
-
-  auto forced = open_and_load<compat_task>({{accessor, tier}});
-  COMPAT_REQUIRE_FORCED(forced, accessor);
   observed got = run(forced);
 
   const pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));

@@ -5,7 +5,7 @@
 
 #include <bpfprobe/prober.hpp>
 #include <bpfprobe/report/render_json.hpp>
-#include <bpfprobe/report/render_markdown.hpp>
+#include <bpfprobe/report/render_stream.hpp>
 #include <sstream>
 
 #include "run.hpp"

@@ -3,9 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <bpfprobe/report/render_json.hpp>
-#include <bpfprobe/report/render_macros.hpp>
-#include <bpfprobe/report/render_markdown.hpp>
-#include <bpfprobe/report/render_text.hpp>
+#include <bpfprobe/report/render_stream.hpp>
 #include <nlohmann/json.hpp>
 #include <sstream>
 

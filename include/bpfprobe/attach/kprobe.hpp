@@ -50,39 +50,11 @@ inline sys::result<attachment> kprobe(const decide::choice& c, const kprobe_prog
          if (!link) return link.error();
          return std::make_unique<detail::link_hold>(std::move(link).value());
        }});
-  auto event = [&](attachment& a) -> sys::result<std::unique_ptr<detail::perf_hold>> {
-    a.add_detail("event_source", source);
-    if (source == "tracefs") {
-      char off[32] = "";
-      if (t.offset) std::snprintf(off, sizeof(off), "+%llu", static_cast<unsigned long long>(t.offset));
-      auto h = detail::tracefs_event(sys::tracefs_probe_event::kind::kprobe, t.function + off, t.retprobe);
-      if (h) a.add_detail("event", h.value()->probe_event->name());
-      return h;
-    }
-    auto pmu = sys::find_pmu("kprobe");
-    if (!pmu) return pmu.error();
-    auto fd = sys::open_kprobe(pmu.value(), t.function, t.offset, t.retprobe);
-    if (!fd) return fd.error();
-    auto h = std::make_unique<detail::perf_hold>();
-    h->event = std::move(fd).value();
-    return h;
-  };
-  std::string pin_blocked = !pol.pin.empty() && source == "tracefs" ? "a tracefs event cannot be pinned" : "";
-  steps.push_back({std::string(decide::path::perf_link), progs.kprobe < 0 ? no_prog : pin_blocked, true,
-                   classify::not_supported_here, [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
-                     auto h = event(a);
-                     if (!h) return h.error();
-                     return detail::finish_perf(std::move(h).value(), progs.kprobe, true);
-                   }});
-  steps.push_back({std::string(decide::path::perf_ioctl),
-                   progs.kprobe < 0 ? no_prog : std::string(),
-                   false,
-                   {},
-                   [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
-                     auto h = event(a);
-                     if (!h) return h.error();
-                     return detail::finish_perf(std::move(h).value(), progs.kprobe, false);
-                   }});
+  char off[32] = "";
+  if (t.offset) std::snprintf(off, sizeof(off), "+%llu", static_cast<unsigned long long>(t.offset));
+  detail::add_probe_steps(
+      steps, progs.kprobe, no_prog, pol, source,
+      {sys::tracefs_probe_event::kind::kprobe, t.function + off, t.function, t.offset, t.retprobe, -1});
   return carry_out(c, pol, std::move(steps));
 }
 

@@ -52,80 +52,82 @@ inline sys::result<attachment> iterator(prober& p, const bpf_program* prog, std:
   return iterator(p, fd.value(), target, params, pol);
 }
 
+namespace detail {
+
+// Puts each program of PROGS whose autoload is on into the member of a hook's programs that SLOT
+// names for its program type and expected attach type; a program SLOT finds no member for (nullptr)
+// is an error.
+template <class Programs, class Slot>
+sys::result<Programs> sort_flavours(std::initializer_list<const bpf_program*> progs, const std::string& hook,
+                                    Slot slot) {
+  Programs out;
+  for (const auto* prog : progs) {
+    if (prog && !bpf_program__autoload(prog)) continue;
+    auto fd = fd_of(prog);
+    if (!fd) return fd.error();
+    int* member = slot(out, bpf_program__type(prog), bpf_program__expected_attach_type(prog));
+    if (!member)
+      return sys::failure_msg(hook + " programs", std::string(bpf_program__name(prog)) + " is no " + hook + " flavour",
+                              EINVAL);
+    *member = fd.value();
+  }
+  return out;
+}
+
+// ATTACH with the programs of a hook once they are sorted into its flavours.
+template <class Programs, class Attach>
+sys::result<attachment> with_flavours(sys::result<Programs> sorted, Attach attach) {
+  if (!sorted) return sorted.error();
+  return attach(sorted.value());
+}
+
+}  // namespace detail
+
 // Sorts libbpf programs into the flavours of each hook. Programs whose autoload was turned off
 // (flavours the kernel lacks) are left out; programs that fit no flavour are an error.
 inline sys::result<kprobe_programs> kprobe_flavours(std::initializer_list<const bpf_program*> progs) {
-  kprobe_programs out;
-  for (const auto* prog : progs) {
-    if (prog && !bpf_program__autoload(prog)) continue;
-    auto fd = fd_of(prog);
-    if (!fd) return fd.error();
-    auto type = bpf_program__type(prog);
-    auto eat = bpf_program__expected_attach_type(prog);
-    if (type == BPF_PROG_TYPE_TRACING && (eat == BPF_TRACE_FENTRY || eat == BPF_TRACE_FEXIT))
-      out.fentry = fd.value();
-    else if (type == BPF_PROG_TYPE_KPROBE && eat == BPF_TRACE_KPROBE_MULTI)
-      out.kprobe_multi = fd.value();
-    else if (type == BPF_PROG_TYPE_KPROBE)
-      out.kprobe = fd.value();
-    else
-      return sys::failure_msg("kprobe programs", std::string(bpf_program__name(prog)) + " is no kprobe flavour",
-                              EINVAL);
-  }
-  return out;
+  return detail::sort_flavours<kprobe_programs>(
+      progs, "kprobe", [](kprobe_programs& out, bpf_prog_type type, bpf_attach_type eat) -> int* {
+        if (type == BPF_PROG_TYPE_TRACING && (eat == BPF_TRACE_FENTRY || eat == BPF_TRACE_FEXIT)) return &out.fentry;
+        if (type == BPF_PROG_TYPE_KPROBE) return eat == BPF_TRACE_KPROBE_MULTI ? &out.kprobe_multi : &out.kprobe;
+        return nullptr;
+      });
 }
 
 inline sys::result<uprobe_programs> uprobe_flavours(std::initializer_list<const bpf_program*> progs) {
-  uprobe_programs out;
-  for (const auto* prog : progs) {
-    if (prog && !bpf_program__autoload(prog)) continue;
-    auto fd = fd_of(prog);
-    if (!fd) return fd.error();
-    if (bpf_program__type(prog) != BPF_PROG_TYPE_KPROBE)
-      return sys::failure_msg("uprobe programs", std::string(bpf_program__name(prog)) + " is no uprobe flavour",
-                              EINVAL);
-    (bpf_program__expected_attach_type(prog) == BPF_TRACE_UPROBE_MULTI ? out.uprobe_multi : out.uprobe) = fd.value();
-  }
-  return out;
+  return detail::sort_flavours<uprobe_programs>(
+      progs, "uprobe", [](uprobe_programs& out, bpf_prog_type type, bpf_attach_type eat) -> int* {
+        if (type != BPF_PROG_TYPE_KPROBE) return nullptr;
+        return eat == BPF_TRACE_UPROBE_MULTI ? &out.uprobe_multi : &out.uprobe;
+      });
 }
 
 inline sys::result<tracepoint_programs> tracepoint_flavours(std::initializer_list<const bpf_program*> progs) {
-  tracepoint_programs out;
-  for (const auto* prog : progs) {
-    if (prog && !bpf_program__autoload(prog)) continue;
-    auto fd = fd_of(prog);
-    if (!fd) return fd.error();
-    switch (bpf_program__type(prog)) {
-      case BPF_PROG_TYPE_TRACING: out.tp_btf = fd.value(); break;
-      case BPF_PROG_TYPE_RAW_TRACEPOINT: out.raw_tp = fd.value(); break;
-      case BPF_PROG_TYPE_TRACEPOINT: out.tracepoint = fd.value(); break;
-      default:
-        return sys::failure_msg("tracepoint programs",
-                                std::string(bpf_program__name(prog)) + " is no tracepoint flavour", EINVAL);
-    }
-  }
-  return out;
+  return detail::sort_flavours<tracepoint_programs>(
+      progs, "tracepoint", [](tracepoint_programs& out, bpf_prog_type type, bpf_attach_type) -> int* {
+        switch (type) {
+          case BPF_PROG_TYPE_TRACING: return &out.tp_btf;
+          case BPF_PROG_TYPE_RAW_TRACEPOINT: return &out.raw_tp;
+          case BPF_PROG_TYPE_TRACEPOINT: return &out.tracepoint;
+          default: return nullptr;
+        }
+      });
 }
 
 inline sys::result<attachment> kprobe(prober& p, std::initializer_list<const bpf_program*> progs,
                                       const kprobe_target& t, const policy& pol = {}) {
-  auto f = kprobe_flavours(progs);
-  if (!f) return f.error();
-  return kprobe(p, f.value(), t, pol);
+  return detail::with_flavours(kprobe_flavours(progs), [&](const kprobe_programs& f) { return kprobe(p, f, t, pol); });
 }
 
 inline sys::result<attachment> uprobe(prober& p, std::initializer_list<const bpf_program*> progs,
                                       const uprobe_target& t, const policy& pol = {}) {
-  auto f = uprobe_flavours(progs);
-  if (!f) return f.error();
-  return uprobe(p, f.value(), t, pol);
+  return detail::with_flavours(uprobe_flavours(progs), [&](const uprobe_programs& f) { return uprobe(p, f, t, pol); });
 }
 
 inline sys::result<attachment> tracepoint(prober& p, std::initializer_list<const bpf_program*> progs,
                                           const tracepoint_target& t, const policy& pol = {}) {
-  auto f = tracepoint_flavours(progs);
-  if (!f) return f.error();
-  return tracepoint(p, f.value(), t, pol);
+  return detail::with_flavours(tracepoint_flavours(progs),
+                               [&](const tracepoint_programs& f) { return tracepoint(p, f, t, pol); });
 }
 
 }  // namespace bpfprobe::attach

@@ -8,8 +8,8 @@
 #include <bpf/libbpf.h>
 
 #include <bpfprobe/attach/fallback.hpp>
-#include <bpfprobe/decide/hooks.hpp>
 #include <bpfprobe/decide/facts.hpp>
+#include <bpfprobe/decide/hooks.hpp>
 #include <bpfprobe/probe/classify.hpp>
 #include <cstddef>
 #include <functional>
@@ -37,6 +37,21 @@ class output_hold final : public hold {
     return BOOST_OUTCOME_V2_NAMESPACE::success();
   }
   [[nodiscard]] int fd() const noexcept override { return map.get(); }
+
+  // A hold that passes records to ON_RECORD from a new map made with ARGS, read by the consumer
+  // CONSUME puts on it (false: libbpf's WHAT failed, errno says why).
+  template <class Consume>
+  static sys::result<std::unique_ptr<hold>> make(record_fn on_record, const sys::map_create_args& args,
+                                                 const char* what, Consume consume) {
+    auto h = std::make_unique<output_hold>();
+    h->on_record = std::move(on_record);
+    auto map = sys::map_create(args);
+    if (!map) return map.error();
+    h->map = std::move(map).value();
+    errno = 0;
+    if (!consume(*h)) return sys::failure(errno ? errno : EINVAL, what);
+    return std::unique_ptr<hold>(std::move(h));
+  }
 
   static int ring_sample(void* ctx, void* data, std::size_t size) {
     auto* self = static_cast<output_hold*>(ctx);
@@ -68,47 +83,39 @@ class output {
     std::size_t size = detail::round_pow2_pages(bytes);
     std::vector<step> steps;
     // EINVAL: no ring buffer map type (before 5.8).
-    steps.push_back({std::string(decide::path::ringbuf),
-                     {},
-                     false,
-                     classify::not_supported_here,
-                     [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
-                       auto h = std::make_unique<detail::output_hold>();
-                       h->on_record = on_record;
-                       auto map = sys::map_create({.type = BPF_MAP_TYPE_RINGBUF,
-                                                   .key_size = 0,
-                                                   .value_size = 0,
-                                                   .max_entries = static_cast<std::uint32_t>(size),
-                                                   .name = "bpfprobe_out"});
-                       if (!map) return map.error();
-                       h->map = std::move(map).value();
-                       errno = 0;
-                       h->rb = ring_buffer__new(h->map.get(), &detail::output_hold::ring_sample, h.get(), nullptr);
-                       if (!h->rb) return sys::failure(errno ? errno : EINVAL, "ring_buffer__new");
-                       return std::unique_ptr<detail::hold>(std::move(h));
+    steps.push_back({std::string(decide::path::ringbuf), {}, false, classify::not_supported_here, [&](attachment&) {
+                       return detail::output_hold::make(
+                           on_record,
+                           {.type = BPF_MAP_TYPE_RINGBUF,
+                            .key_size = 0,
+                            .value_size = 0,
+                            .max_entries = static_cast<std::uint32_t>(size),
+                            .name = "bpfprobe_out"},
+                           "ring_buffer__new", [](detail::output_hold& h) {
+                             h.rb = ring_buffer__new(h.map.get(), &detail::output_hold::ring_sample, &h, nullptr);
+                             return h.rb != nullptr;
+                           });
                      }});
     steps.push_back({std::string(decide::path::perf_event_array),
                      {},
                      false,
                      {},
                      [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
-                       auto h = std::make_unique<detail::output_hold>();
-                       h->on_record = on_record;
                        int cpus = libbpf_num_possible_cpus();
                        if (cpus <= 0) return sys::failure(-cpus, "libbpf_num_possible_cpus");
-                       auto map = sys::map_create({.type = BPF_MAP_TYPE_PERF_EVENT_ARRAY,
-                                                   .key_size = 4,
-                                                   .value_size = 4,
-                                                   .max_entries = static_cast<std::uint32_t>(cpus),
-                                                   .name = "bpfprobe_out"});
-                       if (!map) return map.error();
-                       h->map = std::move(map).value();
                        std::size_t pages = size / static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-                       errno = 0;
-                       h->pb = perf_buffer__new(h->map.get(), pages, &detail::output_hold::perf_sample,
-                                                &detail::output_hold::perf_lost, h.get(), nullptr);
-                       if (!h->pb) return sys::failure(errno ? errno : EINVAL, "perf_buffer__new");
-                       return std::unique_ptr<detail::hold>(std::move(h));
+                       return detail::output_hold::make(on_record,
+                                                        {.type = BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+                                                         .key_size = 4,
+                                                         .value_size = 4,
+                                                         .max_entries = static_cast<std::uint32_t>(cpus),
+                                                         .name = "bpfprobe_out"},
+                                                        "perf_buffer__new", [pages](detail::output_hold& h) {
+                                                          h.pb = perf_buffer__new(
+                                                              h.map.get(), pages, &detail::output_hold::perf_sample,
+                                                              &detail::output_hold::perf_lost, &h, nullptr);
+                                                          return h.pb != nullptr;
+                                                        });
                      }});
     auto a = carry_out(c, pol, std::move(steps));
     if (!a) return a.error();

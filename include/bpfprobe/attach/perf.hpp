@@ -3,8 +3,8 @@
 #pragma once
 
 #include <bpfprobe/attach/fallback.hpp>
-#include <bpfprobe/decide/hooks.hpp>
 #include <bpfprobe/decide/facts.hpp>
+#include <bpfprobe/decide/hooks.hpp>
 #include <bpfprobe/sys/perf.hpp>
 #include <optional>
 
@@ -66,6 +66,24 @@ inline sys::result<std::unique_ptr<hold>> finish_perf(std::unique_ptr<perf_hold>
   return std::unique_ptr<hold>(std::move(h));
 }
 
+// The two perf paths for PROG_FD on an event that EVENT opens afresh for each attempt: a perf_event
+// link (unless LINK_BLOCKED says why not) and the ioctl. NO_PROG: why neither can run without a program.
+inline void add_perf_steps(std::vector<step>& steps, int prog_fd, const std::string& no_prog,
+                           const std::string& link_blocked,
+                           std::function<sys::result<std::unique_ptr<perf_hold>>(attachment&)> event) {
+  const std::string missing = prog_fd < 0 ? no_prog : std::string();
+  auto run = [event, prog_fd](bool use_link) {
+    return [event, prog_fd, use_link](attachment& a) -> sys::result<std::unique_ptr<hold>> {
+      auto h = event(a);
+      if (!h) return h.error();
+      return finish_perf(std::move(h).value(), prog_fd, use_link);
+    };
+  };
+  steps.push_back({std::string(decide::path::perf_link), missing.empty() ? link_blocked : missing, true,
+                   classify::not_supported_here, run(true)});
+  steps.push_back({std::string(decide::path::perf_ioctl), missing, false, {}, run(false)});
+}
+
 // The event source a policy and the decision ask for: "pmu" or "tracefs".
 inline std::string pick_source(const decide::choice& c, event_source want) {
   if (want == event_source::pmu) return "pmu";
@@ -94,6 +112,45 @@ inline sys::result<std::unique_ptr<perf_hold>> tracefs_event(sys::tracefs_probe_
   if (!fd) return fd.error();
   h->event = std::move(fd).value();
   return h;
+}
+
+// A kprobe or uprobe event: the tracefs event `definition`, or `target` at `offset` on the probe
+// PMU of that kind; for `pid`, or system-wide with -1.
+struct probe_spec {
+  sys::tracefs_probe_event::kind kind;
+  std::string definition;
+  std::string target;
+  std::uint64_t offset = 0;
+  bool retprobe = false;
+  pid_t pid = -1;
+};
+
+// The event of SPEC from SOURCE ("tracefs" or "pmu"), noted in the attachment's details.
+inline sys::result<std::unique_ptr<perf_hold>> probe_event(attachment& a, const std::string& source,
+                                                           const probe_spec& spec) {
+  a.add_detail("event_source", source);
+  if (source == "tracefs") {
+    auto h = tracefs_event(spec.kind, spec.definition, spec.retprobe, spec.pid);
+    if (h) a.add_detail("event", h.value()->probe_event->name());
+    return h;
+  }
+  const char* name = spec.kind == sys::tracefs_probe_event::kind::kprobe ? "kprobe" : "uprobe";
+  auto pmu = sys::find_pmu(name);
+  if (!pmu) return pmu.error();
+  auto fd = sys::open_probe_pmu(pmu.value(), name, spec.target, spec.offset, spec.retprobe, spec.pid);
+  if (!fd) return fd.error();
+  auto h = std::make_unique<perf_hold>();
+  h->event = std::move(fd).value();
+  return h;
+}
+
+// The perf paths of a kprobe or uprobe program PROG_FD on SPEC's event from SOURCE. A tracefs event
+// cannot be pinned, so a policy that pins rules out its perf_event link.
+inline void add_probe_steps(std::vector<step>& steps, int prog_fd, const std::string& no_prog, const policy& pol,
+                            const std::string& source, probe_spec spec) {
+  std::string pin_blocked = !pol.pin.empty() && source == "tracefs" ? "a tracefs event cannot be pinned" : "";
+  add_perf_steps(steps, prog_fd, no_prog, pin_blocked,
+                 [source, spec = std::move(spec)](attachment& a) { return probe_event(a, source, spec); });
 }
 
 }  // namespace detail

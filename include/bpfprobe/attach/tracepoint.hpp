@@ -39,7 +39,7 @@ inline sys::result<attachment> tracepoint(const decide::choice& c, const tracepo
                      if (!link) return link.error();
                      return std::make_unique<detail::link_hold>(std::move(link).value());
                    }});
-  auto event = [&]() -> sys::result<std::unique_ptr<detail::perf_hold>> {
+  auto event = [&](attachment&) -> sys::result<std::unique_ptr<detail::perf_hold>> {
     auto h = std::make_unique<detail::perf_hold>();
     auto fs = sys::tracefs::locate();
     if (!fs) return fs.error();
@@ -51,21 +51,7 @@ inline sys::result<attachment> tracepoint(const decide::choice& c, const tracepo
     h->fs.emplace(std::move(fs).value());  // keeps a temporary mount while the event lives
     return h;
   };
-  steps.push_back({std::string(decide::path::perf_link), progs.tracepoint < 0 ? no_prog : std::string(), true,
-                   classify::not_supported_here, [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
-                     auto h = event();
-                     if (!h) return h.error();
-                     return detail::finish_perf(std::move(h).value(), progs.tracepoint, true);
-                   }});
-  steps.push_back({std::string(decide::path::perf_ioctl),
-                   progs.tracepoint < 0 ? no_prog : std::string(),
-                   false,
-                   {},
-                   [&](attachment&) -> sys::result<std::unique_ptr<detail::hold>> {
-                     auto h = event();
-                     if (!h) return h.error();
-                     return detail::finish_perf(std::move(h).value(), progs.tracepoint, false);
-                   }});
+  detail::add_perf_steps(steps, progs.tracepoint, no_prog, {}, event);
   return carry_out(c, pol, std::move(steps));
 }
 

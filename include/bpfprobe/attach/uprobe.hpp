@@ -46,39 +46,10 @@ inline sys::result<attachment> uprobe(const decide::choice& c, const uprobe_prog
                      if (!link) return link.error();
                      return std::make_unique<detail::link_hold>(std::move(link).value());
                    }});
-  auto event = [&](attachment& a) -> sys::result<std::unique_ptr<detail::perf_hold>> {
-    a.add_detail("event_source", source);
-    if (source == "tracefs") {
-      char off[32];
-      std::snprintf(off, sizeof(off), ":0x%llx", static_cast<unsigned long long>(t.offset));
-      auto h = detail::tracefs_event(sys::tracefs_probe_event::kind::uprobe, t.path + off, t.retprobe, t.pid);
-      if (h) a.add_detail("event", h.value()->probe_event->name());
-      return h;
-    }
-    auto pmu = sys::find_pmu("uprobe");
-    if (!pmu) return pmu.error();
-    auto fd = sys::open_uprobe(pmu.value(), t.path, t.offset, t.retprobe, t.pid);
-    if (!fd) return fd.error();
-    auto h = std::make_unique<detail::perf_hold>();
-    h->event = std::move(fd).value();
-    return h;
-  };
-  std::string pin_blocked = !pol.pin.empty() && source == "tracefs" ? "a tracefs event cannot be pinned" : "";
-  steps.push_back({std::string(decide::path::perf_link), progs.uprobe < 0 ? no_prog : pin_blocked, true,
-                   classify::not_supported_here, [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
-                     auto h = event(a);
-                     if (!h) return h.error();
-                     return detail::finish_perf(std::move(h).value(), progs.uprobe, true);
-                   }});
-  steps.push_back({std::string(decide::path::perf_ioctl),
-                   progs.uprobe < 0 ? no_prog : std::string(),
-                   false,
-                   {},
-                   [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
-                     auto h = event(a);
-                     if (!h) return h.error();
-                     return detail::finish_perf(std::move(h).value(), progs.uprobe, false);
-                   }});
+  char off[32];
+  std::snprintf(off, sizeof(off), ":0x%llx", static_cast<unsigned long long>(t.offset));
+  detail::add_probe_steps(steps, progs.uprobe, no_prog, pol, source,
+                          {sys::tracefs_probe_event::kind::uprobe, t.path + off, t.path, t.offset, t.retprobe, t.pid});
   return carry_out(c, pol, std::move(steps));
 }
 

@@ -2,7 +2,7 @@
 // type has variants, one per attach type (or per API without one), each a row below naming its probe
 // function (link_probes.hpp, link_probes_net.hpp). The link type is supported when one variant is.
 // A link type is one row in probes/facts/link_types.tsv, its rows here with their probe function, and
-// its maker in tests/kernel/link_types_test.cpp; tests/unit/catalog_test.cpp checks all three agree.
+// its maker in tests/kernel/link_makers.hpp; tests/unit/catalog_test.cpp checks all three agree.
 #pragma once
 
 #include <bpfprobe/catalog/link_probes.hpp>

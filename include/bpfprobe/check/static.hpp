@@ -230,16 +230,15 @@ inline verdict attach_verdict(object_context& oc, const program_result& r, std::
         own = {decide::path::perf_link, decide::path::perf_ioctl};
       break;
     case hook_kind::tracepoint:
-      c = decide::tracepoint(facts);
-      own = {decide::path::perf_link, decide::path::perf_ioctl};
-      break;
     case hook_kind::raw_tp:
-      c = decide::tracepoint(facts);
-      own = {decide::path::raw_tp};
-      break;
     case hook_kind::tp_btf:
       c = decide::tracepoint(facts);
-      own = {decide::path::tp_btf};
+      if (sec.kind == hook_kind::raw_tp)
+        own = {decide::path::raw_tp};
+      else if (sec.kind == hook_kind::tp_btf)
+        own = {decide::path::tp_btf};
+      else
+        own = {decide::path::perf_link, decide::path::perf_ioctl};
       break;
     default:
       if (r.prog_type == "xdp")

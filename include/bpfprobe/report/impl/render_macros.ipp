@@ -1,7 +1,7 @@
-// Definitions for bpfprobe/report/render_macros.hpp (inline in the header-only mode, compiled into libbpfprobe
+// Definitions for bpfprobe/report/render_stream.hpp (inline in the header-only mode, compiled into libbpfprobe
 // otherwise).
 #include <algorithm>
-#include <bpfprobe/report/render_macros.hpp>
+#include <bpfprobe/report/render_stream.hpp>
 #include <bpfprobe/version.hpp>
 #include <cctype>
 #include <ostream>

@@ -1,8 +1,8 @@
-// Definitions for bpfprobe/report/render_markdown.hpp (inline in the header-only mode, compiled into
+// Definitions for bpfprobe/report/render_stream.hpp (inline in the header-only mode, compiled into
 // libbpfprobe otherwise).
 #include <algorithm>
 #include <array>
-#include <bpfprobe/report/render_markdown.hpp>
+#include <bpfprobe/report/render_stream.hpp>
 #include <bpfprobe/sys/result.hpp>
 #include <bpfprobe/version.hpp>
 #include <cctype>

@@ -1,10 +1,10 @@
-// Definitions for bpfprobe/report/render_text.hpp (inline in the header-only mode, compiled into libbpfprobe
+// Definitions for bpfprobe/report/render_stream.hpp (inline in the header-only mode, compiled into libbpfprobe
 // otherwise).
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <bpfprobe/report/render_text.hpp>
+#include <bpfprobe/report/render_stream.hpp>
 #include <bpfprobe/version.hpp>
 #include <cctype>
 #include <ostream>
