@@ -261,6 +261,46 @@ TEST_F(XdpFallback, SecondAttachDoesNotReplace) {
   }
 }
 
+// libbpf's netlink calls act in the calling thread's network namespace. A legacy XDP or TC
+// attachment detached from a thread in another namespace (which has no such device) must still
+// detach from the device it was attached to, and the clsact qdisc it made must go too.
+class LegacyDetach : public veth_test<::testing::Test> {};
+
+TEST_F(LegacyDetach, FromAnotherNetworkNamespace) {
+  auto xc = decide::xdp(facts());
+  auto tcc = decide::tc(facts());
+  BPFPROBE_REQUIRE_PATH(xc, "netlink");
+  BPFPROBE_REQUIRE_PATH(tcc, "netlink");
+  auto xprog = load({.type = BPF_PROG_TYPE_XDP}, counting_program(counter_map().get(), XDP_PASS));
+  auto tprog = load({.type = BPF_PROG_TYPE_SCHED_CLS}, counting_program(counter_map().get(), TC_ACT_OK));
+  ASSERT_TRUE(xprog && tprog);
+  auto x = attach::xdp(xc, xprog.value().get(), if1, attach::policy::only("netlink"));
+  ASSERT_TRUE(x) << x.error().describe();
+  auto t = attach::tc(tcc, tprog.value().get(), if1, sys::tc_direction::ingress, attach::policy::only("netlink"));
+  ASSERT_TRUE(t) << t.error().describe();
+  ASSERT_EQ(t.value().detail("qdisc"), "clsact (created)");
+  std::uint64_t here = sys::netns_inode(sys::open_thread_netns().value().get());
+  auto r = sys::in_private_netns([&](const sys::netns_guard& g) {
+    EXPECT_NE(g.inode(), here);
+    auto dx = x.value().detach();
+    EXPECT_TRUE(dx) << dx.error().describe();
+    auto dt = t.value().detach();
+    EXPECT_TRUE(dt) << dt.error().describe();
+  });
+  ASSERT_TRUE(r) << r.error().describe();
+  auto st = sys::get_xdp(nl(), if1);
+  ASSERT_TRUE(st) << st.error().describe();
+  EXPECT_EQ(st.value().attached, XDP_ATTACHED_NONE);
+  // The filter is gone, and the clsact qdisc with it (a filter dump cannot tell: without the qdisc
+  // it is empty too): attaching again creates the qdisc anew.
+  auto filters = sys::tc_filters(nl(), if1, sys::tc_direction::ingress);
+  ASSERT_TRUE(filters) << filters.error().describe();
+  EXPECT_TRUE(filters.value().empty());
+  auto again = attach::tc(tcc, tprog.value().get(), if1, sys::tc_direction::ingress, attach::policy::only("netlink"));
+  ASSERT_TRUE(again) << again.error().describe();
+  EXPECT_EQ(again.value().detail("qdisc"), "clsact (created)");
+}
+
 TEST(AttachPolicy, ForbiddenAndUnknownPathsAreNotTried) {
   BPFPROBE_REQUIRE_ROOT();
   constexpr int no_such_ifindex = 0x7ffffff0;  // nothing may attach anywhere even if the logic were wrong

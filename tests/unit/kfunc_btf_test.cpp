@@ -64,6 +64,41 @@ TEST(KfuncPrototype, FunctionPointerArrayAndDoublePointer) {
   EXPECT_EQ(btf::prototype(b, t.i32), "") << "not a FUNC";
 }
 
+// A hostile BTF: a type cycle or a graph too wide to walk gives no prototype, a name no C
+// declaration has reads "?": never a hang, a crash or a bad line. libbpf's builder checks no
+// reference, so the cycle is two types that refer to each other by id.
+TEST(KfuncPrototype, HostileTypesGiveNoPrototype) {
+  built t;
+  auto* b = t.b.get();
+  int first = static_cast<int>(btf__type_cnt(b));
+  int ptr = btf__add_ptr(b, first + 1);
+  ASSERT_EQ(btf__add_const(b, ptr), first + 1);
+  int cyclic = btf__add_func_proto(b, t.i32);
+  btf__add_func_param(b, "loop", ptr);
+  EXPECT_EQ(btf::prototype(b, btf__add_func(b, "cyclic", BTF_FUNC_GLOBAL, cyclic)), "");
+
+  // 20 levels of 20 parameters, each a pointer to the level below: 20^20 paths through few types.
+  int level = t.i32;
+  for (int depth = 0; depth < 20; ++depth) {
+    int proto = btf__add_func_proto(b, t.i32);
+    for (int i = 0; i < 20; ++i) btf__add_func_param(b, "", level);
+    level = btf__add_ptr(b, proto);
+  }
+  int wide = btf__add_func_proto(b, t.i32);
+  btf__add_func_param(b, "w", level);
+  EXPECT_EQ(btf::prototype(b, btf__add_func(b, "wide", BTF_FUNC_GLOBAL, wide)), "");
+
+  int bad_struct = btf__add_ptr(b, btf__add_struct(b, "x\n#error", 4));
+  int bad = btf__add_func_proto(b, t.i32);
+  btf__add_func_param(b, "p", bad_struct);
+  EXPECT_EQ(btf::prototype(b, btf__add_func(b, "bad", BTF_FUNC_GLOBAL, bad)), "int bad(struct ? *p)");
+
+  int anon = btf__add_ptr(b, btf__add_struct(b, nullptr, 4));
+  int with_anon = btf__add_func_proto(b, t.i32);
+  btf__add_func_param(b, "p", anon);
+  EXPECT_EQ(btf::prototype(b, btf__add_func(b, "anon", BTF_FUNC_GLOBAL, with_anon)), "int anon(struct (anon) *p)");
+}
+
 TEST(KfuncCandidates, NameSpacesWithoutTags) {
   for (const char* yes :
        {"bpf_rdonly_cast", "__bpf_trap", "scx_bpf_dsq_insert", "hid_bpf_get_data", "tcp_reno_ssthresh", "cubictcp_init",

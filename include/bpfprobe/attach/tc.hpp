@@ -1,5 +1,5 @@
-// TC on a device: a tcx link (BPF_TCX_INGRESS/EGRESS, 6.6) or, the legacy way libbpf's bpf_tc_*
-// also takes, a clsact qdisc (4.5) with a cls_bpf filter in direct-action mode (4.4).
+// TC on a device: a tcx link (BPF_TCX_INGRESS/EGRESS, 6.6) or, the legacy way, a clsact qdisc (4.5)
+// with a cls_bpf filter in direct-action mode (4.4) through libbpf's bpf_tc_* calls.
 #pragma once
 
 #include <bpfprobe/attach/xdp.hpp>
@@ -10,37 +10,60 @@ namespace bpfprobe::attach {
 
 using sys::tc_direction;
 
-// Where the legacy filter goes. Priority and handle 1 are what tc(8) and libbpf use by default.
+// Where the legacy filter goes. Priority and handle 1 are what tc(8) and libbpf use by default;
+// libbpf names the filter "<program name>:[<program id>]".
 struct tc_filter_options {
   std::uint16_t priority = 1;
   std::uint32_t handle = 1;
-  std::string_view name = "bpfprobe";
 };
 
 namespace detail {
 
-// A cls_bpf filter: deleted on drop; the clsact qdisc too when we created it and no filter is left.
+inline bpf_tc_hook tc_hook(int ifindex, tc_direction d) {
+  bpf_tc_hook h{};
+  h.sz = sizeof(h);
+  h.ifindex = ifindex;
+  h.attach_point = d == tc_direction::ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+  return h;
+}
+
+inline bpf_tc_opts tc_opts(const tc_filter_options& o, int prog_fd = 0) {
+  bpf_tc_opts t{};
+  t.sz = sizeof(t);
+  t.prog_fd = prog_fd;
+  t.handle = o.handle;
+  t.priority = o.priority;
+  return t;
+}
+
+// Deletes the clsact qdisc of `ifindex` (and with it every filter under it).
+inline sys::result<void> del_clsact(int ifindex) {
+  auto both = tc_hook(ifindex, tc_direction::ingress);
+  both.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+  return libbpf_call(bpf_tc_hook_destroy(&both), "bpf_tc_hook_destroy " + std::to_string(ifindex));
+}
+
+// A cls_bpf filter: deleted on drop, in the namespace it was attached in; the clsact qdisc too when
+// we created it and no filter is left. libbpf lists no filters: the emptiness check is a dump of
+// our own (sys/netlink_tc.hpp).
 class tc_netlink_hold final : public hold {
  public:
-  tc_netlink_hold(sys::rtnetlink nl, int ifindex, tc_direction d, tc_filter_options o, bool own_qdisc)
-      : nl_(std::move(nl)), ifindex_(ifindex), dir_(d), opt_(o), own_qdisc_(own_qdisc), live_(true) {}
+  tc_netlink_hold(sys::unique_fd netns, int ifindex, tc_direction d, tc_filter_options o, bool own_qdisc)
+      : netns_(std::move(netns)), ifindex_(ifindex), dir_(d), opt_(o), own_qdisc_(own_qdisc), live_(true) {}
   ~tc_netlink_hold() override { (void)detach(); }
   sys::result<void> detach() override {
     if (!std::exchange(live_, false)) return BOOST_OUTCOME_V2_NAMESPACE::success();
-    auto del = sys::del_cls_bpf(*nl_, ifindex_, dir_, opt_.priority, opt_.handle);
-    if (own_qdisc_) {
-      bool empty = true;
-      for (auto d : {tc_direction::ingress, tc_direction::egress}) {
-        auto f = sys::tc_filters(*nl_, ifindex_, d);
-        if (!f || !f.value().empty()) empty = false;
-      }
-      if (empty) (void)sys::del_clsact(*nl_, ifindex_);
-    }
-    return del;
+    return sys::in_netns(netns_.get(), [&]() -> sys::result<void> {
+      auto hook = tc_hook(ifindex_, dir_);
+      auto opts = tc_opts(opt_);
+      auto del = libbpf_call(bpf_tc_detach(&hook, &opts), "bpf_tc_detach " + std::to_string(ifindex_));
+      if (own_qdisc_ && sys::no_tc_filters(ifindex_)) (void)del_clsact(ifindex_);
+      return del;
+    });
   }
 
  private:
-  std::optional<sys::rtnetlink> nl_;
+  sys::unique_fd netns_;
   int ifindex_;
   tc_direction dir_;
   tc_filter_options opt_;
@@ -66,31 +89,27 @@ inline sys::result<attachment> tc(const decide::choice& c, int prog_fd, int ifin
                      if (!link) return link.error();
                      return std::make_unique<detail::link_hold>(std::move(link).value());
                    }});
-  steps.push_back({std::string(decide::path::netlink),
-                   {},
-                   false,
-                   {},
-                   [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
-                     auto nl = sys::rtnetlink::open();
-                     if (!nl) return nl.error();
-                     auto qdisc = sys::add_clsact(nl.value(), ifindex);
-                     bool own_qdisc = static_cast<bool>(qdisc);
-                     if (!qdisc && qdisc.error().code != EEXIST) return qdisc.error();
-                     auto filter = sys::add_cls_bpf(nl.value(), {.ifindex = ifindex,
-                                                                 .direction = dir,
-                                                                 .prog_fd = prog_fd,
-                                                                 .name = opt.name,
-                                                                 .priority = opt.priority,
-                                                                 .handle = opt.handle,
-                                                                 .direct_action = true});
-                     if (!filter) {
-                       if (own_qdisc) (void)sys::del_clsact(nl.value(), ifindex);
-                       return filter.error();
-                     }
-                     a.add_detail("qdisc", own_qdisc ? "clsact (created)" : "clsact (existing)");
-                     return std::make_unique<detail::tc_netlink_hold>(std::move(nl).value(), ifindex, dir, opt,
-                                                                      own_qdisc);
-                   }});
+  steps.push_back(
+      {std::string(decide::path::netlink),
+       {},
+       false,
+       {},
+       [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
+         auto netns = detail::attach_netns();
+         if (!netns) return netns.error();
+         auto hook = detail::tc_hook(ifindex, dir);
+         auto qdisc = detail::libbpf_call(bpf_tc_hook_create(&hook), "bpf_tc_hook_create " + std::to_string(ifindex));
+         bool own_qdisc = static_cast<bool>(qdisc);
+         if (!qdisc && qdisc.error().code != EEXIST) return qdisc.error();
+         auto opts = detail::tc_opts(opt, prog_fd);
+         auto filter = detail::libbpf_call(bpf_tc_attach(&hook, &opts), "bpf_tc_attach " + std::to_string(ifindex));
+         if (!filter) {
+           if (own_qdisc) (void)detail::del_clsact(ifindex);
+           return filter.error();
+         }
+         a.add_detail("qdisc", own_qdisc ? "clsact (created)" : "clsact (existing)");
+         return std::make_unique<detail::tc_netlink_hold>(std::move(netns).value(), ifindex, dir, opt, own_qdisc);
+       }});
   return carry_out(c, pol, std::move(steps));
 }
 

@@ -45,11 +45,13 @@ inline bool is_candidate(std::string_view name) {
   return false;
 }
 
-// C spelling of a BTF type: "const struct bpf_dynptr *", "u32", "void (*)(int)".
-inline std::string type_name(const struct btf* b, std::uint32_t id, int depth = 0) {
+// C spelling of a BTF type: "const struct bpf_dynptr *", "u32", "void (*)(int)". Each type visited
+// costs one of `budget`: a cycle, or a deep or wide graph in a hostile BTF, ends with "?" and a
+// negative budget instead of a hang.
+inline std::string type_name(const struct btf* b, std::uint32_t id, int& budget) {
   if (id == 0) return "void";
   const btf_type* t = btf__type_by_id(b, id);
-  if (!t || depth > 32) return "?";
+  if (!t || --budget < 0) return "?";
   const char* raw = btf__name_by_offset(b, t->name_off);
   // Only names a C declaration could carry reach the prototype text; anything else reads "?".
   std::string name = !raw || !*raw                                                  ? "(anon)"
@@ -64,35 +66,35 @@ inline std::string type_name(const struct btf* b, std::uint32_t id, int depth = 
     case BTF_KIND_ENUM:
     case BTF_KIND_ENUM64: return "enum " + name;
     case BTF_KIND_FWD: return (btf_kflag(t) ? "union " : "struct ") + name;
-    case BTF_KIND_TYPE_TAG: return type_name(b, t->type, depth + 1);
+    case BTF_KIND_TYPE_TAG: return type_name(b, t->type, budget);
     case BTF_KIND_CONST:
     case BTF_KIND_VOLATILE:
     case BTF_KIND_RESTRICT: {
       const char* q = btf_kind(t) == BTF_KIND_CONST      ? "const"
                       : btf_kind(t) == BTF_KIND_VOLATILE ? "volatile"
                                                          : "restrict";
-      std::string inner = type_name(b, t->type, depth + 1);
+      std::string inner = type_name(b, t->type, budget);
       return inner.ends_with('*') ? inner + q : std::string(q) + " " + inner;
     }
     case BTF_KIND_PTR: {
       const btf_type* target = btf__type_by_id(b, t->type);
       if (target && btf_is_func_proto(target)) {
-        std::string proto = type_name(b, t->type, depth + 1);  // "ret (*)(args)" already
+        std::string proto = type_name(b, t->type, budget);  // "ret (*)(args)" already
         return proto;
       }
-      std::string inner = type_name(b, t->type, depth + 1);
+      std::string inner = type_name(b, t->type, budget);
       return inner.ends_with('*') ? inner + "*" : inner + " *";
     }
     case BTF_KIND_ARRAY: {
       const struct btf_array* a = btf_array(t);
-      return type_name(b, a->type, depth + 1) + "[" + std::to_string(a->nelems) + "]";
+      return type_name(b, a->type, budget) + "[" + std::to_string(a->nelems) + "]";
     }
     case BTF_KIND_FUNC_PROTO: {
-      std::string out = type_name(b, t->type, depth + 1) + " (*)(";
+      std::string out = type_name(b, t->type, budget) + " (*)(";
       const btf_param* p = btf_params(t);
-      for (unsigned i = 0; i < btf_vlen(t); ++i) {
+      for (unsigned i = 0; i < btf_vlen(t) && budget >= 0; ++i) {
         if (i) out += ", ";
-        out += p[i].type ? type_name(b, p[i].type, depth + 1) : "...";
+        out += p[i].type ? type_name(b, p[i].type, budget) : "...";
       }
       return out + ")";
     }
@@ -100,7 +102,11 @@ inline std::string type_name(const struct btf* b, std::uint32_t id, int depth = 
   }
 }
 
-// "void *bpf_rdonly_cast(const void *obj__ign, u32 btf_id__k)" for a FUNC id.
+// "void *bpf_rdonly_cast(const void *obj__ign, u32 btf_id__k)" for a FUNC id; empty when it is no
+// FUNC or its types are too many to print (256 visits: real kfuncs need a few dozen at most).
+// libbpf's btf_dump__emit_type_decl is not used: it prints type tags as
+// `__attribute__((btf_type_tag("address_space(1)")))` (the arena kfuncs) and, before libbpf 1.5,
+// a function without parameters as "f()".
 inline std::string prototype(const struct btf* b, std::uint32_t func_id) {
   const btf_type* f = btf__type_by_id(b, func_id);
   if (!f || !btf_is_func(f)) return {};
@@ -110,16 +116,17 @@ inline std::string prototype(const struct btf* b, std::uint32_t func_id) {
     if (!name || !is_identifier(name)) return type;
     return type + (type.ends_with('*') ? "" : " ") + name;
   };
-  std::string out = join(type_name(b, proto->type), btf__name_by_offset(b, f->name_off)) + "(";
+  int budget = 256;
+  std::string out = join(type_name(b, proto->type, budget), btf__name_by_offset(b, f->name_off)) + "(";
   const btf_param* p = btf_params(proto);
   unsigned n = btf_vlen(proto);
-  for (unsigned i = 0; i < n; ++i) {
+  for (unsigned i = 0; i < n && budget >= 0; ++i) {
     if (i) out += ", ";
     if (p[i].type == 0) {
       out += "...";
       continue;
     }
-    std::string type = type_name(b, p[i].type);
+    std::string type = type_name(b, p[i].type, budget);
     const char* pname = btf__name_by_offset(b, p[i].name_off);
     if (auto star = type.find("(*)"); star != std::string::npos && pname && is_identifier(pname))
       out += type.insert(star + 2, pname);  // int (*cb)(void *)
@@ -127,7 +134,7 @@ inline std::string prototype(const struct btf* b, std::uint32_t func_id) {
       out += join(std::move(type), pname);
   }
   if (n == 0) out += "void";
-  return out + ")";
+  return budget < 0 ? std::string() : out + ")";
 }
 
 // One kfunc (or, without tags, one candidate) as BTF describes it.

@@ -15,6 +15,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -111,6 +112,34 @@ auto in_private_netns(F&& f) -> result<std::invoke_result_t<F&, const netns_guar
     // The thread ends here; the guard restores it anyway so nothing depends on thread exit.
   });
   worker.join();
+  return std::move(*out);
+}
+
+// Runs f() (returning result<void>) in the network namespace `ns_fd` refers to: on the calling
+// thread when it is there already, else on a short-lived thread that joins it first (setns moves
+// only that thread). For calls that act wherever the calling thread is, such as libbpf's netlink
+// requests, on behalf of something that lives in another namespace.
+template <class F>
+result<void> in_netns(int ns_fd, F&& f) {
+  auto here = open_thread_netns();
+  if (here && netns_inode(here.value().get()) == netns_inode(ns_fd)) return f();
+  std::optional<result<void>> out;
+  try {
+    std::thread worker([&] {
+      if (::setns(ns_fd, CLONE_NEWNET) != 0) {
+        out.emplace(failure(errno, "setns(network namespace)"));
+        return;
+      }
+      try {
+        out.emplace(f());
+      } catch (const std::exception& e) {
+        out.emplace(failure_msg("in_netns", e.what()));
+      }
+    });
+    worker.join();
+  } catch (const std::system_error& e) {
+    return failure(e.code().value(), "std::thread");
+  }
   return std::move(*out);
 }
 
