@@ -74,13 +74,6 @@ sys::result<Programs> sort_flavours(std::initializer_list<const bpf_program*> pr
   return out;
 }
 
-// ATTACH with the programs of a hook once they are sorted into its flavours.
-template <class Programs, class Attach>
-sys::result<attachment> with_flavours(sys::result<Programs> sorted, Attach attach) {
-  if (!sorted) return sorted.error();
-  return attach(sorted.value());
-}
-
 }  // namespace detail
 
 // Sorts libbpf programs into the flavours of each hook. Programs whose autoload was turned off
@@ -116,18 +109,23 @@ inline sys::result<tracepoint_programs> tracepoint_flavours(std::initializer_lis
 
 inline sys::result<attachment> kprobe(prober& p, std::initializer_list<const bpf_program*> progs,
                                       const kprobe_target& t, const policy& pol = {}) {
-  return detail::with_flavours(kprobe_flavours(progs), [&](const kprobe_programs& f) { return kprobe(p, f, t, pol); });
+  auto f = kprobe_flavours(progs);
+  if (!f) return f.error();
+  return kprobe(p, f.value(), t, pol);
 }
 
 inline sys::result<attachment> uprobe(prober& p, std::initializer_list<const bpf_program*> progs,
                                       const uprobe_target& t, const policy& pol = {}) {
-  return detail::with_flavours(uprobe_flavours(progs), [&](const uprobe_programs& f) { return uprobe(p, f, t, pol); });
+  auto f = uprobe_flavours(progs);
+  if (!f) return f.error();
+  return uprobe(p, f.value(), t, pol);
 }
 
 inline sys::result<attachment> tracepoint(prober& p, std::initializer_list<const bpf_program*> progs,
                                           const tracepoint_target& t, const policy& pol = {}) {
-  return detail::with_flavours(tracepoint_flavours(progs),
-                               [&](const tracepoint_programs& f) { return tracepoint(p, f, t, pol); });
+  auto f = tracepoint_flavours(progs);
+  if (!f) return f.error();
+  return tracepoint(p, f.value(), t, pol);
 }
 
 }  // namespace bpfprobe::attach

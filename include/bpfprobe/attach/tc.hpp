@@ -95,7 +95,7 @@ inline sys::result<attachment> tc(const decide::choice& c, int prog_fd, int ifin
        false,
        {},
        [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
-         auto netns = detail::attach_netns();
+         auto netns = sys::open_thread_netns();  // the namespace the detach runs in
          if (!netns) return netns.error();
          auto hook = detail::tc_hook(ifindex, dir);
          auto qdisc = detail::libbpf_call(bpf_tc_hook_create(&hook), "bpf_tc_hook_create " + std::to_string(ifindex));

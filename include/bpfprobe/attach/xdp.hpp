@@ -23,10 +23,6 @@ inline sys::result<void> libbpf_call(int rc, std::string op) {
   return BOOST_OUTCOME_V2_NAMESPACE::success();
 }
 
-// The calling thread's network namespace, kept by a legacy (netlink) attachment: libbpf opens its
-// netlink socket in whatever namespace the calling thread is in, so the detach runs there.
-inline sys::result<sys::unique_fd> attach_netns() { return sys::open_thread_netns(); }
-
 inline std::uint32_t xdp_flags(xdp_mode m) noexcept {
   switch (m) {
     case xdp_mode::automatic: return 0;
@@ -136,7 +132,8 @@ inline sys::result<attachment> xdp(const decide::choice& c, int prog_fd, int ifi
                    false,
                    {},
                    [&](attachment& a) -> sys::result<std::unique_ptr<detail::hold>> {
-                     auto netns = detail::attach_netns();
+                     // libbpf acts in the calling thread's namespace: the detach runs there too.
+                     auto netns = sys::open_thread_netns();
                      if (!netns) return netns.error();
                      auto set = detail::libbpf_call(
                          bpf_xdp_attach(ifindex, prog_fd, mode | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr),
