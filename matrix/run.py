@@ -27,6 +27,7 @@ import object_grid  # noqa: E402
 from kmatrix import common  # noqa: E402
 from kmatrix.apt import DEFAULT_MIRROR, Apt, resolve  # noqa: E402
 from kmatrix.common import Failure, log  # noqa: E402
+from kmatrix.fetch import fetch, locate  # noqa: E402
 from kmatrix.kernel_run import run_kernel  # noqa: E402
 from kmatrix.kernels import load_kernel_list  # noqa: E402
 from kmatrix.modules import DEFAULT_MODULES  # noqa: E402
@@ -35,6 +36,29 @@ from kmatrix.results import apply_checks, expected_seconds, print_results  # noq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+
+
+def fetch_only(args, entries):
+    """Resolve and fetch ENTRIES with --jobs workers, as a full run would, and print one line each."""
+    apt = Apt(os.path.join(args.cache, "apt"), list(dict.fromkeys(e["suite"] for e in entries)), args.mirror)
+    apt.update(args.refresh)
+
+    def one(entry):
+        t = time.monotonic()
+        try:
+            res = resolve(apt, entry)
+            tree, cached = fetch(apt, args.cache, entry["name"], res)
+            locate(tree)
+            return entry["name"], None, f"{res['image']} {res['version']} " + (
+                "cached" if cached else f"downloaded and extracted in {time.monotonic() - t:.1f} s")
+        except Failure as e:
+            return entry["name"], e.status, str(e)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        done = list(pool.map(one, entries))
+    for name, failure, text in done:
+        print(f"[{name}] {failure.upper() + ': ' if failure else ''}{text}", flush=True)
+    return 1 if any(failure for _, failure, _ in done) else 0
 
 
 def main():
@@ -62,6 +86,9 @@ def main():
     ap.add_argument("--mirror", default=DEFAULT_MIRROR, help="Debian mirror")
     ap.add_argument("--refresh", action="store_true", help="update the apt index even if it is recent")
     ap.add_argument("--resolve-only", action="store_true", help="print resolved packages and stop")
+    ap.add_argument("--fetch-only", action="store_true",
+                    help="resolve, download and extract the kernels into the cache, then stop (no build needed; "
+                         "the apt index holds only the selected kernels' suites)")
     ap.add_argument("--keep-initramfs", action="store_true", help="keep <out>/<kernel>/initramfs.cpio")
     ap.add_argument("--docs", help="also write grid.html and grid.md into this directory (e.g. docs)")
     ap.add_argument("--object", nargs="+", default=[], metavar="FILE",
@@ -81,6 +108,8 @@ def main():
         if unknown:
             sys.exit(f"--kernels: not in {args.list}: {', '.join(unknown)}")
         entries = [e for e in entries if e["name"] in wanted]
+    if args.fetch_only:
+        return fetch_only(args, entries)
     if not args.resolve_only:
         os.makedirs(args.out, exist_ok=True)
     payload = None if args.resolve_only else payload_files(args)

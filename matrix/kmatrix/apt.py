@@ -30,6 +30,7 @@ class Apt:
         self.mirror = mirror
         self._index, self._targets, self.update_error = {}, None, None
         self._download_lock = threading.Lock()  # one apt-get download at a time with --jobs
+        self._index_lock = threading.Lock()  # the index is read once, by whichever job asks first
         for d in ("state/lists/partial", "cache/archives/partial", "sources.list.d"):
             os.makedirs(os.path.join(root, d), exist_ok=True)
         self.sources = os.path.join(root, "sources.list")
@@ -64,6 +65,10 @@ class Apt:
 
     def packages(self, suite):
         """{package: {field: value}} for the linux-* packages of SUITE's Packages index."""
+        with self._index_lock:
+            return self._packages(suite)
+
+    def _packages(self, suite):
         if suite in self._index:
             return self._index[suite]
         if self._targets is None:  # one call: apt-get rebuilds its package cache on every start
