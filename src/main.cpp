@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "build_info.hpp"
 #include "cache_cmd.hpp"
 #include "render.hpp"
 
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
       "bpfprobe: probe the running kernel's BPF features (program, map and helper support,\n"
       "kfuncs, links, dynptr, iterators, attach paths) and say why each verdict was reached."};
   app.footer(exit_codes_help);
-  app.set_version_flag("--version", std::string("bpfprobe ") + BPFPROBE_VERSION + " (commit " + BPFPROBE_COMMIT +
+  app.set_version_flag("--version", std::string("bpfprobe ") + cli::build_version + " (commit " + cli::build_commit +
                                         ", libbpf " + std::to_string(libbpf_major_version()) + "." +
                                         std::to_string(libbpf_minor_version()) + ")");
   bool report_flag = false, macros = false, markdown = false, verbose = false, no_color = false;
