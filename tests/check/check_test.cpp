@@ -1,12 +1,15 @@
 // bpfprobe check on objects built for it (tests/check/bpf, embedded via skeletons so the guests of
 // the kernel matrix need no compiler): each program's static prediction must equal its trial load
 // on the running kernel; the objects built to fail must fail the known way; nothing is left behind.
+#include <bpf/btf.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include <bpfprobe/check/check.hpp>
 #include <fstream>
+#include <set>
 
 #include "check_app.skel.h"
 #include "check_bad_map.skel.h"
@@ -16,6 +19,7 @@
 #include "check_new_map.skel.h"
 #include "check_siblings.skel.h"
 #include "check_strong_kfunc.skel.h"
+#include "check_targets.skel.h"
 #include "leftovers.hpp"
 #include "run.hpp"
 
@@ -155,6 +159,109 @@ TEST(Check, GuardedCodeCountsOnlyWhereTheGuardHolds) {
     for (const auto& n : p.needs)
       helper |= n.fact == "helper/socket_filter/bpf_redirect" && n.v.state == status::unsupported;
     EXPECT_TRUE(helper) << describe(p);
+  }
+}
+
+// Trampoline targets that BTF has but the verifier may refuse (targets.bpf.c). Not in `objects`: where
+// fentry loads are refused outright (EPERM under lockdown) the trial cannot confirm the static verdict
+// here; the matrix compares the two in every guest kernel, where fentry loads.
+objcheck::object_result check_targets() { return check_embedded({"targets", check_targets__elf_bytes}); }
+
+// The verdict of need `fact` of program `name`, failing the test when there is none.
+verdict need_of(const objcheck::object_result& r, std::string_view name, const std::string& fact) {
+  for (const auto& n : program(r, name).needs)
+    if (n.fact == fact) return n.v;
+  ADD_FAILURE() << "no need " << fact << ": " << describe(program(r, name));
+  return verdict::unknown("missing");
+}
+
+// Independent evidence, read here the plain way: kallsyms names, vmlinux BTF functions, and the kernel
+// config's CONFIG_FUNCTION_ERROR_INJECTION ("" when the config cannot be read, "n" when unset).
+struct target_evidence {
+  std::set<std::string> kallsyms;
+  struct btf* vmlinux = btf__load_vmlinux_btf();
+  std::string error_injection;
+  target_evidence() {
+    std::ifstream in("/proc/kallsyms");
+    std::string addr, type, name, rest;
+    while (in >> addr >> type >> name) {
+      kallsyms.insert(name);
+      std::getline(in, rest);
+    }
+    struct utsname u {};
+    uname(&u);
+    auto r = bpfprobe::testing::run({"/bin/sh", "-c",
+                                     "{ cat /boot/config-" + std::string(u.release) +
+                                         " || zcat /proc/config.gz; } 2>/dev/null | grep -E "
+                                         "'^(# )?CONFIG_FUNCTION_ERROR_INJECTION[= ]'"});
+    if (r.out.find("CONFIG_FUNCTION_ERROR_INJECTION=y") != std::string::npos)
+      error_injection = "y";
+    else if (r.out.find("CONFIG_FUNCTION_ERROR_INJECTION is not set") != std::string::npos)
+      error_injection = "n";
+  }
+  ~target_evidence() { btf__free(vmlinux); }
+  bool in_btf(const char* fn) const { return vmlinux && btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC) > 0; }
+};
+
+TEST(Check, TrampolineTargetWithoutAnAddressDoesNotLoad) {
+  REQUIRE_ROOT();
+  target_evidence ev;
+  if (!ev.vmlinux) GTEST_SKIP() << "no vmlinux BTF";
+  auto r = check_targets();
+  const auto& p = program(r, "no_address");
+  if (!ev.in_btf("firmware_class_exit")) {
+    EXPECT_EQ(need_of(r, "no_address", "target/firmware_class_exit").state, status::unsupported) << describe(p);
+  } else if (ev.kallsyms.contains("firmware_class_exit")) {
+    EXPECT_EQ(need_of(r, "no_address", "target_address/firmware_class_exit").state, status::supported);
+  } else {
+    auto v = need_of(r, "no_address", "target_address/firmware_class_exit");
+    EXPECT_EQ(v.state, status::unsupported) << describe(p);
+    EXPECT_EQ(p.static_v.state, status::unsupported) << describe(p);
+    EXPECT_NE(v.evidence.find("cannot be found"), std::string::npos) << v.evidence;
+  }
+  // The trial agrees wherever fentry programs load at all (elsewhere it is unknown: EPERM).
+  ASSERT_TRUE(p.trial.has_value());
+  if (p.trial->err != EPERM) {
+    EXPECT_EQ(p.trial->state, p.static_v.state) << describe(p);
+  }
+}
+
+TEST(Check, TrampolineTargetsFollowTheErrorInjectionList) {
+  REQUIRE_ROOT();
+  target_evidence ev;
+  if (!ev.vmlinux) GTEST_SKIP() << "no vmlinux BTF";
+  auto r = check_targets();
+  // security_* may always be modified; do_unlinkat is never error-injectable, so never modifiable and
+  // never a sleepable target (unknown only where the list cannot be read).
+  if (ev.in_btf("security_file_open")) {
+    EXPECT_EQ(need_of(r, "modify_security_hook", "modify_return/security_file_open").state, status::supported);
+  }
+  for (auto [prog, fact] : {std::pair{"modify_plain_function", "modify_return/do_unlinkat"},
+                            std::pair{"sleepable_on_plain_function", "sleepable_target/do_unlinkat"}}) {
+    auto v = need_of(r, prog, fact);
+    EXPECT_NE(v.state, status::supported) << describe(program(r, prog));
+    if (ev.error_injection == "n") {
+      EXPECT_EQ(v.state, status::unsupported) << describe(program(r, prog));
+    }
+  }
+  // Without CONFIG_FUNCTION_ERROR_INJECTION the list is empty: should_failslab and the syscall are not
+  // on it. With it, both are (ALLOW_ERROR_INJECTION), unless the list cannot be read (unknown).
+  for (auto [prog, fact] : {std::pair{"modify_error_injectable", "modify_return/should_failslab"},
+                            std::pair{"sleepable_on_syscall", "sleepable_target/__x64_sys_getpid"}}) {
+    std::string fn = std::string(fact).substr(std::string(fact).find('/') + 1);
+    if (!ev.in_btf(fn.c_str())) continue;
+    auto v = need_of(r, prog, fact);
+    if (ev.error_injection == "n") {
+      EXPECT_EQ(v.state, status::unsupported) << describe(program(r, prog));
+    } else if (ev.error_injection == "y") {
+      EXPECT_NE(v.state, status::unsupported) << describe(program(r, prog));
+    }
+  }
+  for (const auto& p : r.programs) {
+    ASSERT_TRUE(p.trial.has_value());
+    if (p.trial->err != EPERM) {
+      EXPECT_EQ(p.trial->state, p.static_v.state) << describe(p);
+    }
   }
 }
 

@@ -8,6 +8,7 @@
 #include <bpfprobe/check/core.hpp>
 #include <bpfprobe/check/model.hpp>
 #include <bpfprobe/check/program_info.hpp>
+#include <bpfprobe/check/trampoline_target.hpp>
 #include <bpfprobe/decide/decide.hpp>
 #include <bpfprobe/prober/prober.hpp>
 #include <fstream>
@@ -45,7 +46,8 @@ struct object_context {
   // all maps and resolves all externs of the object whatever the programs' autoload.
   std::vector<need> map_needs;
   std::optional<probe::kernel_config> config;
-  std::optional<std::unordered_set<std::string>> kallsyms;
+  std::optional<kernel_symbols> kallsyms;
+  std::optional<error_injection_list> eil;
   std::optional<std::map<std::string, patched_values, std::less<>>> patches;
 
   // The constants libbpf's CO-RE relocation writes into the code, for the reachability analysis.
@@ -65,17 +67,19 @@ struct object_context {
     }
     return *config;
   }
-  bool in_kallsyms(const std::string& name) {
-    if (!kallsyms) {
-      kallsyms.emplace();
-      std::ifstream in("/proc/kallsyms");
-      std::string addr, type, sym;
-      while (in >> addr >> type >> sym) {
-        kallsyms->insert(sym);
-        in.ignore(4096, '\n');
-      }
+  const kernel_symbols& kernel_syms() {
+    if (!kallsyms) kallsyms = kernel_symbols::read_proc();
+    return *kallsyms;
+  }
+  bool in_kallsyms(const std::string& name) { return kernel_syms().names.contains(name); }
+  const error_injection_list& error_injection() {
+    if (!eil) {
+      const auto& cfg = kconfig_values();
+      auto v = cfg.values.find("CONFIG_FUNCTION_ERROR_INJECTION");
+      eil = error_injection_list::of_kernel(v == cfg.values.end() ? std::nullopt : std::optional(v->second),
+                                            !cfg.source.empty(), kernel_syms());
     }
-    return kallsyms->contains(name);
+    return *eil;
   }
 };
 

@@ -43,6 +43,20 @@ inline verdict call_site_rules(const program_result& r, const section_info& sec,
   return v;
 }
 
+// What the verifier checks of a trampoline target that BTF has (bpf_check_attach_target): its
+// address, and for a sleepable program (before fmod_ret's own check) the error-injection list.
+inline void trampoline_target_needs(object_context& oc, const section_info& sec, const std::string& function,
+                                    std::vector<need>& needs) {
+  if (!oc.kernel.available() || !oc.kernel.has(function, BTF_KIND_FUNC)) return;  // the BTF need decides
+  needs.push_back({"target_address/" + function, target_address(oc.kernel_syms(), function)});
+  if (sec.kind == hook_kind::lsm) return;
+  if (sec.sleepable)
+    needs.push_back(
+        {"sleepable_target/" + function, sleepable_tracing_target(oc.kernel, oc.error_injection(), function)});
+  else if (sec.kind == hook_kind::fmod_ret)
+    needs.push_back({"modify_return/" + function, modify_return_target(oc.kernel, oc.error_injection(), function)});
+}
+
 inline void static_program(object_context& oc, bpf_program* prog, program_result& r) {
   auto& p = oc.p;
   auto& needs = r.needs;
@@ -82,7 +96,9 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     needs.push_back({"misc/sleepable", p.misc("sleepable")});
     if (r.prog_type == "kprobe")  // sleepable uprobes came in 6.2; misc/sleepable proves only the flag
       needs.push_back({"sleepable_uprobe", verdict::unknown("sleepable uprobes (6.2) are not probed")});
-    if (r.prog_type == "tracing" || r.prog_type == "lsm")
+    // fentry/fexit/fmod_ret with a named target: decided with the target below.
+    bool trampoline = sec.kind == hook_kind::fentry || sec.kind == hook_kind::fexit || sec.kind == hook_kind::fmod_ret;
+    if ((r.prog_type == "tracing" && !(trampoline && !placeholder)) || r.prog_type == "lsm")
       needs.push_back({"sleepable_target", verdict::unknown("the kernel's sleepable allow-list is not checked "
                                                             "statically")});
   }
@@ -103,8 +119,10 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     } else if (sec.kind == hook_kind::lsm) {
       needs.push_back(
           {"target/bpf_lsm_" + subject, btf_target(oc, "bpf_lsm_" + subject, BTF_KIND_FUNC, "LSM hook " + subject)});
+      trampoline_target_needs(oc, sec, "bpf_lsm_" + subject, needs);
     } else {
       needs.push_back({"target/" + subject, btf_target(oc, subject, BTF_KIND_FUNC, "function " + subject)});
+      trampoline_target_needs(oc, sec, subject, needs);
     }
   }
 
