@@ -23,7 +23,13 @@ fi
 $CC -O2 -Wall -o "$out/truth" "$here/truth.c" -lbpf -lelf -lz
 
 arch_inc=/usr/include/$(uname -m)-linux-gnu
-common="-target bpf -D__TARGET_ARCH_x86 -I$out -I$src -idirafter $arch_inc -Wno-unused-value -Wno-incompatible-pointer-types-discards-qualifiers"
+case $(uname -m) in
+  x86_64) target_arch=x86 ;;
+  aarch64) target_arch=arm64 ;;
+  *) target_arch=$(uname -m) ;;
+esac
+common="-target bpf -D__TARGET_ARCH_$target_arch -I$out -I$src -idirafter $arch_inc"
+common="$common -Wno-unused-value -Wno-incompatible-pointer-types-discards-qualifiers"
 
 # Variants, by how other projects build their objects:
 #   g        clang 14 -O2 -g: BTF and .BTF.ext (libbpf-bootstrap, most CO-RE tools)

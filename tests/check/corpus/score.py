@@ -44,7 +44,8 @@ def run_check(bpfprobe, obj, static):
 
 
 # libbpf lines that only pass a failure upwards.
-SUMMARY = re.compile(r"libbpf: (prog '[^']*': (failed to load|failed to prepare load attributes|BPF program load failed)"
+SUMMARY = re.compile(r"libbpf: (prog '[^']*': "
+                     r"(failed to load|failed to prepare load attributes|BPF program load failed)"
                      r"|permission error while running as root|failed to load object)")
 
 
@@ -66,9 +67,9 @@ TRUTH_CLASSES = [
     (None, r"BTF is required", "loader: object needs BTF"),
     (None, r"no BTF-based attach target|attach program FD is not set", "loader: attach target set at run time"),
     (None, r"failed to resolve CO-RE relocation|unknown#195896080", "CO-RE relocation reached"),
-    (None, r"extern '[^']*' \(strong\)|extern \(kcfg\)", "extern: kconfig"),
-    (None, r"extern \((var|func) ksym\)|failed to find the address for kernel symbol|kfunc '.*' is referenced but",
-     "extern: ksym / kfunc"),
+    (None, r"extern '(CONFIG_|LINUX_)[^']*' \(strong\)|extern \(kcfg\)", "extern: kconfig"),
+    (None, r"extern '[^']*' \(strong\)|extern \((var|func) ksym\)|"
+     r"failed to find the address for kernel symbol|kfunc '.*' is referenced but", "extern: ksym / kfunc"),
     (None, r"failed to find kernel BTF type ID", "attach target missing"),
     (None, r"struct_ops", "struct_ops"),
     (None, r"failed to create", "map creation"),
@@ -77,7 +78,12 @@ TRUTH_CLASSES = [
     (None, r"cannot pass map_type", "helper / map type mismatch"),
     (None, r"reserved fields|unknown opcode", "isa encoding"),
     ("E2BIG", r"", "insn / complexity limit"),
-    (None, r".", "verifier: program logic"),
+    (None, r"BPF_ATOMIC stores into", "verifier: atomic on ctx / packet"),
+    (None, r"bpf_context access|only read is supported|no write support", "verifier: context field access"),
+    (None, r"At program exit|should have been in", "verifier: return value range"),
+    (None, r"reference leak|Unreleased reference", "verifier: reference leak"),
+    (None, r"write into map forbidden", "verifier: write to read-only map"),
+    (None, r".", "verifier: program logic (bounds, NULL, types)"),
 ]
 
 
@@ -197,6 +203,12 @@ def main():
         pct = lambda n: 100.0 * n / total
         print(f"| {mode} | {c['right']} / {total} ({pct(c['right']):.1f} %) | {c['wrong']} ({pct(c['wrong']):.1f} %) "
               f"| {c['unknown']} ({pct(c['unknown']):.1f} %) |")
+
+    for mode in MODES:
+        logic = sum(1 for r in rows if r[mode]["score"] == "wrong" and not r["truth"]["loaded"]
+                    and truth_class(r["truth"]).startswith("verifier:"))
+        print(f"\n{mode}: {logic} of the {counts[mode]['wrong']} wrong are rejections by the verifier's own analysis "
+              f"(program logic: bounds, context fields, references, return values)")
 
     for mode in MODES:
         for outcome in ("wrong", "unknown"):

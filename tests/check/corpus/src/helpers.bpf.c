@@ -21,7 +21,7 @@ PROG("xdp", XDP, ktime_xdp, bpf_ktime_get_ns())
 PROG("kprobe/vfs_read", REGS, ktime_kprobe, bpf_ktime_get_ns())
 PROG("cgroup/connect4", ADDR, ktime_connect4, bpf_ktime_get_ns() & 1)
 
-// bpf_get_current_pid_tgid: tracing types, cgroup hooks (sock_addr 5.10? earlier), not socket/xdp.
+// bpf_get_current_pid_tgid: tracing types and cgroup hooks; not socket filters, XDP or tc.
 PROG("socket", SOCK, pidtgid_socket, bpf_get_current_pid_tgid())
 PROG("xdp", XDP, pidtgid_xdp, bpf_get_current_pid_tgid())
 PROG("tc", SOCK, pidtgid_tc, bpf_get_current_pid_tgid())
@@ -126,7 +126,7 @@ int sklookup_kprobe(struct pt_regs* ctx) {
   return 0;
 }
 
-// bpf_trace_printk from an XDP program (allowed in every type since 5.x? it is a base helper).
+// bpf_trace_printk is a base helper for privileged loaders, in XDP and socket filters too.
 PROG("xdp", XDP, printk_xdp, bpf_printk("xdp"))
 PROG("socket", SOCK, printk_socket, bpf_printk("socket"))
 

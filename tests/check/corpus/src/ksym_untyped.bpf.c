@@ -4,8 +4,13 @@
 
 extern const void init_task __ksym;
 
+// The address is used (a comparison with 0 would be folded away, and the extern with it).
 SEC("raw_tp/sys_enter")
-int untyped_addr(void* ctx) { return (long)&init_task == 0; }
+int untyped_addr(void* ctx) {
+  long first = 0;
+  bpf_probe_read_kernel(&first, sizeof(first), &init_task);
+  return first == 0;
+}
 
 SEC("raw_tp/sys_enter")
 int untyped_bystander(void* ctx) { return 0; }

@@ -4,4 +4,8 @@
 extern const void vfs_read __ksym;
 
 SEC("kprobe/vfs_read")
-int untyped_text(struct pt_regs* ctx) { return PT_REGS_IP(ctx) - 1 == (long)&vfs_read; }
+int untyped_text(struct pt_regs* ctx) {
+  long first = 0;
+  bpf_probe_read_kernel(&first, sizeof(first), &vfs_read);
+  return first == 0;
+}

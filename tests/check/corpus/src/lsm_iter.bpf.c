@@ -14,8 +14,6 @@ int BPF_PROG(lsms_file_open, struct file* f) {
   return 0;
 }
 
-// bpf_d_path is allowed in a few hooks only; bprm_check_security is not one of them? It is via
-// the sleepable set; a non-sleepable socket hook is not.
 SEC("lsm/socket_connect")
 int BPF_PROG(lsm_socket_connect, struct socket* sock, struct sockaddr* addr, int len) { return 0; }
 

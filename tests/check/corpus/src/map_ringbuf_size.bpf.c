@@ -1,5 +1,5 @@
-// A ring buffer whose size is not a power-of-two multiple of the page size: libbpf rounds it up?
-// It does not (libbpf 1.4 passes it through); the kernel refuses it.
+// A ring buffer whose size is not a power-of-two multiple of the page size: libbpf rounds it up
+// before creating the map (the kernel alone would refuse it).
 #include "corpus.h"
 
 struct {

@@ -84,7 +84,7 @@ int cgskb_in(struct __sk_buff* skb) { return 1; }
 SEC("cgroup_skb/egress")
 int cgskb_out(struct __sk_buff* skb) { return skb->len < 65536; }
 
-// A cgroup_skb program may not write skb->mark? It may; it may not write tc_classid.
+// A cgroup_skb program may not write tc_classid.
 SEC("cgroup_skb/egress")
 int cgskb_write_classid(struct __sk_buff* skb) {
   skb->tc_classid = 1;

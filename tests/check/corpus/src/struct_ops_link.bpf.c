@@ -1,5 +1,6 @@
-// A struct_ops map in .struct_ops.link (attached through a link, 6.4), with a sleepable-free
-// congestion control that writes a socket field it may not write.
+// A struct_ops map in .struct_ops.link (attached through a link, 6.4) whose cwnd_event writes a
+// socket field a congestion control may not write. libbpf loads every program the map refers to,
+// so the other three fail with it.
 #include "corpus.h"
 
 SEC("struct_ops/lk_ssthresh")
@@ -7,8 +8,7 @@ __u32 BPF_PROG(lk_ssthresh, struct sock* sk) { return 2; }
 
 SEC("struct_ops/lk_cong_avoid")
 void BPF_PROG(lk_cong_avoid, struct sock* sk, __u32 ack, __u32 acked) {
-  // Only a few tcp_sock fields are writable from a congestion control: sk_pacing_rate is not one of
-  // the socket's own fields that the kernel lets it write through this pointer type? snd_cwnd is.
+  // snd_cwnd is one of the few tcp_sock fields a congestion control may write.
   ((struct tcp_sock*)sk)->snd_cwnd = 10;
 }
 
@@ -25,5 +25,5 @@ struct tcp_congestion_ops corpus_cc_link = {
     .cong_avoid = (void*)lk_cong_avoid,
     .undo_cwnd = (void*)lk_undo_cwnd,
     .cwnd_event = (void*)lk_cwnd_event,
-    .name = "bpfprobe_corpus_lk",
+    .name = "corpus_lk",
 };

@@ -76,6 +76,6 @@ int BPF_PROG(tpbtf_fork, struct task_struct* parent, struct task_struct* child) 
 SEC("tracepoint/sched/sched_process_exit")
 int tp_exit_send_signal(void* ctx) { return bpf_send_signal(0) != 0; }
 
-// A tracepoint program may not call bpf_get_func_ip? It may (5.15): kept as the positive case.
+// bpf_get_func_ip is for kprobes and trampolines; a tracepoint program gets ENOTSUPP.
 SEC("tp/sched/sched_process_exit")
 int tp_func_ip(void* ctx) { return bpf_get_func_ip(ctx) == 0; }
