@@ -106,8 +106,8 @@ inline verdict target_address(const kernel_symbols& syms, const std::string& fun
                      "the verifier: \"The address of function " + function + " cannot be found\"");
 }
 
-// A function registered as a kfunc may be in a modify_return kfunc set (btf_kfunc_is_modify_return,
-// 6.4), which BTF does not show.
+// A function registered as a kfunc may be in a modify_return kfunc set (btf_kfunc_is_modify_return),
+// which BTF does not show.
 inline bool tagged_kfunc(kernel_types& kernel, const std::string& function) {
   auto funcs = kernel.find(function, BTF_KIND_FUNC);
   if (funcs.empty()) return false;
