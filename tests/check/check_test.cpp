@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "check_app.skel.h"
+#include "check_atomics.skel.h"
 #include "check_bad_map.skel.h"
 #include "check_failures.skel.h"
 #include "check_guards.skel.h"
@@ -38,6 +39,7 @@ const embedded objects[] = {
     {"isa_v4", check_isa_v4__elf_bytes},
     {"strong_kfunc", check_strong_kfunc__elf_bytes},
     {"guards", check_guards__elf_bytes},
+    {"atomics", check_atomics__elf_bytes},
 };
 
 std::span<const char> bytes_of(const embedded& e) {
@@ -189,6 +191,40 @@ TEST(Check, IsaV4FollowsTheIsaFact) {
   for (const auto& n : p.needs) needs_v4 |= n.fact == "misc/isa_v4";
   EXPECT_TRUE(needs_v4) << "the scan finds the sign-extending move";
   EXPECT_EQ(p.static_v.state, isa.state) << describe(p);
+}
+
+// Each atomic operation needs its own instruction-set fact; the program loads exactly where the
+// fact's probe program does, in both modes (5.10 and 5.11 reject all but BPF_ADD; 6.15 added
+// load-acquire/store-release).
+TEST(Check, AtomicsFollowTheirIsaFacts) {
+  REQUIRE_ROOT();
+  const std::pair<const char*, const char*> cases[] = {
+      {"atomic_fetch_add", "isa_atomic_fetch"},   {"atomic_cmpxchg", "isa_atomic_xchg"},
+      {"atomic_xchg32", "isa_atomic_xchg"},       {"atomic_or32", "isa_atomic_bitwise"},
+      {"atomic_fetch_xor", "isa_atomic_bitwise"}, {"store_release", "isa_load_acq_store_rel"},
+      {"load_acquire", "isa_load_acq_store_rel"}};
+  ASSERT_STREQ(objects[8].name, "atomics");
+  auto trial = check_embedded(objects[8]);
+  auto no_load = check_embedded(objects[8], /*trial=*/false);
+  for (const auto& [name, fact] : cases) {
+    verdict isa = shared_prober().misc(fact);
+    ASSERT_TRUE(isa.conclusive()) << fact << ": " << isa.reason;
+    const auto& t = program(trial, name);
+    const auto& s = program(no_load, name);
+    bool needs = false;
+    for (const auto& n : s.needs) needs |= n.fact == std::string("misc/") + fact;
+    EXPECT_TRUE(needs) << name << " needs misc/" << fact;
+    EXPECT_EQ(s.result.state, isa.state) << describe(s);
+    ASSERT_TRUE(t.trial.has_value());
+    EXPECT_EQ(t.trial->state, isa.state) << describe(t);
+    if (!isa.supported()) {
+      EXPECT_NE(s.result.reason.find(fact), std::string::npos) << describe(s);
+    }
+  }
+  // Plain BPF_ADD is BPF_XADD: no fact, every kernel.
+  const auto& add = program(trial, "atomic_add");
+  for (const auto& n : add.needs) EXPECT_FALSE(n.fact.starts_with("misc/isa_atomic")) << n.fact;
+  EXPECT_TRUE(add.result.supported()) << describe(add);
 }
 
 TEST(Check, SiblingCoversAHookThatCannotLoad) {

@@ -161,6 +161,13 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
   if (code.back_edge) needs.push_back({"misc/bounded_loops", p.misc("bounded_loops")});
   if (code.insns > 4096) needs.push_back({"misc/large_insn_limit", p.misc("large_insn_limit")});
 
+  if (code.atomic_fetch) needs.push_back({"misc/isa_atomic_fetch", p.misc("isa_atomic_fetch")});
+  if (code.atomic_xchg) needs.push_back({"misc/isa_atomic_xchg", p.misc("isa_atomic_xchg")});
+  if (code.atomic_bitwise) needs.push_back({"misc/isa_atomic_bitwise", p.misc("isa_atomic_bitwise")});
+  if (code.load_acq_store_rel) needs.push_back({"misc/isa_load_acq_store_rel", p.misc("isa_load_acq_store_rel")});
+  for (std::int32_t imm : code.atomic_unknown)
+    needs.push_back({"isa/atomic_" + std::to_string(imm),
+                     verdict::unknown("BPF_ATOMIC operation " + std::to_string(imm) + " is not known to bpfprobe")});
   // CO-RE relocations of the program's functions.
   if (!oc.relos.empty()) {
     core_resolver resolver(oc.btf, oc.kernel);
