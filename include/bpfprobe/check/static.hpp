@@ -230,8 +230,9 @@ inline verdict attach_verdict(object_context& oc, const program_result& r, std::
       own = {decide::path::kprobe_multi};
       break;
     case hook_kind::uprobe:
-      c = decide::uprobe(facts, r.section.find("ret") != std::string::npos);
-      if (r.section.find(".multi") != std::string::npos)
+      // Only the section prefix says return probe or multi: a target may contain "ret" or ".multi".
+      c = decide::uprobe(facts, r.section.starts_with("uretprobe"));
+      if (r.section.starts_with("uprobe.multi") || r.section.starts_with("uretprobe.multi"))
         own = {decide::path::uprobe_multi};
       else
         own = {decide::path::perf_link, decide::path::perf_ioctl};
