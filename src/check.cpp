@@ -35,7 +35,10 @@ nlohmann::ordered_json program_json(const objcheck::program_result& p) {
                            {"disagree", p.disagree()},
                            {"attach", verdict_json(p.attach)},
                            {"placeholder_target", p.placeholder},
-                           {"warnings", p.warnings}};
+                           {"warnings", p.warnings},
+                           {"code", p.code},
+                           {"fix", opt(p.fix)},
+                           {"verifier", p.verifier}};
   return j;
 }
 
@@ -46,12 +49,16 @@ nlohmann::ordered_json object_json(const objcheck::object_result& r) {
     nlohmann::ordered_json needs = nlohmann::ordered_json::array();
     for (const auto& n : m.needs)
       needs.push_back({{"fact", n.fact}, {"status", to_string(n.v.state)}, {"reason", n.v.reason}});
-    maps.push_back({{"name", m.name},
-                    {"type", m.type},
-                    {"flags", m.flags},
-                    {"status", to_string(m.v.state)},
-                    {"reason", m.v.reason},
-                    {"needs", std::move(needs)}});
+    maps.push_back(
+        {{"name", m.name},
+         {"type", m.type},
+         {"flags", m.flags},
+         {"status", to_string(m.v.state)},
+         {"reason", m.v.reason},
+         {"needs", std::move(needs)},
+         {"code", m.code},
+         {"fix", m.fix.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(m.fix)},
+         {"pin_path", m.pin_path.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(m.pin_path)}});
   }
   return {{"path", r.path}, {"status", to_string(r.v.state)},    {"reason", r.v.reason}, {"programs", progs},
           {"maps", maps},   {"disagreements", r.disagreements()}};
@@ -81,8 +88,10 @@ void print_object(std::ostream& out, const objcheck::object_result& r) {
   out << ")\n";
   for (const auto& p : r.programs) {
     out << "  " << show(p.name, 64) << "  " << show(p.section, 120) << "  " << show(brief(p.result), 400);
+    if (p.result.supported() && p.verifier == "not run") out << " (verifier not run)";
     if (!p.instead.empty()) out << "  [instead: " << show(p.instead, 120) << "]";
     out << '\n';
+    if (p.code != "ok") out << "      code: " << p.code << "; fix: " << show(p.fix, 300) << '\n';
     if (!p.result.supported() && !p.result.evidence.empty())
       out << "      evidence: " << show(p.result.evidence, 300) << '\n';
     if (p.disagree())
@@ -93,7 +102,8 @@ void print_object(std::ostream& out, const objcheck::object_result& r) {
   }
   for (const auto& m : r.maps)
     if (!m.v.supported())
-      out << "  map " << show(m.name, 64) << " (" << m.type << "): " << show(brief(m.v), 300) << '\n';
+      out << "  map " << show(m.name, 64) << " (" << m.type << "): " << show(brief(m.v), 300)
+          << "\n      code: " << m.code << "; fix: " << show(m.fix, 300) << '\n';
 }
 
 }  // namespace

@@ -29,6 +29,11 @@ struct program_result {
   std::vector<need> needs;
   std::string instead;  // attach path or sibling program to use instead, empty when none
   std::vector<std::string> warnings;
+  std::string code = "ok";  // failure taxonomy (taxonomy.hpp, docs/check-json.md) of `result`
+  std::string fix;          // one line: what would make it load; empty when ok
+  // The kernel verifier's own analysis: "not run" (static only), "passed", "rejected" (its log
+  // decided), "not reached" (the load failed before it).
+  std::string verifier = "not run";
   [[nodiscard]] bool disagree() const { return trial && trial->state != static_v.state; }
 };
 
@@ -37,6 +42,8 @@ struct map_result {
   std::uint32_t flags = 0;
   verdict v;
   std::vector<need> needs;
+  std::string code = "ok", fix;  // as for programs
+  std::string pin_path;          // where libbpf pins it (LIBBPF_PIN_BY_NAME), empty when not pinned
 };
 
 struct object_result {

@@ -71,7 +71,14 @@ struct object_context {
     if (!kallsyms) kallsyms = kernel_symbols::read_proc();
     return *kallsyms;
   }
-  bool in_kallsyms(const std::string& name) { return kernel_syms().names.contains(name); }
+  // Whether /proc/kallsyms lists `name`, as libbpf reads it for untyped ksyms and kprobe targets:
+  // unknown when the file cannot be read or shows only zero addresses (kptr_restrict, not root).
+  verdict kallsyms_has(const std::string& name) {
+    const auto& k = kernel_syms();
+    if (k.names.contains(name)) return verdict::yes("in /proc/kallsyms", name);
+    if (!k.problem.empty()) return verdict::unknown(k.problem);
+    return verdict::no(name + " is not in /proc/kallsyms", 0, "/proc/kallsyms");
+  }
   const error_injection_list& error_injection() {
     if (!eil) {
       const auto& cfg = kconfig_values();
@@ -134,9 +141,16 @@ inline void extern_needs(object_context& oc) {
       else if (!oc.kernel.has(x, BTF_KIND_VAR))
         add("ksym/" + x, verdict::no("strong ksym extern not in kernel BTF", 0, "extern " + x));
     }
+  // libbpf resolves an untyped ksym by name in /proc/kallsyms and fails the whole object with ESRCH
+  // when a strong one is not there (bpf_object__resolve_externs: "extern '%s' (strong): not resolved").
   for (const auto& x : oc.ksym_untyped)
-    if (!oc.weak.contains(x) && !oc.in_kallsyms(x))
-      add("ksym/" + x, verdict::unknown("strong ksym extern not found in /proc/kallsyms (hidden or missing)"));
+    if (!oc.weak.contains(x)) {
+      verdict v = oc.kallsyms_has(x);
+      if (v.state == status::unsupported)
+        v = verdict::no("strong untyped ksym extern not in /proc/kallsyms: libbpf fails the object (ESRCH)", 0,
+                        "extern " + x);
+      add("ksym/" + x, std::move(v));
+    }
   for (const auto& x : oc.kconfig) {
     if (x.starts_with("LINUX_") || oc.weak.contains(x)) continue;  // libbpf provides LINUX_*; weak ones are 0
     const auto& cfg = oc.kconfig_values();

@@ -66,7 +66,10 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
   const char* tn = libbpf_bpf_prog_type_str(type);
   r.prog_type = tn ? tn : "";
   if (type == BPF_PROG_TYPE_UNSPEC || !tn) {
-    needs.push_back({"section", verdict::no("libbpf does not know this section name")});
+    // libbpf 1.4 opens it with no type and refuses the load ("missing BPF prog type"), unless the
+    // application sets the type first (bpf_program__set_type): not decidable from the object.
+    needs.push_back({"section", verdict::unknown("libbpf does not know this section name: the application must set "
+                                                 "the program type before load")});
     r.static_v = combine_needs(needs);
     return;
   }
@@ -168,12 +171,21 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
   // A typed ksym's address comes from kallsyms when the verifier sees it (check_pseudo_btf_id):
   // without CONFIG_KALLSYMS_ALL a variable in BTF may still be missing there.
   for (const auto& x : code.ld_externs)
-    if (oc.ksym_typed.contains(x) && !oc.weak.contains(x) && oc.kernel.has(x, BTF_KIND_VAR))
-      needs.push_back({"ksym/" + x, oc.in_kallsyms(x) ? verdict::yes("in kernel BTF and /proc/kallsyms")
-                                                      : verdict::no("in kernel BTF but not in /proc/kallsyms")});
+    if (oc.ksym_typed.contains(x) && !oc.weak.contains(x) && oc.kernel.has(x, BTF_KIND_VAR)) {
+      verdict v = oc.kallsyms_has(x);
+      if (v.state == status::unsupported) v.reason = "in kernel BTF but not in /proc/kallsyms";
+      needs.push_back({"ksym/" + x, std::move(v)});
+    }
   if (code.jmp_v2) needs.push_back({"misc/isa_v2", p.misc("isa_v2")});
   if (code.jmp32) needs.push_back({"misc/isa_v3", p.misc("isa_v3")});
   if (code.isa_v4) needs.push_back({"misc/isa_v4", p.misc("isa_v4")});
+  if (code.atomic_fetch) needs.push_back({"misc/isa_atomic_fetch", p.misc("isa_atomic_fetch")});
+  if (code.atomic_xchg) needs.push_back({"misc/isa_atomic_xchg", p.misc("isa_atomic_xchg")});
+  if (code.atomic_bitwise) needs.push_back({"misc/isa_atomic_bitwise", p.misc("isa_atomic_bitwise")});
+  if (code.load_acq_store_rel) needs.push_back({"misc/isa_load_acq_store_rel", p.misc("isa_load_acq_store_rel")});
+  for (std::int32_t imm : code.atomic_unknown)
+    needs.push_back({"isa/atomic_" + std::to_string(imm),
+                     verdict::unknown("BPF_ATOMIC operation " + std::to_string(imm) + " is not known to bpfprobe")});
   if (code.may_goto)
     needs.push_back({"may_goto", verdict::unknown("may_goto (6.9) is not probed; the verifier decides")});
   if (code.back_edge) needs.push_back({"misc/bounded_loops", p.misc("bounded_loops")});
@@ -241,8 +253,9 @@ inline verdict attach_verdict(object_context& oc, const program_result& r, std::
       own = {decide::path::kprobe_multi};
       break;
     case hook_kind::uprobe:
-      c = decide::uprobe(facts, r.section.find("ret") != std::string::npos);
-      if (r.section.find(".multi") != std::string::npos)
+      // Only the section prefix says return probe or multi: a target may contain "ret" or ".multi".
+      c = decide::uprobe(facts, r.section.starts_with("uretprobe"));
+      if (r.section.starts_with("uprobe.multi") || r.section.starts_with("uretprobe.multi"))
         own = {decide::path::uprobe_multi};
       else
         own = {decide::path::perf_link, decide::path::perf_ioctl};
@@ -284,8 +297,11 @@ inline verdict attach_verdict(object_context& oc, const program_result& r, std::
   // A function in BTF is in the kernel; only one that is not (static, renamed) costs a kallsyms read.
   if ((sec.kind == hook_kind::kprobe || sec.kind == hook_kind::kretprobe) && !sec.target.empty() &&
       !r.section.starts_with("ksyscall") && !r.section.starts_with("kretsyscall") &&
-      !oc.kernel.has(hook_subject(sec), BTF_KIND_FUNC) && !oc.in_kallsyms(hook_subject(sec)))
-    return verdict::no("kprobe target " + hook_subject(sec) + " is not in /proc/kallsyms");
+      !oc.kernel.has(hook_subject(sec), BTF_KIND_FUNC)) {
+    verdict v = oc.kallsyms_has(hook_subject(sec));
+    if (v.state == status::unsupported) v.reason = "kprobe target " + hook_subject(sec) + " is not in /proc/kallsyms";
+    if (!v.supported()) return v;
+  }
   if (sec.kind == hook_kind::tracepoint && sec.target.find('/') != std::string::npos) {
     for (const char* fs : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}) {
       if (access((std::string(fs) + "/events").c_str(), F_OK) != 0) continue;

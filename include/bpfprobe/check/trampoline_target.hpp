@@ -20,23 +20,37 @@ namespace bpfprobe::objcheck {
 
 // The symbol names of /proc/kallsyms, read once (names are listed even where addresses read as 0).
 struct kernel_symbols {
-  bool readable = false;
+  bool readable = false;     // names were read
   bool data_listed = false;  // data symbols are listed (CONFIG_KALLSYMS_ALL)
   std::unordered_set<std::string> names;
+  // Why a name missing here does not prove the symbol missing for libbpf, which reads the addresses
+  // too: the file could not be read, or shows only zero addresses (kptr_restrict, not root).
+  std::string problem;
 
   static kernel_symbols read(std::istream& in) {
     kernel_symbols k;
     std::string addr, type, sym;
+    bool real = false;
     while (in >> addr >> type >> sym) {
       k.names.insert(sym);
+      real |= addr.find_first_not_of('0') != std::string::npos;
       if (!type.empty() && (type[0] == 'D' || type[0] == 'd' || type[0] == 'B' || type[0] == 'b')) k.data_listed = true;
       in.ignore(4096, '\n');
     }
     k.readable = !k.names.empty();
+    if (!k.readable)
+      k.problem = "/proc/kallsyms lists no symbols";
+    else if (!real)
+      k.problem = "/proc/kallsyms shows only zero addresses (kptr_restrict; run as root)";
     return k;
   }
   static kernel_symbols read_proc() {
     std::ifstream in("/proc/kallsyms");
+    if (!in) {
+      kernel_symbols k;
+      k.problem = "/proc/kallsyms cannot be read (" + sys::errno_name(errno) + ")";
+      return k;
+    }
     return read(in);
   }
 };
