@@ -8,13 +8,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 backports=/etc/apt/sources.list.d/bookworm-backports.sources
 if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  $SUDO tee "$backports" >/dev/null <<'SRC'
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: bookworm-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+  # On the mirror the machine already uses for bookworm (scripts/backports-source.sh).
+  "$(dirname "$0")/backports-source.sh" | $SUDO tee "$backports" >/dev/null
 fi
 
 stamp=/var/lib/apt/periodic/bpfprobe-update-stamp
