@@ -43,6 +43,7 @@ int diff_reports(std::ostream& out, std::ostream& err, const std::string& a_path
 struct check_request {
   std::vector<std::string> files;
   bool json = false, no_load = false;
+  std::string format = "text";  // text, json (= --json), github, junit, sarif
   std::vector<std::string> programs;
   unsigned threads = 0;
   probe::options prober_options;

@@ -12,6 +12,8 @@
 #include <bpfprobe/probe/parallel.hpp>
 #include <cstdarg>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 namespace bpfprobe::objcheck {
@@ -114,9 +116,34 @@ inline verdict classify_load(int err, const std::string& log, const std::string&
   return verdict::unknown(classify::errno_reason(err), err, last);
 }
 
+// The index of the instruction the verifier stopped at: the last "N: " line of its log (it prints
+// each instruction as it walks it, and the error right after the failing one); none when the log has
+// no instruction lines (a refusal before the walk, or no log).
+inline std::optional<std::size_t> failing_insn(std::string_view log) {
+  std::optional<std::size_t> last;
+  std::size_t pos = 0;
+  while (pos < log.size()) {
+    std::size_t end = log.find('\n', pos);
+    if (end == std::string_view::npos) end = log.size();
+    std::string_view line = log.substr(pos, end - pos);
+    std::size_t digits = 0;
+    while (digits < line.size() && digits < 9 && line[digits] >= '0' && line[digits] <= '9') ++digits;
+    if (digits > 0 && line.substr(digits).starts_with(": ")) last = std::stoul(std::string(line.substr(0, digits)));
+    pos = end + 1;
+  }
+  return last;
+}
+
+// A trial load's verdict and, when the verifier refused the program, the instruction it stopped at
+// (an index into the program as libbpf loaded it: source_lines.hpp maps it back).
+struct trial_outcome {
+  verdict v;
+  std::optional<std::size_t> failing_insn;
+};
+
 // Loads program `name` of the object in `bytes` alone.
-inline verdict trial_load(const std::vector<char>& bytes, const std::string& object_name, const std::string& name,
-                          const std::string& lockdown) {
+inline trial_outcome trial_load(const std::vector<char>& bytes, const std::string& object_name, const std::string& name,
+                                const std::string& lockdown) {
   std::string msgs;
   detail::libbpf_capture = &msgs;
   struct reset {
@@ -124,7 +151,7 @@ inline verdict trial_load(const std::vector<char>& bytes, const std::string& obj
   } reset_capture;
   LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = object_name.c_str());
   bpf_object* obj = bpf_object__open_mem(bytes.data(), bytes.size(), &opts);
-  if (!obj) return verdict::unknown("libbpf cannot open the object", errno, msgs);
+  if (!obj) return {verdict::unknown("libbpf cannot open the object", errno, msgs), std::nullopt};
   struct closer {
     bpf_object* o;
     ~closer() { bpf_object__close(o); }
@@ -136,24 +163,24 @@ inline verdict trial_load(const std::vector<char>& bytes, const std::string& obj
     bpf_program__set_autoload(p, mine);
     if (mine) prog = p;
   }
-  if (!prog) return verdict::unknown("program not found in the object");
+  if (!prog) return {verdict::unknown("program not found in the object"), std::nullopt};
   bpf_program__set_log_buf(prog, log.data(), log.size());
   for (bpf_map* m = bpf_object__next_map(obj, nullptr); m; m = bpf_object__next_map(obj, m))
     bpf_map__set_pin_path(m, nullptr);  // never pin (nor reuse pins) on behalf of a check
   int err = bpf_object__load(obj);
   if (err == 0) {
     std::string stats = classify::deciding_line(std::string_view(log.data(), strnlen(log.data(), log.size())));
-    return verdict::yes("loaded", stats);
+    return {verdict::yes("loaded", stats), std::nullopt};
   }
   std::string text(log.data(), strnlen(log.data(), log.size()));
-  return classify_load(-err, text, msgs, lockdown);
+  return {classify_load(-err, text, msgs, lockdown), failing_insn(text)};
 }
 
 // Trial loads of `names`, `threads` at a time.
-inline std::vector<verdict> trial_loads(const std::vector<char>& bytes, const std::string& object_name,
-                                        const std::vector<std::string>& names, const std::string& lockdown,
-                                        unsigned threads) {
-  std::vector<verdict> out(names.size());
+inline std::vector<trial_outcome> trial_loads(const std::vector<char>& bytes, const std::string& object_name,
+                                              const std::vector<std::string>& names, const std::string& lockdown,
+                                              unsigned threads) {
+  std::vector<trial_outcome> out(names.size());
   // Concurrent checks share the capture: the first installs it, the last puts the old one back.
   static std::mutex print_mu;
   static int print_users = 0;
