@@ -84,6 +84,7 @@ def core_relo_line(obj, section, access):
 # refuses them before the verifier; statically the target is not in the code).
 EXPECTED = {
     "helper_not_allowed": ("unsupported", lambda: line_of(r"return bpf_redirect\(ifindex, 0\)")),
+    "helper_in_subprogram": ("unsupported", lambda: line_of(r"return bpf_redirect\(skb->ifindex, 0\)")),
     "core_field_unguarded": ("unsupported", lambda: core_relo_line(FAILURES_O, "raw_tp/sys_enter", "0:0")),
     "fentry_target_missing": ("unsupported", lambda: line_of(r"BPF_PROG\(fentry_target_missing\)")),
     "placeholder_target": ("unknown", lambda: line_of(r"BPF_PROG\(placeholder_target\)")),
@@ -128,6 +129,8 @@ class Formats:
                 found[name] = (p["status"], p["source"]["file"], p["source"]["line"])
         self.check_lines(found)
         self.assertEqual(progs["helper_not_allowed"]["source"]["from"], "verifier" if self.trial else "static")
+        # Trial: the verifier's index is past the program's own instructions, in the appended subprogram.
+        self.assertEqual(progs["helper_in_subprogram"]["source"]["from"], "verifier" if self.trial else "static")
         self.assertEqual(progs["core_field_unguarded"]["source"]["from"], "verifier" if self.trial else "static")
         self.assertEqual(progs["placeholder_target"]["source"]["from"], "program")
 
@@ -180,7 +183,7 @@ class Formats:
                 self.assertIsNone(failure, c.get("name"))
                 self.assertIsNone(error, c.get("name"))
         self.check_lines(found)
-        self.assertEqual(int(suites[0].get("failures")), 3)
+        self.assertEqual(int(suites[0].get("failures")), 4)
         self.assertEqual(int(suites[0].get("errors")), 1)
         self.assertEqual(int(suites[0].get("tests")), len(cases))
         warned = [c for c in cases if c.find("system-out") is not None]

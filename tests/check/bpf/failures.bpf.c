@@ -22,6 +22,16 @@ int helper_not_allowed(struct __sk_buff* skb) {
   return bpf_redirect(ifindex, 0);
 }
 
+// The same refusal inside a subprogram: libbpf appends it after the program, and the verifier's
+// failing instruction index points past the program's own code.
+static __noinline int redirect_in_subprogram(struct __sk_buff* skb) { return bpf_redirect(skb->ifindex, 0); }
+
+SEC("socket")
+int helper_in_subprogram(struct __sk_buff* skb) {
+  int len = skb->len;
+  return redirect_in_subprogram(skb) + len;
+}
+
 SEC("tc")
 int weak_kfunc_missing(struct __sk_buff* skb) {
   if (bpf_ksym_exists(bpfprobe_no_such_weak_kfunc)) bpfprobe_no_such_weak_kfunc();
