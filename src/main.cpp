@@ -77,6 +77,9 @@ int main(int argc, char** argv) {
                  "that may call each kfunc (slower)")
       ->check(non_empty)
       ->check(CLI::IsMember({"default", "full"}));
+  std::string list_prefix;
+  // Hidden: for shell completion (completions/bpfprobe.bash).
+  auto* list_keys_opt = app.add_option("--list-keys", list_prefix)->expected(0, 1)->group("");
   std::string diff_a, diff_b;
   auto* diff_cmd = app.add_subcommand("diff",
                                       "Compare two --json reports: facts added, removed or changed "
@@ -142,6 +145,7 @@ int main(int argc, char** argv) {
 
   try {
     prober p(opt);
+    if (list_keys_opt->count() > 0) return cli::list_keys(std::cout, p, list_prefix);
     if (require_opt->count() > 0) {
       auto parsed = cli::parse_requirements(require_list);
       if (auto* err = std::get_if<std::string>(&parsed)) {
