@@ -2,9 +2,20 @@
 // prediction, then the trial load unless --no-load), why not, and what to use instead.
 #include <bpfprobe/check/check.hpp>
 
+#include "check_formats.hpp"
 #include "render.hpp"
 
 namespace bpfprobe::cli {
+
+// Object names and kernel messages shown as text: control and non-ASCII bytes escaped, quotes kept
+// (libbpf's messages quote names).
+std::string show(std::string_view s, std::size_t limit) {
+  std::string out;
+  for (char c : s) out += c == '\'' || c == '"' ? std::string(1, c) : btf::escape(std::string_view(&c, 1), 1);
+  if (out.size() > limit) out = out.substr(0, limit) + "...";
+  return out;
+}
+
 namespace {
 
 nlohmann::ordered_json verdict_json(const verdict& v) {
@@ -38,7 +49,13 @@ nlohmann::ordered_json program_json(const objcheck::program_result& p) {
                            {"warnings", p.warnings},
                            {"code", p.code},
                            {"fix", opt(p.fix)},
-                           {"verifier", p.verifier}};
+                           {"verifier", p.verifier},
+                           {"source", nullptr}};
+  if (p.source)
+    j["source"] = {{"file", p.source->file},
+                   {"line", p.source->line},
+                   {"column", p.source->column ? nlohmann::ordered_json(p.source->column) : nullptr},
+                   {"from", p.source->from}};
   return j;
 }
 
@@ -62,15 +79,6 @@ nlohmann::ordered_json object_json(const objcheck::object_result& r) {
   }
   return {{"path", r.path}, {"status", to_string(r.v.state)},    {"reason", r.v.reason}, {"programs", progs},
           {"maps", maps},   {"disagreements", r.disagreements()}};
-}
-
-// Object names and kernel messages shown as text: control and non-ASCII bytes escaped, quotes kept
-// (libbpf's messages quote names).
-std::string show(std::string_view s, std::size_t limit) {
-  std::string out;
-  for (char c : s) out += c == '\'' || c == '"' ? std::string(1, c) : btf::escape(std::string_view(&c, 1), 1);
-  if (out.size() > limit) out = out.substr(0, limit) + "...";
-  return out;
 }
 
 std::string brief(const verdict& v) {
@@ -117,6 +125,8 @@ int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
   bool bad_input = false;
   status worst = status::supported;
   std::set<std::string> found_programs;
+  std::string format = req.json ? "json" : req.format;
+  std::vector<objcheck::object_result> results;  // kept for the formats that print everything at the end
   nlohmann::ordered_json objects = nlohmann::ordered_json::array();
   for (const auto& file : req.files) {
     auto img = objcheck::read_elf(file);
@@ -137,17 +147,25 @@ int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
       found_programs.insert(prog.name);
       if (objcheck::severity(prog.result.state) > objcheck::severity(worst)) worst = prog.result.state;
     }
-    if (req.json)
+    if (format == "json")
       objects.push_back(object_json(r));
-    else
+    else if (format == "text")
       print_object(out, r);
+    else
+      results.push_back(r);
   }
   for (const auto& name : req.programs)
     if (!found_programs.contains(name)) {
       err << "bpfprobe check: no program named " << btf::escape(name, 100) << '\n';
       bad_input = true;
     }
-  if (req.json)
+  if (format == "github")
+    print_github(out, results);
+  else if (format == "junit")
+    print_junit(out, results);
+  else if (format == "sarif")
+    print_sarif(out, results);
+  else if (format == "json")
     out << nlohmann::ordered_json{{"objects", objects}}.dump(2, ' ', false,
                                                              nlohmann::ordered_json::error_handler_t::replace)
         << '\n';

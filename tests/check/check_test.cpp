@@ -138,6 +138,7 @@ TEST(Check, EachFailureIsFoundForItsReason) {
     }
   };
   expect("helper_not_allowed", status::unsupported, "helper/socket_filter/bpf_redirect", "");
+  expect("helper_in_subprogram", status::unsupported, "helper/socket_filter/bpf_redirect", "");
   expect("weak_kfunc_missing", status::supported, "", "");
   EXPECT_FALSE(program(r, "weak_kfunc_missing").warnings.empty());
   expect("fentry_target_missing", status::unsupported, "target/bpfprobe_no_such_function", "bpfprobe_no_such_function");

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <bpfprobe/check/autoload.hpp>
+#include <bpfprobe/check/source_lines.hpp>
 #include <bpfprobe/check/static.hpp>
 #include <bpfprobe/check/taxonomy.hpp>
 #include <bpfprobe/check/trial.hpp>
@@ -128,6 +129,7 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
   auto selected = [&](const program_result& r) {
     return opt.programs.empty() || std::find(opt.programs.begin(), opt.programs.end(), r.name) != opt.programs.end();
   };
+  std::vector<std::optional<std::size_t>> verifier_insn(res.programs.size());
   if (opt.trial && !res.programs.empty()) {
     std::vector<std::string> names;
     std::vector<std::size_t> index;
@@ -153,6 +155,7 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
       failure static_f{r.code, r.fix};
       r.trial = loads[i].v;
       r.result = loads[i].v;
+      verifier_insn[index[i]] = loads[i].failing_insn;
       r.verifier = r.result.supported() ? "passed" : loads[i].verifier_ran ? "rejected" : "not reached";
       if (!loads[i].pin_note.empty()) r.warnings.push_back(loads[i].pin_note);
       if (r.result.supported() && pin_env) {
@@ -181,8 +184,13 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
       r.fix = f.fix;
     }
   }
-  for (auto& r : res.programs)
-    if (selected(r) && !r.result.supported()) r.instead = detail::sibling_for(r, res.programs);
+  line_table lines = line_table::parse(img.btf_ext, local.get());
+  for (std::size_t i = 0; i < res.programs.size(); ++i) {
+    auto& r = res.programs[i];
+    if (!selected(r)) continue;
+    if (!r.result.supported()) r.instead = detail::sibling_for(r, res.programs);
+    r.source = deciding_source(img, lines, r, verifier_insn[i]);
+  }
   std::erase_if(res.programs, [&](const program_result& r) { return !selected(r); });
   const program_result* worst = nullptr;
   for (auto& r : res.programs) {

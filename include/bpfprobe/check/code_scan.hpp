@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bpfprobe/check/elf_image.hpp>
+#include <bpfprobe/check/model.hpp>
 #include <bpfprobe/check/reachable.hpp>
 #include <set>
 
@@ -25,6 +26,9 @@ struct code_facts {
   bool back_edge = false;
   std::set<std::int32_t> atomic_unknown;  // BPF_ATOMIC imm values no kernel bpfprobe knows accepts
   std::size_t insns = 0;
+  // The first reachable call of each helper and kfunc, in the order of the scan.
+  std::map<std::int32_t, code_site> helper_sites;
+  std::map<std::string, code_site, std::less<>> kfunc_sites;
   // Instruction ranges [begin, end) per section name, for matching CO-RE relocation records.
   std::vector<std::tuple<std::string, std::size_t, std::size_t>> ranges;
   // Instructions proven dead (section name, index): their calls and relocations do not count.
@@ -183,9 +187,15 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
         // clang emits an extern function call as a pseudo call relocated against the undefined
         // symbol; libbpf turns it into a kfunc call.
         if (const auto* ext = in.src_reg != 0 ? extern_at(i) : nullptr) {
-          if (reachable) f.kfunc_calls.insert(ext->name);
+          if (reachable) {
+            f.kfunc_calls.insert(ext->name);
+            f.kfunc_sites.try_emplace(ext->name, code_site{cs->name, i});
+          }
         } else if (in.src_reg == 0) {
-          if (reachable) f.helpers.insert(in.imm);
+          if (reachable) {
+            f.helpers.insert(in.imm);
+            f.helper_sites.try_emplace(in.imm, code_site{cs->name, i});
+          }
         } else if (in.src_reg == BPF_PSEUDO_CALL) {
           auto t = target_of(i, static_cast<std::int64_t>(in.imm) + 1);
           if (t)

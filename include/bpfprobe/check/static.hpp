@@ -137,8 +137,9 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     for (const auto& h : helpers)
       if (h.value == id) e = &h;
     if (!e) {
-      needs.push_back(
-          {"helper/" + std::to_string(id), verdict::no("helper #" + std::to_string(id) + " unknown to this kernel")});
+      needs.push_back({"helper/" + std::to_string(id),
+                       verdict::no("helper #" + std::to_string(id) + " unknown to this kernel"),
+                       code.helper_sites[id]});
       continue;
     }
     verdict v = p.helper(r.prog_type, e->name);
@@ -151,7 +152,7 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
                                " programs of the attach type probed; may depend on "
                                "this program's attach type",
                            0, v.evidence);
-    needs.push_back({"helper/" + r.prog_type + "/" + e->name, std::move(v)});
+    needs.push_back({"helper/" + r.prog_type + "/" + e->name, std::move(v), code.helper_sites[id]});
   }
   for (const auto& k : code.kfunc_calls) {
     if (!oc.kernel.available() || !oc.kernel.has(k, BTF_KIND_FUNC)) {
@@ -166,7 +167,7 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     if (v.state == status::unsupported && attach_dependent(r.prog_type) && p.prog_type(r.prog_type).supported())
       v = verdict::unknown("not allowed for the attach type probed; may depend on this program's attach type", 0,
                            v.evidence);
-    needs.push_back({"kfunc/" + k + "/" + r.prog_type, std::move(v)});
+    needs.push_back({"kfunc/" + k + "/" + r.prog_type, std::move(v), code.kfunc_sites[k]});
   }
   // A typed ksym's address comes from kallsyms when the verifier sees it (check_pseudo_btf_id):
   // without CONFIG_KALLSYMS_ALL a variable in BTF may still be missing there.
@@ -217,16 +218,21 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
       }
       std::string key = "core/" + (o.what.empty() ? o.root : o.what);
       if (!reported.insert(key).second) continue;
+      code_site site{rel->section, rel->insn_off / sizeof(bpf_insn)};
       if (!o.decided)
-        needs.push_back({key, verdict::unknown("CO-RE relocation not resolved here: " + o.reason)});
+        needs.push_back({key, verdict::unknown("CO-RE relocation not resolved here: " + o.reason), site});
       else if (guarded_roots.contains(o.root))
-        needs.push_back({key, verdict::yes("unresolved, but the program tests " + o.root +
-                                           " with bpf_core_*_exists: taken as guarded")});
+        needs.push_back(
+            {key,
+             verdict::yes("unresolved, but the program tests " + o.root + " with bpf_core_*_exists: taken as guarded"),
+             site});
       else if (maybe_guarded)
-        needs.push_back({key, verdict::unknown("CO-RE relocation cannot resolve (" + o.reason +
-                                               "); the program may guard it with a test the verifier settles")});
+        needs.push_back({key,
+                         verdict::unknown("CO-RE relocation cannot resolve (" + o.reason +
+                                          "); the program may guard it with a test the verifier settles"),
+                         site});
       else
-        needs.push_back({key, verdict::no("CO-RE relocation cannot resolve: " + o.reason)});
+        needs.push_back({key, verdict::no("CO-RE relocation cannot resolve: " + o.reason), site});
     }
     if (resolved)
       needs.push_back({"core", verdict::yes(std::to_string(resolved) + " CO-RE relocations resolve in kernel BTF")});

@@ -14,6 +14,8 @@
 #include <bpfprobe/sys/detached_mount.hpp>
 #include <cstdarg>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 namespace bpfprobe::objcheck {
@@ -122,10 +124,31 @@ inline verdict classify_load(int err, const std::string& log, const std::string&
   return verdict::unknown(classify::errno_reason(err), err, last);
 }
 
+// The index of the instruction the verifier stopped at: the last "N: " line of its log (it prints
+// each instruction as it walks it, and the error right after the failing one); none when the log has
+// no instruction lines (a refusal before the walk, or no log).
+inline std::optional<std::size_t> failing_insn(std::string_view log) {
+  std::optional<std::size_t> last;
+  std::size_t pos = 0;
+  while (pos < log.size()) {
+    std::size_t end = log.find('\n', pos);
+    if (end == std::string_view::npos) end = log.size();
+    std::string_view line = log.substr(pos, end - pos);
+    std::size_t digits = 0;
+    while (digits < line.size() && digits < 9 && line[digits] >= '0' && line[digits] <= '9') ++digits;
+    if (digits > 0 && line.substr(digits).starts_with(": ")) last = std::stoul(std::string(line.substr(0, digits)));
+    pos = end + 1;
+  }
+  return last;
+}
+
+// A trial load's verdict and, when the verifier refused the program, the instruction it stopped at
+// (an index into the program as libbpf loaded it: source_lines.hpp maps it back).
 struct trial_outcome {
   verdict v;
   bool verifier_ran = false;  // a failed load left a verifier log (the verifier ran on the program)
   std::string pin_note;       // why maps pinned by name were not pinned, empty when they were
+  std::optional<std::size_t> failing_insn;
 };
 
 // Loads program `name` of the object in `bytes` alone.
@@ -184,6 +207,7 @@ inline trial_outcome trial_load(const std::vector<char>& bytes, const std::strin
     return out;
   }
   out.v = classify_load(-err, text, msgs, lockdown);
+  out.failing_insn = failing_insn(text);
   return out;
 }
 
