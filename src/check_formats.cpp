@@ -101,7 +101,9 @@ std::string path_uri(std::string_view path) {
 
 }  // namespace
 
-std::string rule_id(const objcheck::program_result& p) { return std::string(to_string(p.result.state)); }
+std::string rule_id(const objcheck::program_result& p) {
+  return p.code.empty() || p.code == "ok" ? std::string(to_string(p.result.state)) : p.code;
+}
 
 void print_github(std::ostream& out, const std::vector<objcheck::object_result>& objects) {
   for (const auto& f : findings(objects)) {
@@ -174,11 +176,10 @@ void print_sarif(std::ostream& out, const std::vector<objcheck::object_result>& 
     if (std::find(rule_ids.begin(), rule_ids.end(), f.rule) == rule_ids.end()) rule_ids.push_back(f.rule);
   json rules = json::array();
   for (const auto& id : rule_ids) {
-    std::string text = id == "unsupported" ? "The program does not load on this kernel"
-                       : id == "unknown"   ? "Whether the program loads on this kernel could not be decided"
-                       : id == "warning"   ? "The program loads, with a warning"
-                                           : "The program does not load on this kernel (" + id + ")";
-    json level = id == "unsupported" ? "error" : "warning";
+    std::string text = id == "warning" ? "The program loads, with a warning"
+                                       : "The program does not load, or may not load, on this kernel: failure code " +
+                                             id + " (docs/check-json.md lists the codes and their fixes)";
+    json level = id == "warning" ? "warning" : "error";  // a result's own level says error or warning
     rules.push_back({{"id", id},
                      {"name", id},
                      {"shortDescription", {{"text", text}}},

@@ -13,7 +13,7 @@ namespace bpfprobe::cli {
 // Object names and kernel messages as one printable ASCII line (quotes kept), cut after `limit`.
 std::string show(std::string_view s, std::size_t limit);
 
-// The rule a result belongs to: the program's status until check results carry a failure code.
+// The rule a result belongs to: the program's failure code (docs/check-json.md), its status without one.
 std::string rule_id(const objcheck::program_result& p);
 
 // GitHub Actions workflow commands: "::error file=F,line=L,title=T::message".

@@ -83,11 +83,12 @@ def core_relo_line(obj, section, access):
 # fentry_target_missing and placeholder_target: nothing finer than the program's first line (libbpf
 # refuses them before the verifier; statically the target is not in the code).
 EXPECTED = {
-    "helper_not_allowed": ("unsupported", lambda: line_of(r"return bpf_redirect\(ifindex, 0\)")),
-    "helper_in_subprogram": ("unsupported", lambda: line_of(r"return bpf_redirect\(skb->ifindex, 0\)")),
-    "core_field_unguarded": ("unsupported", lambda: core_relo_line(FAILURES_O, "raw_tp/sys_enter", "0:0")),
-    "fentry_target_missing": ("unsupported", lambda: line_of(r"BPF_PROG\(fentry_target_missing\)")),
-    "placeholder_target": ("unknown", lambda: line_of(r"BPF_PROG\(placeholder_target\)")),
+    "helper_not_allowed": ("unsupported", lambda: line_of(r"return bpf_redirect\(ifindex, 0\)"), "helper"),
+    "helper_in_subprogram": ("unsupported", lambda: line_of(r"return bpf_redirect\(skb->ifindex, 0\)"), "helper"),
+    "core_field_unguarded": ("unsupported", lambda: core_relo_line(FAILURES_O, "raw_tp/sys_enter", "0:0"),
+                             "core-relocation"),
+    "fentry_target_missing": ("unsupported", lambda: line_of(r"BPF_PROG\(fentry_target_missing\)"), "attach-target"),
+    "placeholder_target": ("unknown", lambda: line_of(r"BPF_PROG\(placeholder_target\)"), "attach-target"),
 }
 WARNED = "weak_kfunc_missing"  # loads, with a warning about its missing weak kfunc
 
@@ -126,6 +127,7 @@ class Formats:
             self.assertIn("source", p)
             if name in EXPECTED:
                 self.assertEqual(p["status"], EXPECTED[name][0], p)
+                self.assertEqual(p["code"], EXPECTED[name][2], p)
                 found[name] = (p["status"], p["source"]["file"], p["source"]["line"])
         self.check_lines(found)
         self.assertEqual(progs["helper_not_allowed"]["source"]["from"], "verifier" if self.trial else "static")
@@ -176,7 +178,7 @@ class Formats:
                 status = EXPECTED[c.get("name")][0]
                 node = failure if status == "unsupported" else error
                 self.assertIsNotNone(node, c.get("name"))
-                self.assertEqual(node.get("type"), status)
+                self.assertEqual(node.get("type"), EXPECTED[c.get("name")][2])  # the failure code
                 self.assertTrue(node.get("message"))
                 found[c.get("name")] = (status, c.get("file"), int(c.get("line")))
             else:
@@ -201,7 +203,7 @@ class Formats:
                 jsonschema.validate(log, json.load(f))
         run0 = log["runs"][0]
         rule_ids = [r["id"] for r in run0["tool"]["driver"]["rules"]]
-        self.assertEqual(sorted(rule_ids), ["unknown", "unsupported", "warning"])
+        self.assertEqual(sorted(rule_ids), sorted({e[2] for e in EXPECTED.values()} | {"warning"}))
         found, warnings = {}, []
         for r in run0["results"]:
             prog = r["properties"]["program"]
@@ -211,7 +213,8 @@ class Formats:
             if r["ruleId"] == "warning":
                 warnings.append(prog)
                 continue
-            self.assertEqual(r["level"], "error" if r["ruleId"] == "unsupported" else "warning")
+            self.assertEqual(r["ruleId"], EXPECTED[prog][2])
+            self.assertEqual(r["level"], "error" if EXPECTED[prog][0] == "unsupported" else "warning")
             found[prog] = (r["ruleId"], uri[len("file://"):], loc["region"]["startLine"])
         self.check_lines(found)
         self.assertEqual(set(found), set(EXPECTED))
