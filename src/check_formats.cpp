@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "build_info.hpp"
+
 namespace bpfprobe::cli {
 namespace {
 
@@ -213,7 +215,7 @@ void print_sarif(std::ostream& out, const std::vector<objcheck::object_result>& 
                         {"logicalLocations", json::array({{{"name", show(p.name, 64)}, {"kind", "function"}}})}}})},
          {"properties", props}});
   }
-  json driver{{"name", "bpfprobe"}, {"version", BPFPROBE_VERSION}, {"rules", rules}};
+  json driver{{"name", "bpfprobe"}, {"version", build_version}, {"rules", rules}};
   json sarif{
       {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
       {"version", "2.1.0"},

@@ -112,7 +112,7 @@ class Formats:
 
     def check_lines(self, found):
         """`found`: program -> (level or status, file, line) as one format reports it."""
-        for prog, (status, _) in EXPECTED.items():
+        for prog, (status, _, _) in EXPECTED.items():
             self.assertIn(prog, found, found)
             _, file, line = found[prog]
             self.assertTrue(same_file(file), (prog, file, FAILURES_C))
@@ -153,7 +153,7 @@ class Formats:
             found[prog] = (level, file, int(num))
         self.check_lines(found)
         self.assertEqual(set(found), set(EXPECTED))
-        for prog, (status, _) in EXPECTED.items():
+        for prog, (status, _, _) in EXPECTED.items():
             self.assertEqual(found[prog][0], "error" if status == "unsupported" else "warning")
         self.assertEqual(warnings, [WARNED])
         # An object whose programs all load: no annotations, exit 0.
