@@ -696,13 +696,17 @@ TEST(CheckCli, UnreadableFileIsExitTwo) {
   auto b = app_bytes();
   bpfprobe::testing::write_file(p, b.data(), b.size());
   chmod(p.c_str(), 0600);
+  // A copy of the CLI nobody can reach: the build tree may sit below a directory only root may
+  // enter (a fresh clone in a mkdtemp directory is 0700).
+  auto cli = dir / "bpfprobe";
+  std::filesystem::copy_file(bpfprobe::testing::cli_path(), cli);
+  chmod(cli.c_str(), 0755);
   int out[2];
   ASSERT_EQ(pipe(out), 0);
   pid_t pid = fork();
   if (pid == 0) {
     dup2(out[1], 2);
     if (setgid(65534) != 0 || setuid(65534) != 0) _exit(99);
-    std::string cli = bpfprobe::testing::cli_path();
     execl(cli.c_str(), cli.c_str(), "check", "--no-load", p.c_str(), nullptr);
     _exit(98);
   }
