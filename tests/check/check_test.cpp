@@ -271,6 +271,10 @@ TEST(Check, TrampolineTargetsFollowTheErrorInjectionList) {
   }
   for (auto [prog, fact] : {std::pair{"modify_plain_function", "modify_return/do_unlinkat"},
                             std::pair{"sleepable_on_plain_function", "sleepable_target/do_unlinkat"}}) {
+    if (!ev.in_btf("do_unlinkat")) {  // 7.x kernels have no do_unlinkat in BTF: the target need decides
+      EXPECT_EQ(need_of(r, prog, "target/do_unlinkat").state, status::unsupported) << describe(program(r, prog));
+      continue;
+    }
     auto v = need_of(r, prog, fact);
     EXPECT_NE(v.state, status::supported) << describe(program(r, prog));
     if (ev.error_injection == "n") {
