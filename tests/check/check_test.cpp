@@ -302,6 +302,83 @@ TEST(Check, TrampolineTargetsFollowTheErrorInjectionList) {
   }
 }
 
+// A refused load (EPERM) says who refused: the process (a capability it lacks: `permission`) or the
+// machine's policy (every capability held, lockdown or an LSM said no: `environment`).
+TEST(CheckTaxonomy, RefusedLoadNamesWhoRefused) {
+  auto all_caps = ~std::uint64_t{0};
+  verdict policy = verdict::unknown(probe::load_permission_reason("tracing", all_caps), EPERM);
+  EXPECT_EQ(objcheck::failure_of_trial(policy, {}).code, "environment") << policy.reason;
+  verdict lacking = verdict::unknown(probe::load_permission_reason("tracing", std::uint64_t{0}), EPERM);
+  EXPECT_EQ(objcheck::failure_of_trial(lacking, {}).code, "permission") << lacking.reason;
+  // The static side words it the same way (a prober verdict of the program type).
+  objcheck::need n{"prog_type/tracing", policy};
+  EXPECT_EQ(objcheck::failure_of_need(n).code, "environment");
+  // The trial's own classification: a program load refused with every capability held.
+  auto v =
+      objcheck::classify_load(EPERM, "", "libbpf: prog 'p': BPF program load failed: -EPERM", "integrity", "tracing");
+  if (is_root()) {
+    EXPECT_NE(v.reason.find("although this process has every capability"), std::string::npos) << v.reason;
+    EXPECT_NE(v.reason.find("lockdown=integrity"), std::string::npos) << v.reason;
+  }
+  // A refusal before any program load (a map's creation) does not blame the program type.
+  auto map = objcheck::classify_load(EPERM, "", "libbpf: map 'm': failed to create map: -EPERM", "none", "tracing");
+  EXPECT_EQ(map.reason.find("program type"), std::string::npos) << map.reason;
+}
+
+// Where a trial load is refused (EPERM) but the static analysis finds the program cannot load on
+// this kernel at all, the static "no" stands (and says the trial was refused); else the verdict stays
+// unknown with the refusal's code.
+TEST(Check, RefusedTrialKeepsTheStaticNo) {
+  REQUIRE_ROOT();
+  std::size_t refused = 0;
+  for (const auto& r : {check_targets(), check_embedded(objects[1])})
+    for (const auto& p : r.programs) {
+      ASSERT_TRUE(p.trial.has_value());
+      if (p.trial->err != EPERM) continue;
+      ++refused;
+      if (p.static_v.state == status::unsupported) {
+        EXPECT_EQ(p.result.state, status::unsupported) << describe(p);
+        EXPECT_EQ(p.result.reason, p.static_v.reason) << describe(p);
+        EXPECT_NE(p.code, "permission") << describe(p);
+        EXPECT_TRUE(std::any_of(p.warnings.begin(), p.warnings.end(), [](const std::string& w) {
+          return w.starts_with("trial load refused");
+        })) << describe(p);
+      } else {
+        EXPECT_EQ(p.result.state, status::unknown) << describe(p);
+        // Root holds every capability: what refused it is the machine's policy.
+        EXPECT_EQ(p.code, "environment") << describe(p) << " code " << p.code;
+      }
+    }
+  RecordProperty("refused_trial_loads", static_cast<int>(refused));
+}
+
+// Every program or map that is not ok carries a code and a fix, in both modes; an "unsupported" is
+// never left as code "unknown" (the taxonomy names every need and trial message that decides one).
+TEST(Check, EveryRefusalHasACodeAndAFix) {
+  REQUIRE_ROOT();
+  std::vector<embedded> all(std::begin(objects), std::end(objects));
+  all.push_back({"targets", check_targets__elf_bytes});
+  for (bool trial : {false, true})
+    for (const auto& e : all) {
+      auto r = check_embedded(e, trial);
+      for (const auto& p : r.programs) {
+        if (p.result.supported()) {
+          EXPECT_EQ(p.code, "ok") << e.name << ": " << describe(p);
+          continue;
+        }
+        EXPECT_FALSE(p.code.empty() || p.code == "ok") << e.name << ": " << describe(p);
+        EXPECT_FALSE(p.fix.empty()) << e.name << ": " << describe(p);
+        if (p.result.state == status::unsupported) {
+          EXPECT_NE(p.code, "unknown") << e.name << (trial ? " trial: " : " static: ") << describe(p);
+        }
+      }
+      for (const auto& m : r.maps)
+        if (!m.v.supported()) {
+          EXPECT_FALSE(m.code.empty() || m.code == "ok" || m.fix.empty()) << e.name << ": map " << m.name;
+        }
+    }
+}
+
 TEST(Check, StrongKfuncExternTheKernelLacksFailsTheWholeObject) {
   REQUIRE_ROOT();
   auto r = check_embedded(objects[6]);

@@ -14,6 +14,7 @@
 #include <bpfprobe/check/static.hpp>
 #include <bpfprobe/check/taxonomy.hpp>
 #include <bpfprobe/check/trial.hpp>
+#include <bpfprobe/check/unopenable.hpp>
 #include <filesystem>
 #include <span>
 #include <variant>
@@ -65,12 +66,20 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
   std::string object_name = std::filesystem::path(img.path).filename().string();
   if (auto dot = object_name.find('.'); dot != std::string::npos && dot > 0) object_name.resize(dot);
   if (object_name.empty()) object_name = "object";
-  // libbpf's messages while opening go to the application's print function (the CLI silences it);
-  // switching it here would race with other threads.
+  // libbpf's messages while opening are this thread's (trial.hpp's capture); other threads' still go
+  // to the application's print function.
   LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = object_name.c_str());
-  bpf_object* obj = bpf_object__open_mem(img.bytes.data(), img.bytes.size(), &oo);
-  int open_err = obj ? 0 : errno;
+  std::string open_msgs;
+  bpf_object* obj = nullptr;
+  int open_err = 0;
+  {
+    detail::capture_installed installed;
+    detail::capture_to capture(&open_msgs);
+    obj = bpf_object__open_mem(img.bytes.data(), img.bytes.size(), &oo);
+    open_err = obj ? 0 : errno;
+  }
   if (!obj) {
+    if (auto res = unopenable(img, open_msgs, open_err); !res.programs.empty()) return res;
     std::string why = sys::errno_name(open_err);
     if (open_err >= 4000) {  // libbpf's own codes (LIBBPF_ERRNO__FORMAT, ...)
       char buf[128];
@@ -180,6 +189,13 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
       }
       auto f = r.result.supported() ? failure{} : failure_of_trial(r.result, static_f);
       if (pin_env && r.result.reason == pin_env->reason) f = pin_f;
+      // A load refused for privilege or the machine's policy (EPERM) tells nothing of the kernel;
+      // where the static analysis finds that the program cannot load at all, that stands.
+      if (r.result.state == status::unknown && r.result.err == EPERM && r.static_v.state == status::unsupported) {
+        r.warnings.push_back("trial load refused: " + r.result.reason + "; the static analysis decides");
+        r.result = r.static_v;
+        f = static_f;
+      }
       r.code = f.code;
       r.fix = f.fix;
     }

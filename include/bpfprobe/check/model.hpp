@@ -27,6 +27,12 @@ struct source_location {
 
 // One fact a program depends on ("helper/kprobe/bpf_ringbuf_output", "core/task_struct.__state")
 // with that fact's verdict on this kernel, and for a call or CO-RE relocation its first site.
+// How a trial verdict names another program whose failure failed this load: "program X" + this + why
+// (libbpf loads the programs a struct_ops map refers to together).
+inline constexpr std::string_view loaded_along =
+    " fails with it (libbpf loads every program a struct_ops map "
+    "refers to): ";
+
 struct need {
   std::string fact;
   verdict v;

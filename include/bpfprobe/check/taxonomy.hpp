@@ -44,6 +44,16 @@ inline bool permission(const verdict& v) {
          (v.err == EPERM || v.err == EACCES || has(v.reason, "lockdown") || has(v.reason, "EPERM"));
 }
 
+// Refused although the process had every capability the load asks for (privilege.hpp's wording): the
+// kernel's lockdown or an LSM, a policy of the machine, not of the process.
+inline bool policy_refusal(const verdict& v) {
+  return v.state == status::unknown && has(v.reason, "although this process has every capability");
+}
+
+inline const failure policy_failure{"environment",
+                                    "this kernel's lockdown or an LSM refuses this program even with every "
+                                    "capability: it loads where that policy is off (e.g. lockdown=none)"};
+
 inline const failure permission_failure{"permission",
                                         "run as root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN) on a kernel without "
                                         "lockdown=integrity/confidentiality"};
@@ -57,6 +67,7 @@ inline failure failure_of_need(const need& n, const std::vector<map_result>& map
   const std::string& f = n.fact;
   const verdict& v = n.v;
   if (v.supported()) return {};
+  if (policy_refusal(v)) return policy_failure;
   if (permission(v)) return permission_failure;
   if (v.state == status::unknown && has(v.reason, "no kernel BTF")) return missing_btf;
   auto tail = [&](std::string_view prefix) { return f.substr(prefix.size()); };
@@ -76,6 +87,18 @@ inline failure failure_of_need(const need& n, const std::vector<map_result>& map
   if (starts(f, "attach_type/") || starts(f, "link/") || f == "sleepable_uprobe")
     return {"attach-type", "use an attach type this kernel has (or the sibling program shown)"};
   if (f == "target") return {"attach-target", "set the attach target before load (bpf_program__set_attach_target)"};
+  if (starts(f, "target_address/"))
+    return {"attach-target",
+            "attach to a function that has an address here (inlined and init-only functions "
+            "have none), or use the sibling program shown"};
+  if (starts(f, "modify_return/"))
+    return {"attach-target",
+            "fmod_ret only attaches to security_* hooks and error-injectable functions "
+            "(ALLOW_ERROR_INJECTION); use fexit to observe the return value"};
+  if (starts(f, "sleepable_target/"))
+    return {"attach-target",
+            "sleepable programs attach only to functions the kernel allows to sleep (the "
+            "error-injection list, security hooks); drop the .s suffix or pick such a target"};
   if (starts(f, "target/") || f == "sleepable_target")
     return {"attach-target",
             "attach to a function/hook this kernel has (use the sibling program or attach path shown)"};
@@ -136,6 +159,13 @@ inline failure failure_of_trial(const verdict& v, const failure& fallback) {
   if (v.supported()) return {};
   const std::string& r = v.reason;
   const std::string& e = v.evidence;
+  // Another program that libbpf loads along failed: its reason decides the code.
+  if (auto at = r.find(loaded_along); r.starts_with("program ") && at != std::string::npos) {
+    failure inner = failure_of_trial({v.state, r.substr(at + loaded_along.size()), v.err, e}, {});
+    inner.fix = r.substr(0, at) + ": " + inner.fix;
+    return inner;
+  }
+  if (policy_refusal(v)) return policy_failure;
   if (permission(v)) return permission_failure;
   if (has(r, "bpffs") || has(r, "pinned map"))
     return {"environment", fallback.code == "environment" ? fallback.fix : "mount bpffs at the pin root"};

@@ -11,11 +11,14 @@
 #include <bpfprobe/check/model.hpp>
 #include <bpfprobe/probe/classify.hpp>
 #include <bpfprobe/probe/parallel.hpp>
+#include <bpfprobe/probe/privilege.hpp>
 #include <bpfprobe/sys/detached_mount.hpp>
 #include <cstdarg>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace bpfprobe::objcheck {
@@ -32,10 +35,64 @@ inline int capture_print(enum libbpf_print_level level, const char* fmt, va_list
     return prev ? prev(level, fmt, args) : 0;
   }
   if (level == LIBBPF_DEBUG) return 0;
+  // Whole messages: a verifier log libbpf prints for a program without a log buffer of ours ends
+  // with the line that decides.
+  va_list again;
+  va_copy(again, args);
   char buf[1024];
   int n = std::vsnprintf(buf, sizeof(buf), fmt, args);
-  if (n > 0) libbpf_capture->append(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof(buf) - 1));
+  if (n > 0 && static_cast<std::size_t>(n) < sizeof(buf)) {
+    libbpf_capture->append(buf, static_cast<std::size_t>(n));
+  } else if (n > 0) {
+    std::string big(std::min<std::size_t>(static_cast<std::size_t>(n), std::size_t{1} << 22) + 1, '\0');
+    int m = std::vsnprintf(big.data(), big.size(), fmt, again);
+    if (m > 0) libbpf_capture->append(big.data(), std::min<std::size_t>(static_cast<std::size_t>(m), big.size() - 1));
+  }
+  va_end(again);
   return 0;
+}
+
+// While one lives, libbpf's messages of threads that set libbpf_capture go there (the others' to the
+// print function set before). Concurrent checks share it: the first installs it, the last puts the
+// old one back.
+struct capture_installed {
+  static inline std::mutex mu;
+  static inline int users = 0;
+  capture_installed() {
+    std::lock_guard lock(mu);
+    if (users++ == 0) previous_print = libbpf_set_print(capture_print);
+  }
+  ~capture_installed() {
+    std::lock_guard lock(mu);
+    if (--users == 0) libbpf_set_print(previous_print.load());
+  }
+  capture_installed(const capture_installed&) = delete;
+  capture_installed& operator=(const capture_installed&) = delete;
+};
+
+// This thread's libbpf messages go to `*to` while one lives (a capture_installed must live too).
+struct capture_to {
+  explicit capture_to(std::string* to) { libbpf_capture = to; }
+  ~capture_to() { libbpf_capture = nullptr; }
+  capture_to(const capture_to&) = delete;
+  capture_to& operator=(const capture_to&) = delete;
+};
+
+// The verifier log libbpf printed for a program of the object other than the one under trial
+// (it loads the programs a struct_ops map refers to with it): that program's name and its log.
+inline std::pair<std::string, std::string> printed_load_log(std::string_view msgs) {
+  constexpr std::string_view begin = "-- BEGIN PROG LOAD LOG --\n", end = "-- END PROG LOAD LOG --";
+  auto b = msgs.find(begin);
+  if (b == std::string_view::npos) return {};
+  auto line = msgs.rfind('\n', b);
+  std::string_view head = msgs.substr(line == std::string_view::npos ? 0 : line + 1, b);
+  std::string name;
+  if (auto q = head.find("prog '"); q != std::string_view::npos) {
+    auto q2 = head.find('\'', q + 6);
+    if (q2 != std::string_view::npos) name = std::string(head.substr(q + 6, q2 - q - 6));
+  }
+  auto e = msgs.find(end, b);
+  return {name, std::string(msgs.substr(b + begin.size(), e == std::string_view::npos ? e : e - b - begin.size()))};
 }
 
 // The libbpf message line containing `needle`, trimmed of its "libbpf: " prefix.
@@ -54,7 +111,7 @@ inline std::string line_with(std::string_view text, std::string_view needle) {
 // How a failed load reads: libbpf's own refusals first (they never reach the kernel), then the
 // verifier log through the classify table, then the errno.
 inline verdict classify_load(int err, const std::string& log, const std::string& libbpf_msgs,
-                             const std::string& lockdown) {
+                             const std::string& lockdown, std::string_view prog_type = {}) {
   struct libbpf_rule {
     std::string_view needle;
     status state;
@@ -78,7 +135,13 @@ inline verdict classify_load(int err, const std::string& log, const std::string&
       {"attach_prog_fd", status::unknown, "freplace target program is set at run time"},
   };
   if (err == EPERM) {
-    std::string reason = classify::errno_reason(EPERM);
+    // Which capability the program's load wanted, or that none was missing (then lockdown or an LSM
+    // refused it); only when the refusal was the program's load, not a map's creation before it.
+    bool prog_load = libbpf_msgs.find("BPF program load failed") != std::string::npos;
+    std::string reason = prog_type.empty() || !prog_load
+                             ? std::string()
+                             : probe::load_permission_reason(prog_type, probe::effective_caps());
+    if (reason.empty()) reason = classify::errno_reason(EPERM);
     if (!lockdown.empty() && lockdown != "none") reason += "; lockdown=" + lockdown;
     return verdict::unknown(std::move(reason), EPERM, classify::deciding_line(log));
   }
@@ -156,10 +219,7 @@ inline trial_outcome trial_load(const std::vector<char>& bytes, const std::strin
                                 const std::string& lockdown) {
   trial_outcome out;
   std::string msgs;
-  detail::libbpf_capture = &msgs;
-  struct reset {
-    ~reset() { detail::libbpf_capture = nullptr; }
-  } reset_capture;
+  detail::capture_to capture(&msgs);
   LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = object_name.c_str());
   bpf_object* obj = bpf_object__open_mem(bytes.data(), bytes.size(), &opts);
   if (!obj) {
@@ -206,8 +266,19 @@ inline trial_outcome trial_load(const std::vector<char>& bytes, const std::strin
     out.v = verdict::yes("loaded", classify::deciding_line(text));
     return out;
   }
-  out.v = classify_load(-err, text, msgs, lockdown);
-  out.failing_insn = failing_insn(text);
+  const char* type = libbpf_bpf_prog_type_str(bpf_program__type(prog));
+  std::string other;
+  if (text.empty()) {
+    auto [who, printed] = detail::printed_load_log(msgs);
+    if (!printed.empty() && who != name) {
+      other = who;
+      text = std::move(printed);
+      out.verifier_ran = true;
+    }
+  }
+  out.v = classify_load(-err, text, msgs, lockdown, type ? type : "");
+  if (!other.empty()) out.v.reason = "program " + other + std::string(loaded_along) + out.v.reason;
+  if (other.empty()) out.failing_insn = failing_insn(text);  // another program's index says nothing here
   return out;
 }
 
@@ -216,19 +287,9 @@ inline std::vector<trial_outcome> trial_loads(const std::vector<char>& bytes, co
                                               const std::vector<std::string>& names, const std::string& lockdown,
                                               unsigned threads) {
   std::vector<trial_outcome> out(names.size());
-  // Concurrent checks share the capture: the first installs it, the last puts the old one back.
-  static std::mutex print_mu;
-  static int print_users = 0;
-  {
-    std::lock_guard lock(print_mu);
-    if (print_users++ == 0) detail::previous_print = libbpf_set_print(detail::capture_print);
-  }
+  detail::capture_installed installed;
   probe::parallel_for(names.size(), threads,
                       [&](std::size_t i) { out[i] = trial_load(bytes, object_name, names[i], lockdown); });
-  {
-    std::lock_guard lock(print_mu);
-    if (--print_users == 0) libbpf_set_print(detail::previous_print.load());
-  }
   return out;
 }
 
