@@ -17,6 +17,8 @@ SCRIPT = """
   // where the window ends; it follows its cell when the page scrolls.
   var tip = document.getElementById('tip'), cell = null;
   function place() {
+    // Measured at the window's left edge, where it wraps least; where it last stood it may wrap more.
+    tip.style.left = tip.style.top = '0px';
     var r = cell.getBoundingClientRect();
     var top = r.bottom + 2;
     if (top + tip.offsetHeight > window.innerHeight) top = Math.max(0, r.top - 2 - tip.offsetHeight);
