@@ -34,6 +34,8 @@ SKIP = 77
 DEBIAN_PYTHON = "/usr/bin/python3"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
+# The window: short enough that contents links must scroll (check_hover makes it as tall as the page).
+WIDTH, HEIGHT = 1200, 700
 
 
 def selenium_or_exit():
@@ -141,7 +143,7 @@ class BrowserTest(unittest.TestCase):
         # --no-sandbox: chromium refuses to run as root with its sandbox. No network: file:// pages only,
         # and none of chromium's own background fetches.
         for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    f"--user-data-dir={os.path.join(cls.dir, 'profile')}", "--window-size=1200,700",
+                    f"--user-data-dir={os.path.join(cls.dir, 'profile')}", f"--window-size={WIDTH},{HEIGHT}",
                     "--no-first-run", "--disable-extensions", "--disable-background-networking", "--disable-sync",
                     "--disable-component-update", "--disable-default-apps"):
             options.add_argument(arg)
@@ -161,6 +163,7 @@ class BrowserTest(unittest.TestCase):
     # ----------------------------------------------------------------------- the checks
 
     def open(self, path):
+        self.driver.set_window_size(WIDTH, HEIGHT)
         self.driver.get("file://" + path)
         self.driver.get_log("browser")  # drop what an earlier page left
         self.assertEqual(self.driver.execute_script("return document.readyState"), "complete")
@@ -204,20 +207,32 @@ class BrowserTest(unittest.TestCase):
         """Moves the pointer onto ELEMENT; returns the popup's text if it is shown (beside ELEMENT, inside
         the window), else None."""
         from selenium.webdriver.common.action_chains import ActionChains
-        from selenium.webdriver.common.by import By
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        scrolled = self.driver.execute_script("""
+            var r = arguments[0].getBoundingClientRect();
+            // In the window and not under a sticky header or the filter box.
+            var top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            if (r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth &&
+                arguments[0].contains(top)) return false;
+            arguments[0].scrollIntoView({block: 'center'});
+            return true;""", element)
+        if scrolled:
+            # After a scroll chromium re-hovers what lies under the pointer's old place a frame later: let
+            # that pass before the pointer moves, or its mouseover lands after the move's. (Slow in headless
+            # chromium, about a second; check_hover's window makes it rare.)
+            self.driver.execute_async_script("var done = arguments[0]; "
+                                             "requestAnimationFrame(function () { requestAnimationFrame(done); });")
         # A short move (the default takes 250 ms): the pointer still passes the cells between.
         ActionChains(self.driver, duration=20).move_to_element(element).perform()
-        tip = self.driver.find_element(By.ID, "tip")
-        if not tip.is_displayed():
+        shown, text, cell, box, height = self.driver.execute_script("""
+            var tip = document.getElementById('tip');
+            return [!tip.hidden && getComputedStyle(tip).display != 'none', tip.innerText,
+                    arguments[0].getBoundingClientRect(), tip.getBoundingClientRect(), innerHeight];""", element)
+        if not shown:
             return None
-        cell, box, height = self.driver.execute_script(
-            "return [arguments[0].getBoundingClientRect(), arguments[1].getBoundingClientRect(), innerHeight]",
-            element, tip)
         self.assertTrue(abs(box["top"] - cell["bottom"]) < 4 or abs(box["bottom"] - cell["top"]) < 4,
                         f"popup {box} not beside its cell {cell}")
         self.assertTrue(0 <= box["top"] and box["bottom"] <= height, f"popup {box} outside the window")
-        return tip.text
+        return text
 
     def check_hover(self, first_cell, expected):
         """Every cell with a hover text, hovered: the popup shows that text, and for the cells EXPECTED
@@ -226,6 +241,9 @@ class BrowserTest(unittest.TestCase):
         from selenium.webdriver.common.by import By
         cells = self.cells()
         self.assertGreater(len(cells), 5)
+        # A window as tall as the page: hovering then needs no scrolling.
+        self.driver.set_window_size(WIDTH, self.driver.execute_script(
+            "return document.scrollingElement.scrollHeight + outerHeight - innerHeight + 2"))
         checked = 0
         for name, column, td, title in cells:
             shown = self.hover(td)
@@ -237,6 +255,16 @@ class BrowserTest(unittest.TestCase):
                     checked += 1
         self.assertGreater(checked, 10, "hover texts compared with the data")
         self.assertIsNone(self.hover(self.driver.find_element(By.TAG_NAME, "h1")), "popup stays off the cells")
+        # The last cell on the window's bottom edge: its popup opens above it (hover() checks it is inside).
+        name, _, last, title = cells[-1]
+        self.driver.set_window_size(WIDTH, self.driver.execute_script(
+            "scrollTo(0, 0); return Math.ceil(arguments[0].getBoundingClientRect().bottom) + outerHeight - innerHeight",
+            last))
+        self.assertEqual(squash(self.hover(last)), squash(title), f"popup over {name} at the window's bottom")
+        self.assertTrue(self.driver.execute_script(
+            "return document.getElementById('tip').getBoundingClientRect().bottom <= "
+            "arguments[0].getBoundingClientRect().top + 1", last), "popup not above the cell at the window's bottom")
+        self.driver.set_window_size(WIDTH, HEIGHT)  # (open() restores it too, after a failed check)
 
     def check_contents(self):
         """Each contents link, clicked, puts its heading at the top of the window (or the page is scrolled
