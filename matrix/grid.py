@@ -4,10 +4,11 @@ as HTML and Markdown.
 
     matrix/grid.py [OUT] [--docs DIR]    # default OUT build/matrix; writes OUT/grid.{html,md}
 
-run.py calls write() after every run. The HTML page is self-contained (inline CSS and a small filter
-script, no external assets). It opens with a table of contents and the rows whose verdict differs between
-kernels ("new in <kernel>", then changed verdicts); every section follows in full. Every cell has a hover
-text (the reason and evidence, or the candidates/tiers of an attach/compat choice). The helper matrix is
+run.py calls write() after every run. The HTML page is self-contained (inline CSS and a small script: the
+row filter and the cell popup of kmatrix/page_script.py; no external assets). It opens with a table of
+contents and the rows whose verdict differs between kernels ("new in <kernel>", then changed verdicts);
+every section follows in full. Every cell has a hover text (the reason and evidence, or the
+candidates/tiers of an attach/compat choice). The helper matrix is
 collapsed to "supported for N program types" per helper and kernel, with the per-program-type detail in a
 <details> element. The first kernel carries the upstream commit id (hover text in HTML, code in
 Markdown); the pages link nowhere outside themselves.
@@ -20,7 +21,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from kmatrix import pages  # noqa: E402
+from kmatrix import page_script, pages  # noqa: E402
 from kmatrix.grid_rows import (  # noqa: E402
     MARK, MISSING, ORDER, all_rows, cell_title, differences, helper_summary, kernel_label, load, status_class)
 
@@ -35,17 +36,8 @@ td.s{background:#c8ecc8}td.u{background:#f4c7c3}td.q{background:#ffe599}td.a{bac
 td.fk i{color:#777}
 small{color:#666}details summary{cursor:pointer}details table{margin:.3em 0}details td.f{white-space:normal;max-width:40em}
 .legend span{display:inline-block;padding:0 6px;margin-right:6px;border:1px solid #ccc}
-nav ul{columns:2;margin:.3em 0 1em}#filter{position:sticky;top:0;z-index:2;font-size:15px;padding:3px 6px;width:24em}
-"""
-# Hides every fact row whose name does not contain the filter text (and tables left empty).
-SCRIPT = """
-document.getElementById('filter').addEventListener('input', function () {
-  var q = this.value.trim().toLowerCase();
-  document.querySelectorAll('tr[data-name]').forEach(function (tr) {
-    tr.style.display = !q || tr.dataset.name.indexOf(q) >= 0 ? '' : 'none';
-  });
-});
-"""
+nav ul{columns:2;margin:.3em 0 1em}
+""" + page_script.CSS
 
 
 
@@ -137,7 +129,7 @@ def render_html(summary, kernels):
            "<span style='background:#eee'>· not defined by that kernel</span>"
            "<span>* deviation accepted by matrix/exceptions.tsv (hover for the reason)</span>"
            "<span><i>≤ 5.10</i> / <i>new in 6.1</i>: first kernel of this matrix with it (no upstream record)</span></p>",
-           "<input id=filter type=search placeholder='filter rows by name (e.g. ringbuf, tcx, bpf_loop)'>"]
+           page_script.filter_box("filter rows by name (e.g. ringbuf, tcx, bpf_loop)")]
     toc = ["<li><a href='#kernels'>Kernels</a></li>",
            f"<li><a href='#differs'>Differs between kernels</a> ({sum(map(len, new_in.values())) + len(changed)} rows)"
            "<ul>"]
@@ -182,7 +174,7 @@ def render_html(summary, kernels):
             out.extend(table_html("helper", head, rows, detail=helper_detail(kernels)))
         else:
             out.extend(table_html(section, head, rows))
-    out.append(f"<script>{SCRIPT}</script></body></html>")
+    out.append(f"<script>{page_script.SCRIPT}</script></body></html>")
     return "\n".join(out) + "\n"
 
 

@@ -2,7 +2,7 @@
 # The docs check: renders docs/grid.html and docs/grid.md (and, when the run checked objects,
 # docs/check-grid.html and .md) from a matrix results directory (default build/matrix, written by
 # matrix/run.py) and takes a headless chromium screenshot of the page top
-# (docs/grid.png; chromium comes from `scripts/install-deps.sh --docs`).
+# (docs/grid.png; chromium comes from `scripts/install-deps.sh`).
 #   scripts/docs.sh [RESULTS_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ if compgen -G "$tmp/*/check.json" >/dev/null; then python3 matrix/object_grid.py
 python3 tests/matrix/grid_test.py
 browser=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$browser" ]; then
-  echo "docs: no chromium for the screenshot (scripts/install-deps.sh --docs)"
+  echo "docs: no chromium for the screenshot (scripts/install-deps.sh)"
   exit 1
 fi
 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,2000 \

@@ -181,7 +181,7 @@ class GridTest(unittest.TestCase):
     def test_headless_screenshot(self):
         browser = shutil.which("chromium") or shutil.which("chromium-browser")
         if not browser:
-            self.skipTest("no chromium (scripts/install-deps.sh --docs installs it)")
+            self.skipTest("no chromium (scripts/install-deps.sh installs it)")
         png = os.path.join(self.dir, "grid.png")
         subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                         "--window-size=1200,900", f"--screenshot={png}", "file://" + os.path.join(self.dir, "grid.html")],
