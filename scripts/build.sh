@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs dependencies (Debian packages) and builds into ./build: the given CMake targets, or with
-# none every target (bpfprobe, its tests and benchmark; what run-tests.sh needs).
+# none every target (bpfprobe, its tests and benchmark; what run-tests.sh needs). BPFPROBE_DEPS=cli
+# installs only the packages the CLI build needs (scripts/install-deps.sh --cli).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+./scripts/install-deps.sh ${BPFPROBE_DEPS:+"--$BPFPROBE_DEPS"}
 . scripts/ccache-args.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBPFPROBE_BUILD_TESTS=ON "${ccache_args[@]}" >/dev/null
 targets=()

@@ -3,6 +3,6 @@
 # and print the report. Extra arguments go to bpfprobe (e.g. --json, --macros).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/build.sh bpfprobe-cli
+BPFPROBE_DEPS=cli ./scripts/build.sh bpfprobe-cli
 [ $# -gt 0 ] || set -- --report
 exec ./build/src/bpfprobe "$@"
