@@ -13,6 +13,7 @@
 #include "check_failures.skel.h"
 #include "check_guards.skel.h"
 #include "check_isa_v4.skel.h"
+#include "check_kconfig_guard.skel.h"
 #include "check_new_map.skel.h"
 #include "check_siblings.skel.h"
 #include "check_strong_kfunc.skel.h"
@@ -38,6 +39,7 @@ const embedded objects[] = {
     {"isa_v4", check_isa_v4__elf_bytes},
     {"strong_kfunc", check_strong_kfunc__elf_bytes},
     {"guards", check_guards__elf_bytes},
+    {"kconfig_guard", check_kconfig_guard__elf_bytes},
 };
 
 std::span<const char> bytes_of(const embedded& e) {
@@ -124,12 +126,51 @@ TEST(Check, EachFailureIsFoundForItsReason) {
   expect("helper_not_allowed", status::unsupported, "helper/socket_filter/bpf_redirect", "");
   expect("weak_kfunc_missing", status::supported, "", "");
   EXPECT_FALSE(program(r, "weak_kfunc_missing").warnings.empty());
+  expect("weak_kfunc_missing_unguarded", status::unsupported, "kfunc/bpfprobe_no_such_weak_kfunc",
+         "bpfprobe_no_such_weak_kfunc");
   expect("fentry_target_missing", status::unsupported, "target/bpfprobe_no_such_function", "bpfprobe_no_such_function");
   expect("core_field_unguarded", status::unsupported, "core/task_struct.bpfprobe_no_such_field", "CO-RE");
   expect("core_field_guarded", status::supported, "", "");
   expect("placeholder_target", status::unknown, "target", "");
   EXPECT_TRUE(program(r, "placeholder_target").placeholder);
   EXPECT_EQ(r.v.state, status::unsupported);
+}
+
+// An unresolved CO-RE read the verifier reaches fails, also behind a guard that holds and after
+// the branches of a guard join (guards.bpf.c).
+TEST(Check, UnresolvedCoreReadThatIsReachedFails) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[7]);
+  for (const auto* name : {"core_read_guarded_by_present_field", "core_read_after_guard"}) {
+    const auto& p = program(r, name);
+    EXPECT_EQ(p.static_v.state, status::unsupported) << describe(p);
+    ASSERT_TRUE(p.trial.has_value()) << describe(p);
+    EXPECT_EQ(p.trial->state, status::unsupported) << describe(p);
+    bool core = false;
+    for (const auto& n : p.needs) core |= n.fact.starts_with("core/") && n.v.state == status::unsupported;
+    EXPECT_TRUE(core) << describe(p);
+  }
+}
+
+// libbpf writes .kconfig values into a frozen map: the verifier skips the branch an option makes
+// dead (kconfig_guard.bpf.c).
+TEST(Check, KconfigValuesSettleBranches) {
+  REQUIRE_ROOT();
+  utsname u{};
+  uname(&u);
+  auto cfg = probe::read_kernel_config(u.release);
+  if (cfg.source.empty()) GTEST_SKIP() << "no kernel config for libbpf to read";
+  if (!cfg.values.contains("CONFIG_BPF_SYSCALL")) GTEST_SKIP() << "CONFIG_BPF_SYSCALL not set";
+  auto r = check_embedded(objects[8]);
+  ASSERT_STREQ(objects[8].name, "kconfig_guard");
+  const auto& dead = program(r, "dead_by_kconfig");
+  EXPECT_EQ(dead.static_v.state, status::supported) << describe(dead);
+  ASSERT_TRUE(dead.trial.has_value()) << describe(dead);
+  EXPECT_EQ(dead.trial->state, status::supported) << describe(dead);
+  const auto& live = program(r, "live_by_kconfig");
+  EXPECT_EQ(live.static_v.state, status::unsupported) << describe(live);
+  ASSERT_TRUE(live.trial.has_value()) << describe(live);
+  EXPECT_EQ(live.trial->state, status::unsupported) << describe(live);
 }
 
 // A call or CO-RE read behind a bpf_core_*_exists guard or a test of a `const volatile` global counts

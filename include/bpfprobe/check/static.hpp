@@ -7,6 +7,7 @@
 
 #include <bpfprobe/check/code_scan.hpp>
 #include <bpfprobe/check/core.hpp>
+#include <bpfprobe/check/extern_values.hpp>
 #include <bpfprobe/check/map_check.hpp>
 #include <bpfprobe/check/model.hpp>
 #include <bpfprobe/check/object_context.hpp>
@@ -108,7 +109,8 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     }
   }
 
-  code_facts code = scan_program(oc.img, r.section, r.name, &oc.core_values());
+  extern_values externs = collect_extern_values(oc);
+  code_facts code = scan_program(oc.img, r.section, r.name, &oc.core_values(), &externs);
   if (!code.error.empty()) needs.push_back({"code", verdict::unknown("instructions not understood: " + code.error)});
   const auto& helpers = p.context().enums().helpers;
   for (std::int32_t id : code.helpers) {
@@ -134,11 +136,19 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
   }
   for (const auto& k : code.kfunc_calls) {
     if (!oc.kernel.available() || !oc.kernel.has(k, BTF_KIND_FUNC)) {
-      // A missing strong extern fails the whole object (extern_needs); a weak one is left out.
-      if (oc.weak.contains(k)) {
-        r.warnings.push_back("weak kfunc " + k + " is missing: its calls must be guarded by bpf_ksym_exists()");
-        needs.push_back({"kfunc/" + k, verdict::yes("weak extern, missing: libbpf leaves the guarded call out")});
-      }
+      // A missing strong extern fails the whole object (extern_needs). libbpf poisons the calls of
+      // a missing weak one; the verifier refuses one it reaches ("kfunc ... is referenced but
+      // wasn't resolved"), so only calls behind a bpf_ksym_exists() guard (dead) are fine.
+      if (!oc.weak.contains(k)) continue;
+      if (!oc.kernel.available())
+        needs.push_back({"kfunc/" + k, verdict::unknown("no kernel BTF to find kfuncs in")});
+      else if (code.sure_kfunc_calls.contains(k))
+        needs.push_back({"kfunc/" + k, verdict::no("weak kfunc the kernel lacks, called where the verifier reaches "
+                                                   "(no bpf_ksym_exists() guard settles it)",
+                                                   0, "extern " + k)});
+      else
+        needs.push_back({"kfunc/" + k, verdict::unknown("weak kfunc the kernel lacks, called past a branch the "
+                                                        "scan cannot settle")});
       continue;
     }
     verdict v = p.kfunc(k, r.prog_type);
@@ -153,6 +163,11 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     if (oc.ksym_typed.contains(x) && !oc.weak.contains(x) && oc.kernel.has(x, BTF_KIND_VAR))
       needs.push_back({"ksym/" + x, oc.in_kallsyms(x) ? verdict::yes("in kernel BTF and /proc/kallsyms")
                                                       : verdict::no("in kernel BTF but not in /proc/kallsyms")});
+  for (const auto& x : code.ld_externs)
+    if (oc.ksym_funcs.contains(x) && externs.numbers.contains(x) && !code.kfunc_calls.contains(x)) {
+      r.warnings.push_back("weak kfunc " + x + " is missing: the calls bpf_ksym_exists() guards are left out");
+      needs.push_back({"kfunc/" + x, verdict::yes("weak extern, missing: its guarded calls are dead code")});
+    }
   if (code.jmp_v2) needs.push_back({"misc/isa_v2", p.misc("isa_v2")});
   if (code.jmp32) needs.push_back({"misc/isa_v3", p.misc("isa_v3")});
   if (code.isa_v4) needs.push_back({"misc/isa_v4", p.misc("isa_v4")});
@@ -170,14 +185,9 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
         if (rel.section == secname && rel.insn_off / sizeof(bpf_insn) >= b && rel.insn_off / sizeof(bpf_insn) < e &&
             !code.dead.contains({rel.section, rel.insn_off / sizeof(bpf_insn)}))
           mine.emplace_back(&rel, resolver.resolve(rel));
-    std::set<std::string> guarded_roots;
-    for (const auto& [rel, o] : mine)
-      if (is_existence(rel->kind)) guarded_roots.insert(o.root);
-    // The verifier drops branches it proves dead: an existence test of another type, or a kconfig
-    // value, may guard the unresolved access too. Then it is unknown, not unsupported.
-    bool maybe_guarded = !guarded_roots.empty();
-    for (const auto& x : code.ld_externs) maybe_guarded |= oc.kconfig.contains(x);
-    std::set<std::string> reported;
+    // A relocation in dead code never reaches the verifier (`mine` has none); one the scan reaches
+    // surely fails the load (libbpf poisons it), one past a branch it cannot settle may not.
+    std::map<std::string, verdict> unresolved;
     std::size_t resolved = 0;
     for (const auto& [rel, o] : mine) {
       if (is_existence(rel->kind)) continue;
@@ -186,18 +196,15 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
         continue;
       }
       std::string key = "core/" + (o.what.empty() ? o.root : o.what);
-      if (!reported.insert(key).second) continue;
-      if (!o.decided)
-        needs.push_back({key, verdict::unknown("CO-RE relocation not resolved here: " + o.reason)});
-      else if (guarded_roots.contains(o.root))
-        needs.push_back({key, verdict::yes("unresolved, but the program tests " + o.root +
-                                           " with bpf_core_*_exists: taken as guarded")});
-      else if (maybe_guarded)
-        needs.push_back({key, verdict::unknown("CO-RE relocation cannot resolve (" + o.reason +
-                                               "); the program may guard it with a test the verifier settles")});
-      else
-        needs.push_back({key, verdict::no("CO-RE relocation cannot resolve: " + o.reason)});
+      verdict v = !o.decided ? verdict::unknown("CO-RE relocation not resolved here: " + o.reason)
+                  : code.unsure.contains({rel->section, rel->insn_off / sizeof(bpf_insn)})
+                      ? verdict::unknown("CO-RE relocation cannot resolve (" + o.reason +
+                                         "); reached only past a branch the verifier may settle and the scan cannot")
+                      : verdict::no("CO-RE relocation cannot resolve: " + o.reason);
+      auto [at, first] = unresolved.emplace(key, v);
+      if (!first && v.state == status::unsupported) at->second = v;
     }
+    for (auto& [key, v] : unresolved) needs.push_back({key, std::move(v)});
     if (resolved)
       needs.push_back({"core", verdict::yes(std::to_string(resolved) + " CO-RE relocations resolve in kernel BTF")});
   }

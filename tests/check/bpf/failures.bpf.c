@@ -24,6 +24,13 @@ int weak_kfunc_missing(struct __sk_buff* skb) {
   return 0;
 }
 
+// Without a guard the poisoned call is reached: "kfunc ... is referenced but wasn't resolved".
+SEC("tc")
+int weak_kfunc_missing_unguarded(struct __sk_buff* skb) {
+  bpfprobe_no_such_weak_kfunc();
+  return 0;
+}
+
 SEC("fentry/bpfprobe_no_such_function")
 int BPF_PROG(fentry_target_missing) { return 0; }
 
