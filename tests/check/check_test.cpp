@@ -136,6 +136,24 @@ TEST(Check, EachFailureIsFoundForItsReason) {
   EXPECT_EQ(r.v.state, status::unsupported);
 }
 
+// A weak typed ksym kernel BTF has is resolved like a strong one: the verifier then needs its
+// address, and kallsyms lists no data symbols without CONFIG_KALLSYMS_ALL.
+TEST(Check, WeakTypedKsymInBtfNeedsKallsyms) {
+  REQUIRE_ROOT();
+  btf::btf_ptr vmlinux(btf__load_vmlinux_btf());
+  if (!vmlinux || btf__find_by_name_kind(vmlinux.get(), "bpf_prog_active", BTF_KIND_VAR) < 0)
+    GTEST_SKIP() << "kernel BTF has no bpf_prog_active variable";
+  bool in_kallsyms = false;
+  std::ifstream in("/proc/kallsyms");
+  for (std::string addr, type, sym; in >> addr >> type >> sym;) in_kallsyms |= sym == "bpf_prog_active";
+  auto r = check_embedded(objects[2]);
+  const auto& p = program(r, "weak_typed_ksym_in_btf");
+  status want = in_kallsyms ? status::supported : status::unsupported;
+  EXPECT_EQ(p.static_v.state, want) << describe(p);
+  ASSERT_TRUE(p.trial.has_value()) << describe(p);
+  EXPECT_EQ(p.trial->state, want) << describe(p);
+}
+
 // An unresolved CO-RE read the verifier reaches fails, also behind a guard that holds and after
 // the branches of a guard join (guards.bpf.c).
 TEST(Check, UnresolvedCoreReadThatIsReachedFails) {

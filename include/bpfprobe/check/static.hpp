@@ -159,8 +159,9 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
   }
   // A typed ksym's address comes from kallsyms when the verifier sees it (check_pseudo_btf_id):
   // without CONFIG_KALLSYMS_ALL a variable in BTF may still be missing there.
+  // A weak one in BTF is resolved all the same (only a missing weak one is left 0).
   for (const auto& x : code.ld_externs)
-    if (oc.ksym_typed.contains(x) && !oc.weak.contains(x) && oc.kernel.has(x, BTF_KIND_VAR))
+    if (oc.ksym_typed.contains(x) && oc.kernel.has(x, BTF_KIND_VAR))
       needs.push_back({"ksym/" + x, oc.in_kallsyms(x) ? verdict::yes("in kernel BTF and /proc/kallsyms")
                                                       : verdict::no("in kernel BTF but not in /proc/kallsyms")});
   for (const auto& x : code.ld_externs)
