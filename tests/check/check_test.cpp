@@ -25,6 +25,21 @@ namespace {
 using namespace bpfprobe;
 using bpfprobe::testing::is_root;
 
+// bpftool's skeleton of a struct_ops map sets bpf_map_skeleton::link (libbpf 1.5), which older
+// libbpf headers lack: this object is embedded as it is instead.
+asm(".pushsection .rodata\n"
+    ".balign 8\n"
+    "check_struct_ops_begin:\n"
+    ".incbin \"" BPFPROBE_CHECK_STRUCT_OPS_OBJECT
+    "\"\n"
+    "check_struct_ops_end:\n"
+    ".popsection\n");
+extern "C" const char check_struct_ops_begin[], check_struct_ops_end[];
+const void* check_struct_ops__elf_bytes(size_t* size) {
+  *size = static_cast<size_t>(check_struct_ops_end - check_struct_ops_begin);
+  return check_struct_ops_begin;
+}
+
 struct embedded {
   const char* name;
   const void* (*bytes)(size_t*);
@@ -40,6 +55,7 @@ const embedded objects[] = {
     {"strong_kfunc", check_strong_kfunc__elf_bytes},
     {"guards", check_guards__elf_bytes},
     {"kconfig_guard", check_kconfig_guard__elf_bytes},
+    {"struct_ops", check_struct_ops__elf_bytes},
 };
 
 std::span<const char> bytes_of(const embedded& e) {
@@ -167,6 +183,24 @@ TEST(Check, UnresolvedCoreReadThatIsReachedFails) {
     bool core = false;
     for (const auto& n : p.needs) core |= n.fact.starts_with("core/") && n.v.state == status::unsupported;
     EXPECT_TRUE(core) << describe(p);
+  }
+}
+
+// libbpf gives a struct_ops program no map refers to no attach target: it does not load.
+TEST(Check, StructOpsProgramNoMapRefersToDoesNotLoad) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[9]);
+  ASSERT_STREQ(objects[9].name, "struct_ops");
+  for (const auto& p : r.programs) {
+    bool orphan = p.name == "bpfprobe_orphan";
+    bool fact = false;
+    for (const auto& n : p.needs) fact |= n.fact == "struct_ops/referenced" && n.v.state == status::unsupported;
+    EXPECT_EQ(fact, orphan) << describe(p);
+    ASSERT_TRUE(p.trial.has_value()) << describe(p);
+    if (orphan) {
+      EXPECT_EQ(p.trial->state, status::unsupported) << describe(p);
+    }
+    EXPECT_EQ(p.static_v.state, p.trial->state) << describe(p);
   }
 }
 

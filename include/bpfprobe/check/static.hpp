@@ -12,6 +12,7 @@
 #include <bpfprobe/check/model.hpp>
 #include <bpfprobe/check/object_context.hpp>
 #include <bpfprobe/check/program_info.hpp>
+#include <bpfprobe/check/struct_ops_refs.hpp>
 #include <bpfprobe/decide/decide.hpp>
 #include <bpfprobe/prober/prober.hpp>
 #include <fstream>
@@ -86,6 +87,15 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     if (r.prog_type == "tracing" || r.prog_type == "lsm")
       needs.push_back({"sleepable_target", verdict::unknown("the kernel's sleepable allow-list is not checked "
                                                             "statically")});
+  }
+  if (r.prog_type == "struct_ops") {
+    auto referenced = struct_ops_referenced(oc.obj, prog);
+    if (!referenced)
+      needs.push_back({"struct_ops/referenced", verdict::unknown("this libbpf does not show which program a "
+                                                                 "struct_ops map refers to")});
+    else if (!*referenced)
+      needs.push_back({"struct_ops/referenced", verdict::no("no struct_ops map of the object refers to this "
+                                                            "program: libbpf gives it no attach target")});
   }
   // Targets libbpf resolves in kernel BTF when loading.
   std::string subject = hook_subject(sec);
