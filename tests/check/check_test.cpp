@@ -16,6 +16,7 @@
 #include "check_kconfig_guard.skel.h"
 #include "check_new_map.skel.h"
 #include "check_siblings.skel.h"
+#include "check_sleepable_iter.skel.h"
 #include "check_strong_kfunc.skel.h"
 #include "leftovers.hpp"
 #include "run.hpp"
@@ -56,6 +57,7 @@ const embedded objects[] = {
     {"guards", check_guards__elf_bytes},
     {"kconfig_guard", check_kconfig_guard__elf_bytes},
     {"struct_ops", check_struct_ops__elf_bytes},
+    {"sleepable_iter", check_sleepable_iter__elf_bytes},
 };
 
 std::span<const char> bytes_of(const embedded& e) {
@@ -223,6 +225,16 @@ TEST(Check, KconfigValuesSettleBranches) {
   EXPECT_EQ(live.static_v.state, status::unsupported) << describe(live);
   ASSERT_TRUE(live.trial.has_value()) << describe(live);
   EXPECT_EQ(live.trial->state, status::unsupported) << describe(live);
+}
+
+// A sleepable iterator needs the sleepable flag only: decided statically, as the load decides.
+TEST(Check, SleepableIteratorIsDecided) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[10]);
+  const auto& p = program(r, "sleepable_iter");
+  EXPECT_NE(p.static_v.state, status::unknown) << describe(p);
+  ASSERT_TRUE(p.trial.has_value()) << describe(p);
+  EXPECT_EQ(p.static_v.state, p.trial->state) << describe(p);
 }
 
 // A call or CO-RE read behind a bpf_core_*_exists guard or a test of a `const volatile` global counts
