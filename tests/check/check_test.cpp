@@ -14,6 +14,7 @@
 #include "check_guards.skel.h"
 #include "check_isa_v4.skel.h"
 #include "check_kconfig_guard.skel.h"
+#include "check_map_args.skel.h"
 #include "check_new_map.skel.h"
 #include "check_siblings.skel.h"
 #include "check_sleepable_iter.skel.h"
@@ -58,6 +59,7 @@ const embedded objects[] = {
     {"kconfig_guard", check_kconfig_guard__elf_bytes},
     {"struct_ops", check_struct_ops__elf_bytes},
     {"sleepable_iter", check_sleepable_iter__elf_bytes},
+    {"map_args", check_map_args__elf_bytes},
 };
 
 std::span<const char> bytes_of(const embedded& e) {
@@ -344,6 +346,27 @@ TEST(Check, SecondCheckGivesTheSameAnswers) {
     EXPECT_EQ(first.programs[i].result.state, second.programs[i].result.state) << first.programs[i].name;
     EXPECT_EQ(first.programs[i].result.reason, second.programs[i].result.reason) << first.programs[i].name;
   }
+}
+
+// A helper given a map of a type the kernel refuses for it (map_args.bpf.c): the map in R1 is
+// paired with the call where the code between is straight.
+TEST(Check, HelperOnAMapTypeItMayNotUseFails) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[11]);
+  ASSERT_STREQ(objects[11].name, "map_args");
+  for (const auto* name : {"ringbuf_output_on_perf_array", "lookup_in_perf_array"}) {
+    const auto& p = program(r, name);
+    EXPECT_EQ(p.static_v.state, status::unsupported) << describe(p);
+    ASSERT_TRUE(p.trial.has_value()) << describe(p);
+    EXPECT_EQ(p.trial->state, status::unsupported) << describe(p);
+    bool fact = false;
+    for (const auto& n : p.needs) fact |= n.fact.starts_with("map_arg/") && n.v.state == status::unsupported;
+    EXPECT_TRUE(fact) << describe(p);
+  }
+  const auto& ok = program(r, "ringbuf_output_on_ringbuf");
+  ASSERT_TRUE(ok.trial.has_value()) << describe(ok);
+  EXPECT_EQ(ok.static_v.state, ok.trial->state) << describe(ok);
+  for (const auto& n : ok.needs) EXPECT_FALSE(n.fact.starts_with("map_arg/")) << describe(ok);
 }
 
 // The CLI on files written from the embedded objects.

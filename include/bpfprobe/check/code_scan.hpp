@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bpfprobe/check/elf_image.hpp>
+#include <bpfprobe/check/map_args.hpp>
 #include <bpfprobe/check/reachable.hpp>
 #include <set>
 
@@ -12,13 +13,14 @@ namespace bpfprobe::objcheck {
 
 struct code_facts {
   std::set<std::int32_t> helpers;
-  std::set<std::string> kfunc_calls;       // extern functions called (BPF_PSEUDO_KFUNC_CALL)
-  std::set<std::string> sure_kfunc_calls;  // those called from surely reached code
-  std::set<std::string> ld_externs;        // externs whose address or value is loaded (ksyms, kconfig)
-  bool jmp_v2 = false;                     // JLT/JLE/JSLT/JSLE (4.20)
-  bool jmp32 = false;                      // BPF_JMP32 class (5.1)
-  bool isa_v4 = false;                     // sign-extending loads/moves, sdiv/smod, bswap, gotol (6.6)
-  bool may_goto = false;                   // BPF_JCOND may_goto (6.9)
+  std::set<std::pair<std::int32_t, std::string>> helper_r1_symbols;  // surely reached calls, R1's symbol
+  std::set<std::string> kfunc_calls;                                 // extern functions called (BPF_PSEUDO_KFUNC_CALL)
+  std::set<std::string> sure_kfunc_calls;                            // those called from surely reached code
+  std::set<std::string> ld_externs;  // externs whose address or value is loaded (ksyms, kconfig)
+  bool jmp_v2 = false;               // JLT/JLE/JSLT/JSLE (4.20)
+  bool jmp32 = false;                // BPF_JMP32 class (5.1)
+  bool isa_v4 = false;               // sign-extending loads/moves, sdiv/smod, bswap, gotol (6.6)
+  bool may_goto = false;             // BPF_JCOND may_goto (6.9)
   bool back_edge = false;
   std::size_t insns = 0;
   // Instruction ranges [begin, end) per section name, for matching CO-RE relocation records.
@@ -117,6 +119,7 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
       if (t < 0 || static_cast<std::size_t>(t) >= ts->insns.size()) return std::nullopt;
       return std::pair{ts, static_cast<std::size_t>(t)};
     };
+    std::vector<bool> targets = jump_targets(*cs, begin, end);
     for (std::size_t i = begin; i < end; ++i) {
       reach here = std::min(reached[i - begin], live);
       bool reachable = here != reach::dead;
@@ -173,6 +176,8 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
           if (here == reach::sure) f.sure_kfunc_calls.insert(ext->name);
         } else if (in.src_reg == 0) {
           if (reachable) f.helpers.insert(in.imm);
+          if (here == reach::sure)
+            if (auto sym = symbol_in_r1(img, *cs, begin, i, targets)) f.helper_r1_symbols.emplace(in.imm, *sym);
         } else if (in.src_reg == BPF_PSEUDO_CALL) {
           auto t = target_of(i, static_cast<std::int64_t>(in.imm) + 1);
           if (t)

@@ -8,6 +8,7 @@
 #include <bpfprobe/check/code_scan.hpp>
 #include <bpfprobe/check/core.hpp>
 #include <bpfprobe/check/extern_values.hpp>
+#include <bpfprobe/check/map_args.hpp>
 #include <bpfprobe/check/map_check.hpp>
 #include <bpfprobe/check/model.hpp>
 #include <bpfprobe/check/object_context.hpp>
@@ -146,6 +147,16 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
                                "this program's attach type",
                            0, v.evidence);
     needs.push_back({"helper/" + r.prog_type + "/" + e->name, std::move(v)});
+    for (const auto& [hid, sym] : code.helper_r1_symbols) {
+      const bpf_map* m = hid == id ? bpf_object__find_map_by_name(oc.obj, sym.c_str()) : nullptr;
+      if (!m || bpf_map__is_internal(m) || !map_refused_in_r1(e->name, bpf_map__type(m))) continue;
+      needs.push_back({"map_arg/" + e->name + "/" + sym,
+                       verdict::no("the kernel does not let " + e->name + " use map " + sym + " of type " +
+                                       std::string(libbpf_bpf_map_type_str(bpf_map__type(m))
+                                                       ? libbpf_bpf_map_type_str(bpf_map__type(m))
+                                                       : "?"),
+                                   0, "check_map_func_compatibility")});
+    }
   }
   for (const auto& k : code.kfunc_calls) {
     if (!oc.kernel.available() || !oc.kernel.has(k, BTF_KIND_FUNC)) {
