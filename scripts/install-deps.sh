@@ -8,13 +8,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 backports=/etc/apt/sources.list.d/bookworm-backports.sources
 if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  $SUDO tee "$backports" >/dev/null <<'SRC'
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: bookworm-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+  # On the mirror the machine already uses for bookworm (scripts/backports-source.sh).
+  "$(dirname "$0")/backports-source.sh" | $SUDO tee "$backports" >/dev/null
 fi
 
 stamp=/var/lib/apt/periodic/bpfprobe-update-stamp
@@ -32,7 +27,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libelf-dev zlib1g-dev libzstd-dev \
   libboost-dev libcli11-dev nlohmann-json3-dev \
   libgtest-dev libgmock-dev googletest libbenchmark-dev \
-  dwarves iproute2 util-linux procps time bc \
+  dwarves iproute2 util-linux procps time bc help2man \
   qemu-system-x86 busybox-static cpio zstd xz-utils dpkg-dev ca-certificates python3 >/dev/null
 # --docs: the headless browser scripts/docs.sh takes the grid's screenshot with (only the docs step needs it).
 if [ "${1:-}" = "--docs" ]; then

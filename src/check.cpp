@@ -2,9 +2,20 @@
 // prediction, then the trial load unless --no-load), why not, and what to use instead.
 #include <bpfprobe/check/check.hpp>
 
+#include "check_formats.hpp"
 #include "render.hpp"
 
 namespace bpfprobe::cli {
+
+// Object names and kernel messages shown as text: control and non-ASCII bytes escaped, quotes kept
+// (libbpf's messages quote names).
+std::string show(std::string_view s, std::size_t limit) {
+  std::string out;
+  for (char c : s) out += c == '\'' || c == '"' ? std::string(1, c) : btf::escape(std::string_view(&c, 1), 1);
+  if (out.size() > limit) out = out.substr(0, limit) + "...";
+  return out;
+}
+
 namespace {
 
 nlohmann::ordered_json verdict_json(const verdict& v) {
@@ -35,7 +46,16 @@ nlohmann::ordered_json program_json(const objcheck::program_result& p) {
                            {"disagree", p.disagree()},
                            {"attach", verdict_json(p.attach)},
                            {"placeholder_target", p.placeholder},
-                           {"warnings", p.warnings}};
+                           {"warnings", p.warnings},
+                           {"code", p.code},
+                           {"fix", opt(p.fix)},
+                           {"verifier", p.verifier},
+                           {"source", nullptr}};
+  if (p.source)
+    j["source"] = {{"file", p.source->file},
+                   {"line", p.source->line},
+                   {"column", p.source->column ? nlohmann::ordered_json(p.source->column) : nullptr},
+                   {"from", p.source->from}};
   return j;
 }
 
@@ -46,24 +66,19 @@ nlohmann::ordered_json object_json(const objcheck::object_result& r) {
     nlohmann::ordered_json needs = nlohmann::ordered_json::array();
     for (const auto& n : m.needs)
       needs.push_back({{"fact", n.fact}, {"status", to_string(n.v.state)}, {"reason", n.v.reason}});
-    maps.push_back({{"name", m.name},
-                    {"type", m.type},
-                    {"flags", m.flags},
-                    {"status", to_string(m.v.state)},
-                    {"reason", m.v.reason},
-                    {"needs", std::move(needs)}});
+    maps.push_back(
+        {{"name", m.name},
+         {"type", m.type},
+         {"flags", m.flags},
+         {"status", to_string(m.v.state)},
+         {"reason", m.v.reason},
+         {"needs", std::move(needs)},
+         {"code", m.code},
+         {"fix", m.fix.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(m.fix)},
+         {"pin_path", m.pin_path.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(m.pin_path)}});
   }
   return {{"path", r.path}, {"status", to_string(r.v.state)},    {"reason", r.v.reason}, {"programs", progs},
           {"maps", maps},   {"disagreements", r.disagreements()}};
-}
-
-// Object names and kernel messages shown as text: control and non-ASCII bytes escaped, quotes kept
-// (libbpf's messages quote names).
-std::string show(std::string_view s, std::size_t limit) {
-  std::string out;
-  for (char c : s) out += c == '\'' || c == '"' ? std::string(1, c) : btf::escape(std::string_view(&c, 1), 1);
-  if (out.size() > limit) out = out.substr(0, limit) + "...";
-  return out;
 }
 
 std::string brief(const verdict& v) {
@@ -81,8 +96,10 @@ void print_object(std::ostream& out, const objcheck::object_result& r) {
   out << ")\n";
   for (const auto& p : r.programs) {
     out << "  " << show(p.name, 64) << "  " << show(p.section, 120) << "  " << show(brief(p.result), 400);
+    if (p.result.supported() && p.verifier == "not run") out << " (verifier not run)";
     if (!p.instead.empty()) out << "  [instead: " << show(p.instead, 120) << "]";
     out << '\n';
+    if (p.code != "ok") out << "      code: " << p.code << "; fix: " << show(p.fix, 300) << '\n';
     if (!p.result.supported() && !p.result.evidence.empty())
       out << "      evidence: " << show(p.result.evidence, 300) << '\n';
     if (p.disagree())
@@ -93,7 +110,8 @@ void print_object(std::ostream& out, const objcheck::object_result& r) {
   }
   for (const auto& m : r.maps)
     if (!m.v.supported())
-      out << "  map " << show(m.name, 64) << " (" << m.type << "): " << show(brief(m.v), 300) << '\n';
+      out << "  map " << show(m.name, 64) << " (" << m.type << "): " << show(brief(m.v), 300)
+          << "\n      code: " << m.code << "; fix: " << show(m.fix, 300) << '\n';
 }
 
 }  // namespace
@@ -107,6 +125,8 @@ int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
   bool bad_input = false;
   status worst = status::supported;
   std::set<std::string> found_programs;
+  std::string format = req.json ? "json" : req.format;
+  std::vector<objcheck::object_result> results;  // kept for the formats that print everything at the end
   nlohmann::ordered_json objects = nlohmann::ordered_json::array();
   for (const auto& file : req.files) {
     auto img = objcheck::read_elf(file);
@@ -127,17 +147,25 @@ int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
       found_programs.insert(prog.name);
       if (objcheck::severity(prog.result.state) > objcheck::severity(worst)) worst = prog.result.state;
     }
-    if (req.json)
+    if (format == "json")
       objects.push_back(object_json(r));
-    else
+    else if (format == "text")
       print_object(out, r);
+    else
+      results.push_back(r);
   }
   for (const auto& name : req.programs)
     if (!found_programs.contains(name)) {
       err << "bpfprobe check: no program named " << btf::escape(name, 100) << '\n';
       bad_input = true;
     }
-  if (req.json)
+  if (format == "github")
+    print_github(out, results);
+  else if (format == "junit")
+    print_junit(out, results);
+  else if (format == "sarif")
+    print_sarif(out, results);
+  else if (format == "json")
     out << nlohmann::ordered_json{{"objects", objects}}.dump(2, ' ', false,
                                                              nlohmann::ordered_json::error_handler_t::replace)
         << '\n';

@@ -78,6 +78,9 @@ int main(int argc, char** argv) {
                  "that may call each kfunc (slower)")
       ->check(non_empty)
       ->check(CLI::IsMember({"default", "full"}));
+  std::string list_prefix;
+  // Hidden: for shell completion (completions/bpfprobe.bash).
+  auto* list_keys_opt = app.add_option("--list-keys", list_prefix)->expected(0, 1)->group("");
   std::string diff_a, diff_b;
   auto* diff_cmd = app.add_subcommand("diff",
                                       "Compare two --json reports: facts added, removed or changed "
@@ -92,7 +95,14 @@ int main(int argc, char** argv) {
                                        "kernel's verdicts, then a trial load of each program alone (never "
                                        "attached); exit 0 all load, 1 one does not, 3 one is unknown, 2 bad input");
   check_cmd->add_option("FILE", check_req.files, "BPF object files (.bpf.o)")->required()->check(non_empty);
-  check_cmd->add_flag("--json", check_req.json, "Print the result as JSON (docs/check-json.md)");
+  auto* check_json = check_cmd->add_flag("--json", check_req.json, "Print the result as JSON (docs/check-json.md)");
+  check_cmd
+      ->add_option("--format", check_req.format,
+                   "Output: text (default), json (= --json), github (::error annotations), junit (XML), sarif "
+                   "(2.1.0); the CI formats give one result per program that does not load and per warning, at "
+                   "its source line")
+      ->check(CLI::IsMember({"text", "json", "github", "junit", "sarif"}))
+      ->excludes(check_json);
   check_cmd->add_flag("--no-load", check_req.no_load, "Static prediction only: load none of the object's programs");
   check_cmd->add_option("--prog", check_req.programs, "Check only this program (repeatable)")->check(non_empty);
   check_cmd->add_option("--threads", check_req.threads, "Trial loads at once (default: one per CPU)")
@@ -136,6 +146,7 @@ int main(int argc, char** argv) {
 
   try {
     prober p(opt);
+    if (list_keys_opt->count() > 0) return cli::list_keys(std::cout, p, list_prefix);
     if (require_opt->count() > 0) {
       auto parsed = cli::parse_requirements(require_list);
       if (auto* err = std::get_if<std::string>(&parsed)) {

@@ -34,6 +34,11 @@ struct require_outcome {
 };
 require_outcome check_requirements(prober& p, const std::vector<requirement>& reqs);
 
+// `bpfprobe --list-keys[=PREFIX]` (hidden; for shell completion): the fact keys the catalog knows, one
+// a line. No prefix: the families ("prog:"); "map" or "map:ri": every map key; "helper:xdp" (a family
+// with a second part after a name): every "helper:xdp:HELPER". Exit 2 for an unknown family.
+int list_keys(std::ostream& out, prober& p, std::string_view prefix);
+
 // `bpfprobe diff A B`: prints what differs between two --json reports; exit 0 same, 1 different,
 // 2 when a file cannot be read or is not a report.
 int diff_reports(std::ostream& out, std::ostream& err, const std::string& a_path, const std::string& b_path);
@@ -43,6 +48,7 @@ int diff_reports(std::ostream& out, std::ostream& err, const std::string& a_path
 struct check_request {
   std::vector<std::string> files;
   bool json = false, no_load = false;
+  std::string format = "text";  // text, json (= --json), github, junit, sarif
   std::vector<std::string> programs;
   unsigned threads = 0;
   probe::options prober_options;

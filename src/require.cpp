@@ -46,3 +46,29 @@ require_outcome check_requirements(prober& p, const std::vector<requirement>& re
 }
 
 }  // namespace bpfprobe::cli
+
+namespace bpfprobe::cli {
+
+int list_keys(std::ostream& out, prober& p, std::string_view prefix) {
+  auto colon = prefix.find(':');
+  std::string_view family_word = prefix.substr(0, colon);
+  if (family_word.empty()) {
+    for (const auto& f : fact_families) out << f.name << ":\n";
+    return exit_ok;
+  }
+  auto family = family_named(family_word);
+  if (!family) return exit_usage;
+  std::string name(spelling(*family).name);
+  bool with_detail = *family == fact_family::helper || *family == fact_family::kfunc || *family == fact_family::link ||
+                     *family == fact_family::attach;
+  if (colon == std::string_view::npos || !with_detail) {
+    for (const auto& n : decide::known_names(p, *family)) out << name << ':' << n << '\n';
+    return exit_ok;
+  }
+  std::string_view first = prefix.substr(colon + 1);
+  first = first.substr(0, first.find(':'));
+  for (const auto& d : decide::known_names(p, *family, first)) out << name << ':' << first << ':' << d << '\n';
+  return exit_ok;
+}
+
+}  // namespace bpfprobe::cli

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <thread>
 
+#include "../common/pin_dir.hpp"
 #include "common.hpp"
 
 namespace bpfprobe::testing {
@@ -93,14 +94,14 @@ TEST(CgroupAttachPin, PinnedLinkSurvivesItsProcessAndGoesWithThePin) {
   BPFPROBE_REQUIRE_ROOT();
   auto choice = decide::cgroup(facts());
   BPFPROBE_REQUIRE_PATH(choice, "bpf_link");
-  auto bpffs = sys::mount_point_of("bpf");
-  if (!bpffs) GTEST_SKIP() << "bpffs not mounted: " << bpffs.error().describe();
+  auto bpffs = pin_dir::open();
+  ASSERT_TRUE(bpffs) << bpffs.error().describe();
   auto cg = sys::temp_cgroup::create("bpfprobe-attach-test");
   ASSERT_TRUE(cg) << cg.error().describe();
   auto map = counter_map();
   auto prog = egress_program(map.get());
   ASSERT_TRUE(prog) << describe(prog.error());
-  std::string pin = bpffs.value() + "/bpfprobe-attach-test-" + std::to_string(::getpid());
+  std::string pin = bpffs.value().path() + "/bpfprobe-attach-test-" + std::to_string(::getpid());
   sys::scoped_pin cleanup(pin);
 
   pid_t pid = ::fork();

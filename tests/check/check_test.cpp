@@ -1,24 +1,36 @@
 // bpfprobe check on objects built for it (tests/check/bpf, embedded via skeletons so the guests of
 // the kernel matrix need no compiler): each program's static prediction must equal its trial load
 // on the running kernel; the objects built to fail must fail the known way; nothing is left behind.
+#include <bpf/btf.h>
 #include <gtest/gtest.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include <bpfprobe/check/check.hpp>
 #include <fstream>
+#include <functional>
+#include <set>
 
 #include "check_app.skel.h"
+#include "check_atomics.skel.h"
 #include "check_bad_map.skel.h"
 #include "check_failures.skel.h"
 #include "check_guards.skel.h"
 #include "check_isa_v4.skel.h"
 #include "check_kconfig_guard.skel.h"
+#include "check_ksym_missing.skel.h"
 #include "check_map_args.skel.h"
 #include "check_new_map.skel.h"
+#include "check_pinned.skel.h"
 #include "check_siblings.skel.h"
 #include "check_sleepable_iter.skel.h"
 #include "check_strong_kfunc.skel.h"
+#include "check_targets.skel.h"
+#include "check_zero_size.skel.h"
 #include "leftovers.hpp"
 #include "run.hpp"
 
@@ -56,6 +68,10 @@ const embedded objects[] = {
     {"isa_v4", check_isa_v4__elf_bytes},
     {"strong_kfunc", check_strong_kfunc__elf_bytes},
     {"guards", check_guards__elf_bytes},
+    {"atomics", check_atomics__elf_bytes},
+    {"pinned", check_pinned__elf_bytes},
+    {"ksym_missing", check_ksym_missing__elf_bytes},
+    {"zero_size", check_zero_size__elf_bytes},
     {"kconfig_guard", check_kconfig_guard__elf_bytes},
     {"struct_ops", check_struct_ops__elf_bytes},
     {"sleepable_iter", check_sleepable_iter__elf_bytes},
@@ -144,6 +160,7 @@ TEST(Check, EachFailureIsFoundForItsReason) {
     }
   };
   expect("helper_not_allowed", status::unsupported, "helper/socket_filter/bpf_redirect", "");
+  expect("helper_in_subprogram", status::unsupported, "helper/socket_filter/bpf_redirect", "");
   expect("weak_kfunc_missing", status::supported, "", "");
   EXPECT_FALSE(program(r, "weak_kfunc_missing").warnings.empty());
   expect("weak_kfunc_missing_unguarded", status::unsupported, "kfunc/bpfprobe_no_such_weak_kfunc",
@@ -154,6 +171,26 @@ TEST(Check, EachFailureIsFoundForItsReason) {
   expect("placeholder_target", status::unknown, "target", "");
   EXPECT_TRUE(program(r, "placeholder_target").placeholder);
   EXPECT_EQ(r.v.state, status::unsupported);
+  // The failure code and a fix, the same in both modes (trial: from libbpf and the verifier log).
+  auto s = check_embedded(objects[2], /*trial=*/false);
+  for (const auto& [name, code] :
+       std::initializer_list<std::pair<const char*, const char*>>{{"helper_not_allowed", "helper"},
+                                                                  {"weak_kfunc_missing", "ok"},
+                                                                  {"fentry_target_missing", "attach-target"},
+                                                                  {"core_field_unguarded", "core-relocation"},
+                                                                  {"core_field_guarded", "ok"},
+                                                                  {"placeholder_target", "attach-target"}}) {
+    for (const auto* res : {&r, &s}) {
+      const auto& p = program(*res, name);
+      EXPECT_EQ(p.code, code) << describe(p);
+      EXPECT_EQ(p.fix.empty(), p.code == "ok") << describe(p) << ": " << p.fix;
+    }
+  }
+  EXPECT_EQ(program(s, "core_field_guarded").verifier, "not run");
+  EXPECT_EQ(program(r, "core_field_guarded").verifier, "passed");
+  EXPECT_EQ(program(r, "core_field_unguarded").verifier, "rejected");
+  EXPECT_EQ(program(r, "helper_not_allowed").fix.find("needs kernel"), std::string::npos)
+      << "the helper exists; it is the program type that lacks it";
 }
 
 // A weak typed ksym kernel BTF has is resolved like a strong one: the verifier then needs its
@@ -265,6 +302,109 @@ TEST(Check, GuardedCodeCountsOnlyWhereTheGuardHolds) {
   }
 }
 
+// Trampoline targets that BTF has but the verifier may refuse (targets.bpf.c). Not in `objects`: where
+// fentry loads are refused outright (EPERM under lockdown) the trial cannot confirm the static verdict
+// here; the matrix compares the two in every guest kernel, where fentry loads.
+objcheck::object_result check_targets() { return check_embedded({"targets", check_targets__elf_bytes}); }
+
+// The verdict of need `fact` of program `name`, failing the test when there is none.
+verdict need_of(const objcheck::object_result& r, std::string_view name, const std::string& fact) {
+  for (const auto& n : program(r, name).needs)
+    if (n.fact == fact) return n.v;
+  ADD_FAILURE() << "no need " << fact << ": " << describe(program(r, name));
+  return verdict::unknown("missing");
+}
+
+// Independent evidence, read here the plain way: kallsyms names, vmlinux BTF functions, and the kernel
+// config's CONFIG_FUNCTION_ERROR_INJECTION ("" when the config cannot be read, "n" when unset).
+struct target_evidence {
+  std::set<std::string> kallsyms;
+  struct btf* vmlinux = btf__load_vmlinux_btf();
+  std::string error_injection;
+  target_evidence() {
+    std::ifstream in("/proc/kallsyms");
+    std::string addr, type, name, rest;
+    while (in >> addr >> type >> name) {
+      kallsyms.insert(name);
+      std::getline(in, rest);
+    }
+    struct utsname u {};
+    uname(&u);
+    auto r = bpfprobe::testing::run({"/bin/sh", "-c",
+                                     "{ cat /boot/config-" + std::string(u.release) +
+                                         " || zcat /proc/config.gz; } 2>/dev/null | grep -E "
+                                         "'^(# )?CONFIG_FUNCTION_ERROR_INJECTION[= ]'"});
+    if (r.out.find("CONFIG_FUNCTION_ERROR_INJECTION=y") != std::string::npos)
+      error_injection = "y";
+    else if (r.out.find("CONFIG_FUNCTION_ERROR_INJECTION is not set") != std::string::npos)
+      error_injection = "n";
+  }
+  ~target_evidence() { btf__free(vmlinux); }
+  bool in_btf(const char* fn) const { return vmlinux && btf__find_by_name_kind(vmlinux, fn, BTF_KIND_FUNC) > 0; }
+};
+
+TEST(Check, TrampolineTargetWithoutAnAddressDoesNotLoad) {
+  REQUIRE_ROOT();
+  target_evidence ev;
+  if (!ev.vmlinux) GTEST_SKIP() << "no vmlinux BTF";
+  auto r = check_targets();
+  const auto& p = program(r, "no_address");
+  if (!ev.in_btf("firmware_class_exit")) {
+    EXPECT_EQ(need_of(r, "no_address", "target/firmware_class_exit").state, status::unsupported) << describe(p);
+  } else if (ev.kallsyms.contains("firmware_class_exit")) {
+    EXPECT_EQ(need_of(r, "no_address", "target_address/firmware_class_exit").state, status::supported);
+  } else {
+    auto v = need_of(r, "no_address", "target_address/firmware_class_exit");
+    EXPECT_EQ(v.state, status::unsupported) << describe(p);
+    EXPECT_EQ(p.static_v.state, status::unsupported) << describe(p);
+    EXPECT_NE(v.evidence.find("cannot be found"), std::string::npos) << v.evidence;
+  }
+  // The trial agrees wherever fentry programs load at all (elsewhere it is unknown: EPERM).
+  ASSERT_TRUE(p.trial.has_value());
+  if (p.trial->err != EPERM) {
+    EXPECT_EQ(p.trial->state, p.static_v.state) << describe(p);
+  }
+}
+
+TEST(Check, TrampolineTargetsFollowTheErrorInjectionList) {
+  REQUIRE_ROOT();
+  target_evidence ev;
+  if (!ev.vmlinux) GTEST_SKIP() << "no vmlinux BTF";
+  auto r = check_targets();
+  // security_* may always be modified; do_unlinkat is never error-injectable, so never modifiable and
+  // never a sleepable target (unknown only where the list cannot be read).
+  if (ev.in_btf("security_file_open")) {
+    EXPECT_EQ(need_of(r, "modify_security_hook", "modify_return/security_file_open").state, status::supported);
+  }
+  for (auto [prog, fact] : {std::pair{"modify_plain_function", "modify_return/do_unlinkat"},
+                            std::pair{"sleepable_on_plain_function", "sleepable_target/do_unlinkat"}}) {
+    auto v = need_of(r, prog, fact);
+    EXPECT_NE(v.state, status::supported) << describe(program(r, prog));
+    if (ev.error_injection == "n") {
+      EXPECT_EQ(v.state, status::unsupported) << describe(program(r, prog));
+    }
+  }
+  // Without CONFIG_FUNCTION_ERROR_INJECTION the list is empty: should_failslab and the syscall are not
+  // on it. With it, both are (ALLOW_ERROR_INJECTION), unless the list cannot be read (unknown).
+  for (auto [prog, fact] : {std::pair{"modify_error_injectable", "modify_return/should_failslab"},
+                            std::pair{"sleepable_on_syscall", "sleepable_target/__x64_sys_getpid"}}) {
+    std::string fn = std::string(fact).substr(std::string(fact).find('/') + 1);
+    if (!ev.in_btf(fn.c_str())) continue;
+    auto v = need_of(r, prog, fact);
+    if (ev.error_injection == "n") {
+      EXPECT_EQ(v.state, status::unsupported) << describe(program(r, prog));
+    } else if (ev.error_injection == "y") {
+      EXPECT_NE(v.state, status::unsupported) << describe(program(r, prog));
+    }
+  }
+  for (const auto& p : r.programs) {
+    ASSERT_TRUE(p.trial.has_value());
+    if (p.trial->err != EPERM) {
+      EXPECT_EQ(p.trial->state, p.static_v.state) << describe(p);
+    }
+  }
+}
+
 TEST(Check, StrongKfuncExternTheKernelLacksFailsTheWholeObject) {
   REQUIRE_ROOT();
   auto r = check_embedded(objects[6]);
@@ -298,6 +438,182 @@ TEST(Check, IsaV4FollowsTheIsaFact) {
   EXPECT_EQ(p.static_v.state, isa.state) << describe(p);
 }
 
+// Each atomic operation needs its own instruction-set fact; the program loads exactly where the
+// fact's probe program does, in both modes (5.10 and 5.11 reject all but BPF_ADD; 6.15 added
+// load-acquire/store-release).
+TEST(Check, AtomicsFollowTheirIsaFacts) {
+  REQUIRE_ROOT();
+  const std::pair<const char*, const char*> cases[] = {
+      {"atomic_fetch_add", "isa_atomic_fetch"},   {"atomic_cmpxchg", "isa_atomic_xchg"},
+      {"atomic_xchg32", "isa_atomic_xchg"},       {"atomic_or32", "isa_atomic_bitwise"},
+      {"atomic_fetch_xor", "isa_atomic_bitwise"}, {"store_release", "isa_load_acq_store_rel"},
+      {"load_acquire", "isa_load_acq_store_rel"}};
+  ASSERT_STREQ(objects[8].name, "atomics");
+  auto trial = check_embedded(objects[8]);
+  auto no_load = check_embedded(objects[8], /*trial=*/false);
+  for (const auto& [name, fact] : cases) {
+    verdict isa = shared_prober().misc(fact);
+    ASSERT_TRUE(isa.conclusive()) << fact << ": " << isa.reason;
+    const auto& t = program(trial, name);
+    const auto& s = program(no_load, name);
+    bool needs = false;
+    for (const auto& n : s.needs) needs |= n.fact == std::string("misc/") + fact;
+    EXPECT_TRUE(needs) << name << " needs misc/" << fact;
+    EXPECT_EQ(s.result.state, isa.state) << describe(s);
+    ASSERT_TRUE(t.trial.has_value());
+    EXPECT_EQ(t.trial->state, isa.state) << describe(t);
+    if (!isa.supported()) {
+      EXPECT_NE(s.result.reason.find(fact), std::string::npos) << describe(s);
+      EXPECT_EQ(s.code, "isa") << describe(s);
+      EXPECT_EQ(t.code, "isa") << describe(t);
+    }
+  }
+  // Plain BPF_ADD is BPF_XADD: no fact, every kernel.
+  const auto& add = program(trial, "atomic_add");
+  for (const auto& n : add.needs) EXPECT_FALSE(n.fact.starts_with("misc/isa_atomic")) << n.fact;
+  EXPECT_TRUE(add.result.supported()) << describe(add);
+}
+
+bool is_bpffs(const char* dir) {
+  struct statfs st {};
+  return statfs(dir, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+// One line per mode: "static|trial: STATUS CODE" of the pinned-map object's program.
+std::string pinned_outcome() {
+  std::string out;
+  for (bool trial : {false, true}) {
+    auto r = check_embedded(objects[9], trial);
+    const auto& p = program(r, "uses_pinned");
+    out += std::string(trial ? "trial: " : "static: ") + std::string(to_string(p.result.state)) + " " + p.code + "\n";
+  }
+  return out;
+}
+
+// Runs `f` in a child process with a mount namespace of its own and a fresh bpffs at /sys/fs/bpf;
+// returns what f wrote, or why it could not run.
+std::string with_private_bpffs(const std::function<std::string()>& f) {
+  int fds[2];
+  if (pipe(fds) != 0) return "pipe failed";
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string out;
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("bpf", "/sys/fs/bpf", "bpf", 0, nullptr) != 0)
+      out = "cannot mount a private bpffs: " + std::string(strerror(errno));
+    else
+      out = f();
+    (void)!write(fds[1], out.data(), out.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof(buf))) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return out;
+}
+
+// Where /sys/fs/bpf is no bpffs, libbpf cannot pin and the object fails as shipped: both modes say
+// unknown with code "environment" (a precondition, not a kernel feature). Nothing is ever pinned
+// at the real pin root by a check.
+TEST(Check, PinnedMapNeedsABpffsAtThePinRoot) {
+  REQUIRE_ROOT();
+  ASSERT_STREQ(objects[9].name, "pinned");
+  const char* pin = "/sys/fs/bpf/bpfprobe_check_pin";
+  bool existed = access(pin, F_OK) == 0;
+  std::string got = pinned_outcome();
+  if (is_bpffs("/sys/fs/bpf"))
+    EXPECT_EQ(got, "static: supported ok\ntrial: supported ok\n");
+  else
+    EXPECT_EQ(got, "static: unknown environment\ntrial: unknown environment\n");
+  EXPECT_EQ(access(pin, F_OK) == 0, existed) << "a check pinned at the real pin root";
+  auto r = check_embedded(objects[9], false);
+  ASSERT_EQ(r.maps.size(), 1u);
+  EXPECT_EQ(r.maps[0].pin_path, pin);
+  if (!is_bpffs("/sys/fs/bpf")) {
+    EXPECT_NE(r.maps[0].fix.find("mount bpffs"), std::string::npos) << r.maps[0].fix;
+    EXPECT_NE(program(r, "uses_pinned").fix.find("mount bpffs"), std::string::npos);
+  }
+}
+
+// With a bpffs at the pin root: nothing pinned loads (and the check pins nothing there); a matching
+// pinned map is reused; a differing one fails the load (EINVAL), in both modes.
+TEST(Check, PinnedMapAtThePinRootMustMatch) {
+  REQUIRE_ROOT();
+  std::string got = with_private_bpffs([] {
+    const char* pin = "/sys/fs/bpf/bpfprobe_check_pin";
+    std::string out = "empty:\n" + pinned_outcome();
+    out += access(pin, F_OK) == 0 ? "pinned by the check\n" : "";
+    for (std::uint32_t max : {16u, 1u}) {
+      int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "bpfprobe_check_", 4, 8, max, nullptr);
+      if (fd < 0 || bpf_obj_pin(fd, pin) != 0) return out + "cannot pin: " + strerror(errno);
+      out += "max_entries " + std::to_string(max) + ":\n" + pinned_outcome();
+      close(fd);
+      unlink(pin);
+    }
+    return out;
+  });
+  EXPECT_EQ(got,
+            "empty:\nstatic: supported ok\ntrial: supported ok\n"
+            "max_entries 16:\nstatic: supported ok\ntrial: supported ok\n"
+            "max_entries 1:\nstatic: unsupported environment\ntrial: unsupported environment\n");
+}
+
+// A strong untyped ksym missing from /proc/kallsyms fails the object (ESRCH). Decided when kallsyms
+// shows real addresses (read here on its own), else unknown; the trial load says the same.
+TEST(Check, MissingUntypedKsymIsAnExternSymbolFailure) {
+  REQUIRE_ROOT();
+  ASSERT_STREQ(objects[10].name, "ksym_missing");
+  bool real = false;
+  {
+    std::ifstream in("/proc/kallsyms");
+    std::string addr, type, sym;
+    while (!real && in >> addr >> type >> sym) {
+      real = addr.find_first_not_of('0') != std::string::npos;
+      in.ignore(4096, '\n');
+    }
+  }
+  auto s = check_embedded(objects[10], false);
+  const auto& sp = program(s, "untyped_ksym");
+  EXPECT_EQ(sp.result.state, real ? status::unsupported : status::unknown) << describe(sp);
+  if (real) {
+    EXPECT_EQ(sp.code, "extern-symbol") << describe(sp);
+  }
+  EXPECT_EQ(sp.verifier, "not run");
+  auto t = check_embedded(objects[10]);
+  const auto& tp = program(t, "untyped_ksym");
+  EXPECT_EQ(tp.result.state, status::unsupported) << describe(tp);
+  EXPECT_EQ(tp.code, "extern-symbol") << describe(tp);
+  EXPECT_EQ(tp.verifier, "not reached");
+  EXPECT_FALSE(tp.fix.empty());
+}
+
+// max_entries 0 and an unknown section name are left for the application to complete before load:
+// unknown in both modes (libbpf-based loaders set them), with the code that says what to set.
+TEST(Check, WhatTheApplicationSetsBeforeLoadIsUnknown) {
+  REQUIRE_ROOT();
+  ASSERT_STREQ(objects[11].name, "zero_size");
+  for (bool trial : {false, true}) {
+    auto r = check_embedded(objects[11], trial);
+    ASSERT_EQ(r.maps.size(), 1u);
+    EXPECT_EQ(r.maps[0].v.state, status::unknown) << r.maps[0].v.reason;
+    EXPECT_EQ(r.maps[0].code, "map-size");
+    EXPECT_NE(r.maps[0].fix.find("max_entries"), std::string::npos) << r.maps[0].fix;
+    const auto& zero = program(r, "uses_zero_map");
+    EXPECT_EQ(zero.result.state, status::unknown) << describe(zero);
+    EXPECT_EQ(zero.code, "map-size") << describe(zero);
+    const auto& sec = program(r, "unknown_section");
+    EXPECT_EQ(sec.result.state, status::unknown) << describe(sec);
+    if (!trial) {
+      EXPECT_EQ(sec.code, "program-type") << describe(sec);
+    }
+  }
+}
+
 TEST(Check, SiblingCoversAHookThatCannotLoad) {
   REQUIRE_ROOT();
   auto r = check_embedded(objects[1]);
@@ -314,6 +630,15 @@ TEST(Check, SiblingCoversAHookThatCannotLoad) {
   EXPECT_TRUE(bpf_program__autoload(skel->progs.unlink_kprobe));
   EXPECT_EQ(check_siblings__load(skel), 0);
   check_siblings__destroy(skel);
+  // A static "unknown" (here: EPERM from lockdown) is no evidence: the program keeps its autoload.
+  auto s = check_embedded(objects[1], /*trial=*/false);
+  if (program(s, "unlink_fentry").result.state == status::unknown) {
+    check_siblings* again = check_siblings__open();
+    ASSERT_NE(again, nullptr);
+    EXPECT_EQ(apply_autoload(again->obj, s), 0u);
+    EXPECT_TRUE(bpf_program__autoload(again->progs.unlink_fentry));
+    check_siblings__destroy(again);
+  }
 }
 
 TEST(Check, StaticOnlyLoadsNothing) {
@@ -389,10 +714,14 @@ TEST(CheckCli, JsonHasTheDocumentedShape) {
   ASSERT_EQ(j["objects"].size(), 2u);
   for (const auto& o : j["objects"]) {
     for (const char* k : {"path", "status", "programs", "maps"}) EXPECT_TRUE(o.contains(k)) << k;
+    for (const auto& m : o["maps"])
+      for (const char* k : {"code", "fix", "pin_path"}) EXPECT_TRUE(m.contains(k)) << k;
     for (const auto& p : o["programs"]) {
       for (const char* k : {"name", "section", "prog_type", "attach_type", "target", "status", "reason", "evidence",
-                            "needs", "instead", "static", "trial", "disagree"})
+                            "needs", "instead", "static", "trial", "disagree", "code", "fix", "verifier"})
         EXPECT_TRUE(p.contains(k)) << k;
+      EXPECT_EQ(p["code"] == "ok", p["status"] == "supported") << p.dump();
+      EXPECT_EQ(p["fix"].is_null(), p["code"] == "ok") << p.dump();
       for (const auto& n : p["needs"])
         for (const char* k : {"fact", "status", "reason"}) EXPECT_TRUE(n.contains(k)) << k;
       EXPECT_EQ(p["static"]["status"], p["trial"]["status"]) << p.dump();

@@ -78,8 +78,17 @@ case $kind in
       include/bpfprobe/compat.bpf.h libbpfprobe.a; do
       grep -q -- "$f" <<<"$contents" || { echo "not in the package: $f"; exit 1; }
     done
+    # The man pages where the build made them (help2man), and the bash completion.
+    pages=(share/bash-completion/completions/bpfprobe)
+    [ -f "$build/src/man/bpfprobe-check.1" ] && pages+=(share/man/man1/bpfprobe.1 share/man/man1/bpfprobe-check.1)
+    for f in "${pages[@]}"; do
+      grep -q -- "./usr/$f" <<<"$contents" || { echo "not in the package: $f"; exit 1; }
+    done
     root=$work/root
     dpkg -x "$deb" "$root"
+    if [ -f "$root/usr/share/man/man1/bpfprobe-check.1" ]; then
+      grep -q 'sarif' "$root/usr/share/man/man1/bpfprobe-check.1" || { echo "bpfprobe-check(1) lacks --format"; exit 1; }
+    fi
     sections=$(readelf -S "$root/usr/bin/bpfprobe")
     if grep -q '\.debug_info' <<<"$sections"; then echo "the CLI is not stripped"; exit 1; fi
     echo "CLI: $(stat -c %s "$root/usr/bin/bpfprobe") bytes"

@@ -102,7 +102,7 @@ struct leftovers {
     l.cache_temps = names_in("/run/bpfprobe");
     std::erase_if(l.cache_temps, [](const std::string& n) { return n.find(".tmp") == std::string::npos; });
     l.janitors = processes_named(sys::janitor::process_name);
-    if (auto fs = sys::tracefs::locate(false)) {
+    if (auto fs = sys::tracefs::locate()) {  // a private mount where none is mounted: events are global
       l.kprobe_events = text_or_empty(fs.value().path() + "/kprobe_events");
       l.uprobe_events = text_or_empty(fs.value().path() + "/uprobe_events");
     }

@@ -30,7 +30,7 @@ environment environment_now() {
   e.run_netns = names_in("/run/netns");
   if (auto cg = sys::cgroup2_mount()) e.cgroups = names_in(cg.value(), "bpfprobe");
   if (auto bpffs = sys::mount_point_of("bpf")) e.pins = names_in(bpffs.value(), "bpfprobe");
-  if (auto fs = sys::tracefs::locate(false)) e.uprobe_events = text_or_empty(fs.value().path() + "/uprobe_events");
+  if (auto fs = sys::tracefs::locate()) e.uprobe_events = text_or_empty(fs.value().path() + "/uprobe_events");
   e.congestion_control = text_or_empty("/proc/sys/net/ipv4/tcp_available_congestion_control");
   if (auto ns = sys::open_thread_netns()) e.thread_netns = sys::netns_inode(ns.value().get());
   return e;

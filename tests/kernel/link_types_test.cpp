@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "../common/pin_dir.hpp"
 #include "link_makers.hpp"
 #include "run.hpp"
 
@@ -94,11 +95,11 @@ TEST(LinkReport, AttachTypeListsNameKernelAttachTypes) {
 // The link_pin fact, checked independently: a child pins a link and exits; the pin keeps the link.
 TEST(LinkPin, PinnedLinkOutlivesTheProcessThatMadeIt) {
   if (!is_root()) GTEST_SKIP() << "needs root";
-  auto bpffs = sys::mount_point_of("bpf");
-  if (!bpffs) GTEST_SKIP() << "bpffs not mounted";
+  auto bpffs = pin_dir::open();
+  ASSERT_TRUE(bpffs) << bpffs.error().describe();
   auto prog = libbpf_prog(BPF_PROG_TYPE_RAW_TRACEPOINT);
   expect_ok(prog, "raw_tracepoint prog");
-  sys::scoped_pin pin(bpffs.value() + "/link-test-" + std::to_string(getpid()));
+  sys::scoped_pin pin(bpffs.value().path() + "/link-test-" + std::to_string(getpid()));
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {

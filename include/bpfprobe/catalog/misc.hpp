@@ -41,6 +41,30 @@ inline verdict isa_v4(const context& ctx) {  // sign-extending move and signed d
                      insn::raw(BPF_ALU64 | BPF_DIV | BPF_K, insn::r0, 0, 1, 1), insn::exit());
   return load_socket_filter(ctx, p);
 }
+// BPF_STX|BPF_ATOMIC on a stack slot with `op` in imm (and `size`); R0 is set for BPF_CMPXCHG.
+// Kernels before 5.12 take only imm 0 (BPF_XADD): "BPF_STX uses reserved fields".
+inline verdict atomic_on_stack(const context& ctx, std::uint8_t size, std::int32_t op) {
+  const auto p = insn::assemble(
+      insn::mov64_imm(insn::r0, 0), insn::stx_mem(BPF_DW, insn::r10, insn::r0, -8), insn::mov64_imm(insn::r1, 1),
+      insn::raw(BPF_STX | size | BPF_ATOMIC, insn::r10, insn::r1, -8, op), insn::mov64_imm(insn::r0, 0), insn::exit());
+  return load_socket_filter(ctx, p);
+}
+inline verdict isa_atomic_fetch(const context& ctx) { return atomic_on_stack(ctx, BPF_DW, BPF_ADD | BPF_FETCH); }
+inline verdict isa_atomic_xchg(const context& ctx) {
+  verdict v = atomic_on_stack(ctx, BPF_DW, BPF_CMPXCHG);
+  return v.supported() ? atomic_on_stack(ctx, BPF_W, BPF_XCHG) : v;
+}
+inline verdict isa_atomic_bitwise(const context& ctx) { return atomic_on_stack(ctx, BPF_W, BPF_OR); }
+
+// Load-acquire and store-release (6.15): BPF_STX|BPF_ATOMIC with imm 0x100 / 0x110.
+inline constexpr std::int32_t load_acq = 0x100, store_rel = 0x110;
+inline verdict isa_load_acq_store_rel(const context& ctx) {
+  const auto p =
+      insn::assemble(insn::mov64_imm(insn::r1, 0), insn::stx_mem(BPF_DW, insn::r10, insn::r1, -8),
+                     insn::raw(BPF_STX | BPF_DW | BPF_ATOMIC, insn::r10, insn::r1, -8, store_rel),
+                     insn::raw(BPF_STX | BPF_DW | BPF_ATOMIC, insn::r0, insn::r10, -8, load_acq), insn::exit());
+  return load_socket_filter(ctx, p);
+}
 inline verdict bounded_loops(const context& ctx) {
   static constexpr auto p = insn::assemble(insn::mov64_imm(insn::r0, 4), insn::alu64_imm(BPF_SUB, insn::r0, 1),
                                            insn::jmp_imm(BPF_JNE, insn::r0, 0, -2), insn::exit());
@@ -180,6 +204,10 @@ inline const std::vector<misc_probe>& misc_probes() {
       {misc_doc("isa_v2", "isa_v2_jlt_jle_jslt_jsle"), isa_v2},
       {misc_doc("isa_v3", "isa_v3_jmp32"), isa_v3},
       {misc_doc("isa_v4", "isa_v4"), isa_v4},
+      {misc_doc("isa_atomic_fetch", "isa_atomic_fetch"), isa_atomic_fetch},
+      {misc_doc("isa_atomic_xchg", "isa_atomic_xchg"), isa_atomic_xchg},
+      {misc_doc("isa_atomic_bitwise", "isa_atomic_bitwise"), isa_atomic_bitwise},
+      {misc_doc("isa_load_acq_store_rel", "isa_load_acq_store_rel"), isa_load_acq_store_rel},
       {misc_doc("bounded_loops", "bounded_loops"), bounded_loops},
       {misc_doc("large_insn_limit", "insn_limit_1m"), large_insn_limit},
       {misc_doc("insn_limit", "insn_limit"), insn_limit},

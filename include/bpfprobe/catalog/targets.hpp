@@ -29,8 +29,11 @@ inline constexpr std::array<tracefs_event, 4> perf_tracepoints{{{"task", "task_r
 // Kernel functions fentry/fexit/kprobe probes attach to. bpf_fentry_test1 and bpf_modify_return_test
 // exist for BPF selftests (5.5, 5.7); vfs_read is the fallback every kernel has.
 inline constexpr std::array<const char*, 3> kernel_functions{"bpf_fentry_test1", "bpf_modify_return_test", "vfs_read"};
-// fmod_ret needs a function on the error-injection list: bpf_modify_return_test is there for it.
-inline constexpr std::array<const char*, 1> modify_return_functions{"bpf_modify_return_test"};
+// fmod_ret needs a security_* function or one on the error-injection list (check_attach_modify_return,
+// 5.7). bpf_modify_return_test is on that list only with CONFIG_FUNCTION_ERROR_INJECTION, which Debian
+// kernels do not set (newer kernels register it in an fmodret kfunc set), so a security_ function
+// comes first: security_settime64, rarely called, for the moment the probe's link is attached.
+inline constexpr std::array<const char*, 2> modify_return_functions{"security_settime64", "bpf_modify_return_test"};
 
 // Syscall entry functions on the sleepable allow-list (error injection), for sleepable fentry.
 inline constexpr std::array<const char*, 2> sleepable_functions{"__x64_sys_getpgid", "__arm64_sys_getpgid"};

@@ -10,7 +10,9 @@
 #pragma once
 
 #include <bpfprobe/check/autoload.hpp>
+#include <bpfprobe/check/source_lines.hpp>
 #include <bpfprobe/check/static.hpp>
+#include <bpfprobe/check/taxonomy.hpp>
 #include <bpfprobe/check/trial.hpp>
 #include <filesystem>
 #include <span>
@@ -105,6 +107,9 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
   res.path = img.path;
   for (bpf_map* m = bpf_object__next_map(obj, nullptr); m; m = bpf_object__next_map(obj, m)) {
     res.maps.push_back(check_map(oc, m));
+    auto f = failure_of_needs(res.maps.back().needs);
+    res.maps.back().code = f.code;
+    res.maps.back().fix = f.fix;
     if (!res.maps.back().v.supported() && bpf_map__autocreate(m))
       oc.map_needs.push_back({"map/" + res.maps.back().name, res.maps.back().v});
   }
@@ -115,12 +120,16 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
     r.section = bpf_program__section_name(prog);
     static_program(oc, prog, r);
     r.result = r.static_v;
+    auto f = failure_of_needs(r.needs, res.maps);
+    r.code = f.code;
+    r.fix = f.fix;
     res.programs.push_back(std::move(r));
   }
   // Every program is predicted (siblings need it); only the selected ones are loaded and shown.
   auto selected = [&](const program_result& r) {
     return opt.programs.empty() || std::find(opt.programs.begin(), opt.programs.end(), r.name) != opt.programs.end();
   };
+  std::vector<std::optional<std::size_t>> verifier_insn(res.programs.size());
   if (opt.trial && !res.programs.empty()) {
     std::vector<std::string> names;
     std::vector<std::size_t> index;
@@ -130,20 +139,58 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
         index.push_back(i);
       }
     auto loads = trial_loads(img.bytes, object_name, names, p.context().lockdown(), opt.threads);
+    // The environment the object needs that a private load does not show (pins.hpp): the real pin
+    // root must be a bpffs, and a map pinned there must match.
+    std::optional<verdict> pin_env;
+    failure pin_f;
+    for (const auto& m : res.maps)
+      for (const auto& n : m.needs)
+        if (n.fact.starts_with("pin/") && !n.v.supported() &&
+            (!pin_env || severity(n.v.state) > severity(pin_env->state))) {
+          pin_env = verdict{n.v.state, "map " + m.name + ": " + n.v.reason, n.v.err, n.v.evidence};
+          pin_f = failure_of_need(n);
+        }
     for (std::size_t i = 0; i < loads.size(); ++i) {
       auto& r = res.programs[index[i]];
-      r.trial = loads[i];
-      r.result = loads[i];
+      failure static_f{r.code, r.fix};
+      r.trial = loads[i].v;
+      r.result = loads[i].v;
+      verifier_insn[index[i]] = loads[i].failing_insn;
+      r.verifier = r.result.supported() ? "passed" : loads[i].verifier_ran ? "rejected" : "not reached";
+      if (!loads[i].pin_note.empty()) r.warnings.push_back(loads[i].pin_note);
+      if (r.result.supported() && pin_env) {
+        r.warnings.push_back("loaded with its pinned maps in a private bpffs; as shipped: " + pin_env->reason);
+        r.result = *pin_env;
+        r.trial = r.result;
+      }
+      // A map the object ships with max_entries 0 fails to be created as shipped; the application
+      // sizes it before load, as static prediction says (map_check.hpp).
+      for (const auto& m : res.maps)
+        if (r.result.state == status::unsupported && m.code == "map-size" && m.v.state == status::unknown &&
+            r.result.evidence.find("map '" + m.name + "'") != std::string::npos) {
+          r.result = verdict::unknown("map " + m.name + ": max_entries is 0: the application must set it before load",
+                                      r.result.err, r.result.evidence);
+          r.trial = r.result;
+        }
       if (r.placeholder && r.result.state == status::unsupported) {
         // libbpf refuses a load without the target the application sets at run time.
         r.result = verdict::unknown("attach target is set at run time; load refused without it", r.result.err,
                                     r.result.evidence);
         r.trial = r.result;
       }
+      auto f = r.result.supported() ? failure{} : failure_of_trial(r.result, static_f);
+      if (pin_env && r.result.reason == pin_env->reason) f = pin_f;
+      r.code = f.code;
+      r.fix = f.fix;
     }
   }
-  for (auto& r : res.programs)
-    if (selected(r) && !r.result.supported()) r.instead = detail::sibling_for(r, res.programs);
+  line_table lines = line_table::parse(img.btf_ext, local.get());
+  for (std::size_t i = 0; i < res.programs.size(); ++i) {
+    auto& r = res.programs[i];
+    if (!selected(r)) continue;
+    if (!r.result.supported()) r.instead = detail::sibling_for(r, res.programs);
+    r.source = deciding_source(img, lines, r, verifier_insn[i]);
+  }
   std::erase_if(res.programs, [&](const program_result& r) { return !selected(r); });
   const program_result* worst = nullptr;
   for (auto& r : res.programs) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bpfprobe/check/elf_image.hpp>
 #include <bpfprobe/check/map_args.hpp>
+#include <bpfprobe/check/model.hpp>
 #include <bpfprobe/check/reachable.hpp>
 #include <set>
 
@@ -21,8 +22,16 @@ struct code_facts {
   bool jmp32 = false;                // BPF_JMP32 class (5.1)
   bool isa_v4 = false;               // sign-extending loads/moves, sdiv/smod, bswap, gotol (6.6)
   bool may_goto = false;             // BPF_JCOND may_goto (6.9)
+  bool atomic_fetch = false;         // BPF_ATOMIC add with BPF_FETCH (5.12)
+  bool atomic_xchg = false;          // BPF_ATOMIC xchg / cmpxchg (5.12)
+  bool atomic_bitwise = false;       // BPF_ATOMIC and/or/xor, with or without BPF_FETCH (5.12)
+  bool load_acq_store_rel = false;   // BPF_ATOMIC load-acquire / store-release (6.15)
   bool back_edge = false;
+  std::set<std::int32_t> atomic_unknown;  // BPF_ATOMIC imm values no kernel bpfprobe knows accepts
   std::size_t insns = 0;
+  // The first reachable call of each helper and kfunc, in the order of the scan.
+  std::map<std::int32_t, code_site> helper_sites;
+  std::map<std::string, code_site, std::less<>> kfunc_sites;
   // Instruction ranges [begin, end) per section name, for matching CO-RE relocation records.
   std::vector<std::tuple<std::string, std::size_t, std::size_t>> ranges;
   // Instructions proven dead (section name, index): their calls and relocations do not count.
@@ -44,6 +53,24 @@ inline std::size_t function_end(const elf_image& img, const code_section& sec, s
     if (at > start) end = std::min(end, at);
   }
   return end;
+}
+
+// The kernel feature a BPF_STX|BPF_ATOMIC instruction's imm needs; plain BPF_ADD (BPF_XADD) is in
+// every kernel.
+inline void scan_atomic(code_facts& f, std::int32_t imm) {
+  constexpr std::int32_t load_acq = 0x100, store_rel = 0x110;  // BPF_LOAD_ACQ, BPF_STORE_REL (6.15)
+  std::int32_t op = imm & ~BPF_FETCH;
+  if (imm == BPF_ADD) return;
+  if (imm == load_acq || imm == store_rel)
+    f.load_acq_store_rel = true;
+  else if (imm == BPF_XCHG || imm == BPF_CMPXCHG)
+    f.atomic_xchg = true;
+  else if (op == BPF_AND || op == BPF_OR || op == BPF_XOR)
+    f.atomic_bitwise = true;
+  else if (imm == (BPF_ADD | BPF_FETCH))
+    f.atomic_fetch = true;
+  else
+    f.atomic_unknown.insert(imm);
 }
 
 }  // namespace detail
@@ -160,6 +187,11 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
         continue;
       }
       if (cls == BPF_LDX && BPF_MODE(in.code) == 0x80) f.isa_v4 = true;  // BPF_MEMSX
+      if (cls == BPF_STX && BPF_MODE(in.code) == BPF_ATOMIC) {
+        // The verifier checks the operation while walking the code (do_check): dead code does not count.
+        if (reachable) detail::scan_atomic(f, in.imm);
+        continue;
+      }
       if (cls == BPF_ALU || cls == BPF_ALU64) {
         if (op == BPF_MOV && in.off != 0) f.isa_v4 = true;                     // movsx
         if ((op == BPF_DIV || op == BPF_MOD) && in.off == 1) f.isa_v4 = true;  // sdiv, smod
@@ -172,10 +204,16 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
         // clang emits an extern function call as a pseudo call relocated against the undefined
         // symbol; libbpf turns it into a kfunc call.
         if (const auto* ext = in.src_reg != 0 ? extern_at(i) : nullptr) {
-          if (reachable) f.kfunc_calls.insert(ext->name);
+          if (reachable) {
+            f.kfunc_calls.insert(ext->name);
+            f.kfunc_sites.try_emplace(ext->name, code_site{cs->name, i});
+          }
           if (here == reach::sure) f.sure_kfunc_calls.insert(ext->name);
         } else if (in.src_reg == 0) {
-          if (reachable) f.helpers.insert(in.imm);
+          if (reachable) {
+            f.helpers.insert(in.imm);
+            f.helper_sites.try_emplace(in.imm, code_site{cs->name, i});
+          }
           if (here == reach::sure)
             if (auto sym = symbol_in_r1(img, *cs, begin, i, targets)) f.helper_r1_symbols.emplace(in.imm, *sym);
         } else if (in.src_reg == BPF_PSEUDO_CALL) {

@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 
 #include <bpfprobe/check/object_context.hpp>
+#include <bpfprobe/check/pins.hpp>
 #include <string>
 
 namespace bpfprobe::objcheck {
@@ -61,7 +62,9 @@ inline map_result check_map(object_context& oc, const bpf_map* m) {
                       type == BPF_MAP_TYPE_CGROUP_STORAGE || type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE ||
                       type == BPF_MAP_TYPE_STRUCT_OPS;
     if (max == 0 && !sized_by_libbpf && !no_entries)
-      r.needs.push_back({"max_entries", verdict::no("max_entries is 0 (the application must set it before loading)")});
+      // As shipped the kernel refuses it (EINVAL); libbpf-based applications size such maps before
+      // load (bpf_map__set_max_entries), so it cannot be decided from the object.
+      r.needs.push_back({"max_entries", verdict::unknown("max_entries is 0: the application must set it before load")});
     long page = sysconf(_SC_PAGESIZE);
     if ((type == BPF_MAP_TYPE_RINGBUF || type == BPF_MAP_TYPE_USER_RINGBUF) && max &&
         ((max & (max - 1)) || page <= 0 || max % static_cast<std::uint32_t>(page)))
@@ -87,6 +90,10 @@ inline map_result check_map(object_context& oc, const bpf_map* m) {
       else
         r.needs.push_back({"struct_ops/" + name, struct_ops_members(b, vt, kern.front())});
     }
+  }
+  if (const char* pin = bpf_map__pin_path(m)) {  // LIBBPF_PIN_BY_NAME: the pin root must take it
+    r.pin_path = pin;
+    r.needs.push_back({"pin/" + r.name, pin_precondition(m, r.pin_path)});
   }
   r.v = combine_needs(r.needs, "can be created");
   return r;

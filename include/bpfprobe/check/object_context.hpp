@@ -8,6 +8,7 @@
 #include <bpfprobe/check/core.hpp>
 #include <bpfprobe/check/model.hpp>
 #include <bpfprobe/check/program_info.hpp>
+#include <bpfprobe/check/trampoline_target.hpp>
 #include <bpfprobe/decide/decide.hpp>
 #include <bpfprobe/prober/prober.hpp>
 #include <fstream>
@@ -45,7 +46,8 @@ struct object_context {
   // all maps and resolves all externs of the object whatever the programs' autoload.
   std::vector<need> map_needs;
   std::optional<probe::kernel_config> config;
-  std::optional<std::unordered_set<std::string>> kallsyms;
+  std::optional<kernel_symbols> kallsyms;
+  std::optional<error_injection_list> eil;
   std::optional<std::map<std::string, patched_values, std::less<>>> patches;
 
   // The constants libbpf's CO-RE relocation writes into the code, for the reachability analysis.
@@ -65,17 +67,26 @@ struct object_context {
     }
     return *config;
   }
-  bool in_kallsyms(const std::string& name) {
-    if (!kallsyms) {
-      kallsyms.emplace();
-      std::ifstream in("/proc/kallsyms");
-      std::string addr, type, sym;
-      while (in >> addr >> type >> sym) {
-        kallsyms->insert(sym);
-        in.ignore(4096, '\n');
-      }
+  const kernel_symbols& kernel_syms() {
+    if (!kallsyms) kallsyms = kernel_symbols::read_proc();
+    return *kallsyms;
+  }
+  // Whether /proc/kallsyms lists `name`, as libbpf reads it for untyped ksyms and kprobe targets:
+  // unknown when the file cannot be read or shows only zero addresses (kptr_restrict, not root).
+  verdict kallsyms_has(const std::string& name) {
+    const auto& k = kernel_syms();
+    if (k.names.contains(name)) return verdict::yes("in /proc/kallsyms", name);
+    if (!k.problem.empty()) return verdict::unknown(k.problem);
+    return verdict::no(name + " is not in /proc/kallsyms", 0, "/proc/kallsyms");
+  }
+  const error_injection_list& error_injection() {
+    if (!eil) {
+      const auto& cfg = kconfig_values();
+      auto v = cfg.values.find("CONFIG_FUNCTION_ERROR_INJECTION");
+      eil = error_injection_list::of_kernel(v == cfg.values.end() ? std::nullopt : std::optional(v->second),
+                                            !cfg.source.empty(), kernel_syms());
     }
-    return kallsyms->contains(name);
+    return *eil;
   }
 };
 
@@ -130,9 +141,16 @@ inline void extern_needs(object_context& oc) {
       else if (!oc.kernel.has(x, BTF_KIND_VAR))
         add("ksym/" + x, verdict::no("strong ksym extern not in kernel BTF", 0, "extern " + x));
     }
+  // libbpf resolves an untyped ksym by name in /proc/kallsyms and fails the whole object with ESRCH
+  // when a strong one is not there (bpf_object__resolve_externs: "extern '%s' (strong): not resolved").
   for (const auto& x : oc.ksym_untyped)
-    if (!oc.weak.contains(x) && !oc.in_kallsyms(x))
-      add("ksym/" + x, verdict::unknown("strong ksym extern not found in /proc/kallsyms (hidden or missing)"));
+    if (!oc.weak.contains(x)) {
+      verdict v = oc.kallsyms_has(x);
+      if (v.state == status::unsupported)
+        v = verdict::no("strong untyped ksym extern not in /proc/kallsyms: libbpf fails the object (ESRCH)", 0,
+                        "extern " + x);
+      add("ksym/" + x, std::move(v));
+    }
   for (const auto& x : oc.kconfig) {
     if (x.starts_with("LINUX_") || oc.weak.contains(x)) continue;  // libbpf provides LINUX_*; weak ones are 0
     const auto& cfg = oc.kconfig_values();

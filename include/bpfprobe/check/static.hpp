@@ -46,6 +46,20 @@ inline verdict call_site_rules(const program_result& r, const section_info& sec,
   return v;
 }
 
+// What the verifier checks of a trampoline target that BTF has (bpf_check_attach_target): its
+// address, and for a sleepable program (before fmod_ret's own check) the error-injection list.
+inline void trampoline_target_needs(object_context& oc, const section_info& sec, const std::string& function,
+                                    std::vector<need>& needs) {
+  if (!oc.kernel.available() || !oc.kernel.has(function, BTF_KIND_FUNC)) return;  // the BTF need decides
+  needs.push_back({"target_address/" + function, target_address(oc.kernel_syms(), function)});
+  if (sec.kind == hook_kind::lsm) return;
+  if (sec.sleepable)
+    needs.push_back(
+        {"sleepable_target/" + function, sleepable_tracing_target(oc.kernel, oc.error_injection(), function)});
+  else if (sec.kind == hook_kind::fmod_ret)
+    needs.push_back({"modify_return/" + function, modify_return_target(oc.kernel, oc.error_injection(), function)});
+}
+
 inline void static_program(object_context& oc, bpf_program* prog, program_result& r) {
   auto& p = oc.p;
   auto& needs = r.needs;
@@ -55,7 +69,10 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
   const char* tn = libbpf_bpf_prog_type_str(type);
   r.prog_type = tn ? tn : "";
   if (type == BPF_PROG_TYPE_UNSPEC || !tn) {
-    needs.push_back({"section", verdict::no("libbpf does not know this section name")});
+    // libbpf 1.4 opens it with no type and refuses the load ("missing BPF prog type"), unless the
+    // application sets the type first (bpf_program__set_type): not decidable from the object.
+    needs.push_back({"section", verdict::unknown("libbpf does not know this section name: the application must set "
+                                                 "the program type before load")});
     r.static_v = combine_needs(needs);
     return;
   }
@@ -87,8 +104,11 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
       needs.push_back({"sleepable_uprobe", verdict::unknown("sleepable uprobes (6.2) are not probed")});
     // Sleepable iterators need only the flag: the verifier has allowed every tracing attach type to
     // be sleepable since the flag came (5.10) and checks an allow-list only for fentry/fexit/fmod_ret
-    // targets; can_be_sleepable() (6.2) lists BPF_TRACE_ITER.
-    if ((r.prog_type == "tracing" && r.attach_type != "trace_iter") || r.prog_type == "lsm")
+    // targets; can_be_sleepable() (6.2) lists BPF_TRACE_ITER. fentry/fexit/fmod_ret with a named
+    // target are decided with the target below.
+    bool trampoline = sec.kind == hook_kind::fentry || sec.kind == hook_kind::fexit || sec.kind == hook_kind::fmod_ret;
+    if ((r.prog_type == "tracing" && r.attach_type != "trace_iter" && !(trampoline && !placeholder)) ||
+        r.prog_type == "lsm")
       needs.push_back({"sleepable_target", verdict::unknown("the kernel's sleepable allow-list is not checked "
                                                             "statically")});
   }
@@ -118,8 +138,10 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     } else if (sec.kind == hook_kind::lsm) {
       needs.push_back(
           {"target/bpf_lsm_" + subject, btf_target(oc, "bpf_lsm_" + subject, BTF_KIND_FUNC, "LSM hook " + subject)});
+      trampoline_target_needs(oc, sec, "bpf_lsm_" + subject, needs);
     } else {
       needs.push_back({"target/" + subject, btf_target(oc, subject, BTF_KIND_FUNC, "function " + subject)});
+      trampoline_target_needs(oc, sec, subject, needs);
     }
   }
 
@@ -132,8 +154,9 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     for (const auto& h : helpers)
       if (h.value == id) e = &h;
     if (!e) {
-      needs.push_back(
-          {"helper/" + std::to_string(id), verdict::no("helper #" + std::to_string(id) + " unknown to this kernel")});
+      needs.push_back({"helper/" + std::to_string(id),
+                       verdict::no("helper #" + std::to_string(id) + " unknown to this kernel"),
+                       code.helper_sites[id]});
       continue;
     }
     verdict v = p.helper(r.prog_type, e->name);
@@ -146,7 +169,7 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
                                " programs of the attach type probed; may depend on "
                                "this program's attach type",
                            0, v.evidence);
-    needs.push_back({"helper/" + r.prog_type + "/" + e->name, std::move(v)});
+    needs.push_back({"helper/" + r.prog_type + "/" + e->name, std::move(v), code.helper_sites[id]});
     for (const auto& [hid, sym] : code.helper_r1_symbols) {
       const bpf_map* m = hid == id ? bpf_object__find_map_by_name(oc.obj, sym.c_str()) : nullptr;
       if (!m || bpf_map__is_internal(m) || !map_refused_in_r1(e->name, bpf_map__type(m))) continue;
@@ -179,15 +202,17 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     if (v.state == status::unsupported && attach_dependent(r.prog_type) && p.prog_type(r.prog_type).supported())
       v = verdict::unknown("not allowed for the attach type probed; may depend on this program's attach type", 0,
                            v.evidence);
-    needs.push_back({"kfunc/" + k + "/" + r.prog_type, std::move(v)});
+    needs.push_back({"kfunc/" + k + "/" + r.prog_type, std::move(v), code.kfunc_sites[k]});
   }
   // A typed ksym's address comes from kallsyms when the verifier sees it (check_pseudo_btf_id):
   // without CONFIG_KALLSYMS_ALL a variable in BTF may still be missing there.
   // A weak one in BTF is resolved all the same (only a missing weak one is left 0).
   for (const auto& x : code.ld_externs)
-    if (oc.ksym_typed.contains(x) && oc.kernel.has(x, BTF_KIND_VAR))
-      needs.push_back({"ksym/" + x, oc.in_kallsyms(x) ? verdict::yes("in kernel BTF and /proc/kallsyms")
-                                                      : verdict::no("in kernel BTF but not in /proc/kallsyms")});
+    if (oc.ksym_typed.contains(x) && oc.kernel.has(x, BTF_KIND_VAR)) {
+      verdict v = oc.kallsyms_has(x);
+      if (v.state == status::unsupported) v.reason = "in kernel BTF but not in /proc/kallsyms";
+      needs.push_back({"ksym/" + x, std::move(v)});
+    }
   for (const auto& x : code.ld_externs)
     if (oc.ksym_funcs.contains(x) && externs.numbers.contains(x) && !code.kfunc_calls.contains(x)) {
       r.warnings.push_back("weak kfunc " + x + " is missing: the calls bpf_ksym_exists() guards are left out");
@@ -196,6 +221,13 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
   if (code.jmp_v2) needs.push_back({"misc/isa_v2", p.misc("isa_v2")});
   if (code.jmp32) needs.push_back({"misc/isa_v3", p.misc("isa_v3")});
   if (code.isa_v4) needs.push_back({"misc/isa_v4", p.misc("isa_v4")});
+  if (code.atomic_fetch) needs.push_back({"misc/isa_atomic_fetch", p.misc("isa_atomic_fetch")});
+  if (code.atomic_xchg) needs.push_back({"misc/isa_atomic_xchg", p.misc("isa_atomic_xchg")});
+  if (code.atomic_bitwise) needs.push_back({"misc/isa_atomic_bitwise", p.misc("isa_atomic_bitwise")});
+  if (code.load_acq_store_rel) needs.push_back({"misc/isa_load_acq_store_rel", p.misc("isa_load_acq_store_rel")});
+  for (std::int32_t imm : code.atomic_unknown)
+    needs.push_back({"isa/atomic_" + std::to_string(imm),
+                     verdict::unknown("BPF_ATOMIC operation " + std::to_string(imm) + " is not known to bpfprobe")});
   if (code.may_goto)
     needs.push_back({"may_goto", verdict::unknown("may_goto (6.9) is not probed; the verifier decides")});
   if (code.back_edge) needs.push_back({"misc/bounded_loops", p.misc("bounded_loops")});
@@ -212,7 +244,7 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
           mine.emplace_back(&rel, resolver.resolve(rel));
     // A relocation in dead code never reaches the verifier (`mine` has none); one the scan reaches
     // surely fails the load (libbpf poisons it), one past a branch it cannot settle may not.
-    std::map<std::string, verdict> unresolved;
+    std::map<std::string, std::pair<verdict, code_site>> unresolved;
     std::size_t resolved = 0;
     for (const auto& [rel, o] : mine) {
       if (is_existence(rel->kind)) continue;
@@ -221,15 +253,16 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
         continue;
       }
       std::string key = "core/" + (o.what.empty() ? o.root : o.what);
+      code_site site{rel->section, rel->insn_off / sizeof(bpf_insn)};
       verdict v = !o.decided ? verdict::unknown("CO-RE relocation not resolved here: " + o.reason)
                   : code.unsure.contains({rel->section, rel->insn_off / sizeof(bpf_insn)})
                       ? verdict::unknown("CO-RE relocation cannot resolve (" + o.reason +
                                          "); reached only past a branch the verifier may settle and the scan cannot")
                       : verdict::no("CO-RE relocation cannot resolve: " + o.reason);
-      auto [at, first] = unresolved.emplace(key, v);
-      if (!first && v.state == status::unsupported) at->second = v;
+      auto [at, first] = unresolved.emplace(key, std::pair{v, site});
+      if (!first && v.state == status::unsupported) at->second = {v, site};
     }
-    for (auto& [key, v] : unresolved) needs.push_back({key, std::move(v)});
+    for (auto& [key, vs] : unresolved) needs.push_back({key, std::move(vs.first), vs.second});
     if (resolved)
       needs.push_back({"core", verdict::yes(std::to_string(resolved) + " CO-RE relocations resolve in kernel BTF")});
   }
@@ -255,8 +288,9 @@ inline verdict attach_verdict(object_context& oc, const program_result& r, std::
       own = {decide::path::kprobe_multi};
       break;
     case hook_kind::uprobe:
-      c = decide::uprobe(facts, r.section.find("ret") != std::string::npos);
-      if (r.section.find(".multi") != std::string::npos)
+      // Only the section prefix says return probe or multi: a target may contain "ret" or ".multi".
+      c = decide::uprobe(facts, r.section.starts_with("uretprobe"));
+      if (r.section.starts_with("uprobe.multi") || r.section.starts_with("uretprobe.multi"))
         own = {decide::path::uprobe_multi};
       else
         own = {decide::path::perf_link, decide::path::perf_ioctl};
@@ -298,8 +332,11 @@ inline verdict attach_verdict(object_context& oc, const program_result& r, std::
   // A function in BTF is in the kernel; only one that is not (static, renamed) costs a kallsyms read.
   if ((sec.kind == hook_kind::kprobe || sec.kind == hook_kind::kretprobe) && !sec.target.empty() &&
       !r.section.starts_with("ksyscall") && !r.section.starts_with("kretsyscall") &&
-      !oc.kernel.has(hook_subject(sec), BTF_KIND_FUNC) && !oc.in_kallsyms(hook_subject(sec)))
-    return verdict::no("kprobe target " + hook_subject(sec) + " is not in /proc/kallsyms");
+      !oc.kernel.has(hook_subject(sec), BTF_KIND_FUNC)) {
+    verdict v = oc.kallsyms_has(hook_subject(sec));
+    if (v.state == status::unsupported) v.reason = "kprobe target " + hook_subject(sec) + " is not in /proc/kallsyms";
+    if (!v.supported()) return v;
+  }
   if (sec.kind == hook_kind::tracepoint && sec.target.find('/') != std::string::npos) {
     for (const char* fs : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}) {
       if (access((std::string(fs) + "/events").c_str(), F_OK) != 0) continue;

@@ -1,7 +1,8 @@
-// Trial load: each program loaded alone (the object's other programs' autoload off, map pinning
-// off), never attached, in its own bpf_object so programs load in parallel; everything is closed
-// before the thread ends. libbpf's messages and the verifier log become the verdict through the
-// classify table, with the deciding line as evidence.
+// Trial load: each program loaded alone (the object's other programs' autoload off), never
+// attached, in its own bpf_object so programs load in parallel; everything is closed before the
+// thread ends. Maps pinned by name are pinned as libbpf would, but into a private bpffs instance
+// mounted nowhere (sys::detached_mount), whose pins go with its fd, also when we are killed. libbpf's messages and the
+// verifier log become the verdict through the classify table, with the deciding line as evidence.
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -10,8 +11,11 @@
 #include <bpfprobe/check/model.hpp>
 #include <bpfprobe/probe/classify.hpp>
 #include <bpfprobe/probe/parallel.hpp>
+#include <bpfprobe/sys/detached_mount.hpp>
 #include <cstdarg>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 namespace bpfprobe::objcheck {
@@ -62,9 +66,15 @@ inline verdict classify_load(int err, const std::string& log, const std::string&
       {"not found in kernel or module BTFs", status::unsupported, "kfunc/ksym extern not in kernel BTF"},
       {"not found in kernel BTF", status::unsupported, "ksym extern not in kernel BTF"},
       {"failed to resolve CO-RE relocation", status::unsupported, "CO-RE relocation cannot resolve"},
-      {"(strong) not resolved", status::unsupported, "extern not resolved"},
+      // bpf_object__resolve_externs: an untyped ksym not in /proc/kallsyms, or a kconfig value the
+      // kernel config lacks (ESRCH).
+      {"(strong): not resolved", status::unsupported,
+       "strong extern not resolved (not in /proc/kallsyms or the kernel config)"},
+      {"failed to open /proc/kallsyms", status::unknown, "/proc/kallsyms cannot be read to resolve ksym externs"},
+      {"is not on BPF FS", status::unknown, "pin root is not a bpffs"},
       {"value not found", status::unsupported, "kconfig extern not found"},
-      {"missing BPF prog type", status::unsupported, "libbpf does not know this section name"},
+      {"missing BPF prog type", status::unknown,
+       "libbpf does not know this section name: the type must be set before load"},
       {"attach_prog_fd", status::unknown, "freplace target program is set at run time"},
   };
   if (err == EPERM) {
@@ -114,9 +124,37 @@ inline verdict classify_load(int err, const std::string& log, const std::string&
   return verdict::unknown(classify::errno_reason(err), err, last);
 }
 
+// The index of the instruction the verifier stopped at: the last "N: " line of its log (it prints
+// each instruction as it walks it, and the error right after the failing one); none when the log has
+// no instruction lines (a refusal before the walk, or no log).
+inline std::optional<std::size_t> failing_insn(std::string_view log) {
+  std::optional<std::size_t> last;
+  std::size_t pos = 0;
+  while (pos < log.size()) {
+    std::size_t end = log.find('\n', pos);
+    if (end == std::string_view::npos) end = log.size();
+    std::string_view line = log.substr(pos, end - pos);
+    std::size_t digits = 0;
+    while (digits < line.size() && digits < 9 && line[digits] >= '0' && line[digits] <= '9') ++digits;
+    if (digits > 0 && line.substr(digits).starts_with(": ")) last = std::stoul(std::string(line.substr(0, digits)));
+    pos = end + 1;
+  }
+  return last;
+}
+
+// A trial load's verdict and, when the verifier refused the program, the instruction it stopped at
+// (an index into the program as libbpf loaded it: source_lines.hpp maps it back).
+struct trial_outcome {
+  verdict v;
+  bool verifier_ran = false;  // a failed load left a verifier log (the verifier ran on the program)
+  std::string pin_note;       // why maps pinned by name were not pinned, empty when they were
+  std::optional<std::size_t> failing_insn;
+};
+
 // Loads program `name` of the object in `bytes` alone.
-inline verdict trial_load(const std::vector<char>& bytes, const std::string& object_name, const std::string& name,
-                          const std::string& lockdown) {
+inline trial_outcome trial_load(const std::vector<char>& bytes, const std::string& object_name, const std::string& name,
+                                const std::string& lockdown) {
+  trial_outcome out;
   std::string msgs;
   detail::libbpf_capture = &msgs;
   struct reset {
@@ -124,7 +162,10 @@ inline verdict trial_load(const std::vector<char>& bytes, const std::string& obj
   } reset_capture;
   LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = object_name.c_str());
   bpf_object* obj = bpf_object__open_mem(bytes.data(), bytes.size(), &opts);
-  if (!obj) return verdict::unknown("libbpf cannot open the object", errno, msgs);
+  if (!obj) {
+    out.v = verdict::unknown("libbpf cannot open the object", errno, msgs);
+    return out;
+  }
   struct closer {
     bpf_object* o;
     ~closer() { bpf_object__close(o); }
@@ -136,24 +177,45 @@ inline verdict trial_load(const std::vector<char>& bytes, const std::string& obj
     bpf_program__set_autoload(p, mine);
     if (mine) prog = p;
   }
-  if (!prog) return verdict::unknown("program not found in the object");
-  bpf_program__set_log_buf(prog, log.data(), log.size());
-  for (bpf_map* m = bpf_object__next_map(obj, nullptr); m; m = bpf_object__next_map(obj, m))
-    bpf_map__set_pin_path(m, nullptr);  // never pin (nor reuse pins) on behalf of a check
-  int err = bpf_object__load(obj);
-  if (err == 0) {
-    std::string stats = classify::deciding_line(std::string_view(log.data(), strnlen(log.data(), log.size())));
-    return verdict::yes("loaded", stats);
+  if (!prog) {
+    out.v = verdict::unknown("program not found in the object");
+    return out;
   }
+  bpf_program__set_log_buf(prog, log.data(), log.size());
+  // Never the system's pins: a private bpffs for the maps pinned by name (the real pin root is
+  // checked on its own, pins.hpp), or no pinning when none can be made.
+  std::optional<sys::detached_mount> pins;
+  for (bpf_map* m = bpf_object__next_map(obj, nullptr); m; m = bpf_object__next_map(obj, m)) {
+    const char* path = bpf_map__pin_path(m);
+    if (!path) continue;
+    if (!pins && out.pin_note.empty()) {
+      auto made = sys::detached_mount::create("bpf");
+      if (made)
+        pins.emplace(std::move(made.value()));
+      else
+        out.pin_note = "maps pinned by name loaded unpinned: no private bpffs (" + made.error().describe() + ")";
+    }
+    std::string base(path);
+    base = base.substr(base.rfind('/') + 1);
+    bpf_map__set_pin_path(m, pins ? (pins->path() + "/" + base).c_str() : nullptr);
+  }
+  int err = bpf_object__load(obj);
   std::string text(log.data(), strnlen(log.data(), log.size()));
-  return classify_load(-err, text, msgs, lockdown);
+  out.verifier_ran = !text.empty();
+  if (err == 0) {
+    out.v = verdict::yes("loaded", classify::deciding_line(text));
+    return out;
+  }
+  out.v = classify_load(-err, text, msgs, lockdown);
+  out.failing_insn = failing_insn(text);
+  return out;
 }
 
 // Trial loads of `names`, `threads` at a time.
-inline std::vector<verdict> trial_loads(const std::vector<char>& bytes, const std::string& object_name,
-                                        const std::vector<std::string>& names, const std::string& lockdown,
-                                        unsigned threads) {
-  std::vector<verdict> out(names.size());
+inline std::vector<trial_outcome> trial_loads(const std::vector<char>& bytes, const std::string& object_name,
+                                              const std::vector<std::string>& names, const std::string& lockdown,
+                                              unsigned threads) {
+  std::vector<trial_outcome> out(names.size());
   // Concurrent checks share the capture: the first installs it, the last puts the old one back.
   static std::mutex print_mu;
   static int print_users = 0;

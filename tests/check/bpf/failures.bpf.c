@@ -17,9 +17,23 @@ struct task_struct___bpfprobe {
   int bpfprobe_no_such_field;
 } __attribute__((preserve_access_index));
 
-// bpf_redirect is for tc and XDP; a socket filter may not call it.
+// bpf_redirect is for tc and XDP; a socket filter may not call it. (The call is not on the function's
+// first line: check --format must name the line of the call.)
 SEC("socket")
-int helper_not_allowed(struct __sk_buff* skb) { return bpf_redirect(1, 0); }
+int helper_not_allowed(struct __sk_buff* skb) {
+  __u32 ifindex = skb->ifindex;
+  return bpf_redirect(ifindex, 0);
+}
+
+// The same refusal inside a subprogram: libbpf appends it after the program, and the verifier's
+// failing instruction index points past the program's own code.
+static __noinline int redirect_in_subprogram(struct __sk_buff* skb) { return bpf_redirect(skb->ifindex, 0); }
+
+SEC("socket")
+int helper_in_subprogram(struct __sk_buff* skb) {
+  int len = skb->len;
+  return redirect_in_subprogram(skb) + len;
+}
 
 SEC("tc")
 int weak_kfunc_missing(struct __sk_buff* skb) {
