@@ -21,10 +21,13 @@
 #include "check_failures.skel.h"
 #include "check_guards.skel.h"
 #include "check_isa_v4.skel.h"
+#include "check_kconfig_guard.skel.h"
 #include "check_ksym_missing.skel.h"
+#include "check_map_args.skel.h"
 #include "check_new_map.skel.h"
 #include "check_pinned.skel.h"
 #include "check_siblings.skel.h"
+#include "check_sleepable_iter.skel.h"
 #include "check_strong_kfunc.skel.h"
 #include "check_targets.skel.h"
 #include "check_zero_size.skel.h"
@@ -35,6 +38,21 @@ namespace {
 
 using namespace bpfprobe;
 using bpfprobe::testing::is_root;
+
+// bpftool's skeleton of a struct_ops map sets bpf_map_skeleton::link (libbpf 1.5), which older
+// libbpf headers lack: this object is embedded as it is instead.
+asm(".pushsection .rodata\n"
+    ".balign 8\n"
+    "check_struct_ops_begin:\n"
+    ".incbin \"" BPFPROBE_CHECK_STRUCT_OPS_OBJECT
+    "\"\n"
+    "check_struct_ops_end:\n"
+    ".popsection\n");
+extern "C" const char check_struct_ops_begin[], check_struct_ops_end[];
+const void* check_struct_ops__elf_bytes(size_t* size) {
+  *size = static_cast<size_t>(check_struct_ops_end - check_struct_ops_begin);
+  return check_struct_ops_begin;
+}
 
 struct embedded {
   const char* name;
@@ -54,6 +72,10 @@ const embedded objects[] = {
     {"pinned", check_pinned__elf_bytes},
     {"ksym_missing", check_ksym_missing__elf_bytes},
     {"zero_size", check_zero_size__elf_bytes},
+    {"kconfig_guard", check_kconfig_guard__elf_bytes},
+    {"struct_ops", check_struct_ops__elf_bytes},
+    {"sleepable_iter", check_sleepable_iter__elf_bytes},
+    {"map_args", check_map_args__elf_bytes},
 };
 
 std::span<const char> bytes_of(const embedded& e) {
@@ -141,6 +163,8 @@ TEST(Check, EachFailureIsFoundForItsReason) {
   expect("helper_in_subprogram", status::unsupported, "helper/socket_filter/bpf_redirect", "");
   expect("weak_kfunc_missing", status::supported, "", "");
   EXPECT_FALSE(program(r, "weak_kfunc_missing").warnings.empty());
+  expect("weak_kfunc_missing_unguarded", status::unsupported, "kfunc/bpfprobe_no_such_weak_kfunc",
+         "bpfprobe_no_such_weak_kfunc");
   expect("fentry_target_missing", status::unsupported, "target/bpfprobe_no_such_function", "bpfprobe_no_such_function");
   expect("core_field_unguarded", status::unsupported, "core/task_struct.bpfprobe_no_such_field", "CO-RE");
   expect("core_field_guarded", status::supported, "", "");
@@ -167,6 +191,89 @@ TEST(Check, EachFailureIsFoundForItsReason) {
   EXPECT_EQ(program(r, "core_field_unguarded").verifier, "rejected");
   EXPECT_EQ(program(r, "helper_not_allowed").fix.find("needs kernel"), std::string::npos)
       << "the helper exists; it is the program type that lacks it";
+}
+
+// A weak typed ksym kernel BTF has is resolved like a strong one: the verifier then needs its
+// address, and kallsyms lists no data symbols without CONFIG_KALLSYMS_ALL.
+TEST(Check, WeakTypedKsymInBtfNeedsKallsyms) {
+  REQUIRE_ROOT();
+  btf::btf_ptr vmlinux(btf__load_vmlinux_btf());
+  if (!vmlinux || btf__find_by_name_kind(vmlinux.get(), "bpf_prog_active", BTF_KIND_VAR) < 0)
+    GTEST_SKIP() << "kernel BTF has no bpf_prog_active variable";
+  bool in_kallsyms = false;
+  std::ifstream in("/proc/kallsyms");
+  for (std::string addr, type, sym; in >> addr >> type >> sym;) in_kallsyms |= sym == "bpf_prog_active";
+  auto r = check_embedded(objects[2]);
+  const auto& p = program(r, "weak_typed_ksym_in_btf");
+  status want = in_kallsyms ? status::supported : status::unsupported;
+  EXPECT_EQ(p.static_v.state, want) << describe(p);
+  ASSERT_TRUE(p.trial.has_value()) << describe(p);
+  EXPECT_EQ(p.trial->state, want) << describe(p);
+}
+
+// An unresolved CO-RE read the verifier reaches fails, also behind a guard that holds and after
+// the branches of a guard join (guards.bpf.c).
+TEST(Check, UnresolvedCoreReadThatIsReachedFails) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[7]);
+  for (const auto* name : {"core_read_guarded_by_present_field", "core_read_after_guard"}) {
+    const auto& p = program(r, name);
+    EXPECT_EQ(p.static_v.state, status::unsupported) << describe(p);
+    ASSERT_TRUE(p.trial.has_value()) << describe(p);
+    EXPECT_EQ(p.trial->state, status::unsupported) << describe(p);
+    bool core = false;
+    for (const auto& n : p.needs) core |= n.fact.starts_with("core/") && n.v.state == status::unsupported;
+    EXPECT_TRUE(core) << describe(p);
+  }
+}
+
+// libbpf gives a struct_ops program no map refers to no attach target: it does not load.
+TEST(Check, StructOpsProgramNoMapRefersToDoesNotLoad) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[9]);
+  ASSERT_STREQ(objects[9].name, "struct_ops");
+  for (const auto& p : r.programs) {
+    bool orphan = p.name == "bpfprobe_orphan";
+    bool fact = false;
+    for (const auto& n : p.needs) fact |= n.fact == "struct_ops/referenced" && n.v.state == status::unsupported;
+    EXPECT_EQ(fact, orphan) << describe(p);
+    ASSERT_TRUE(p.trial.has_value()) << describe(p);
+    if (orphan) {
+      EXPECT_EQ(p.trial->state, status::unsupported) << describe(p);
+    }
+    EXPECT_EQ(p.static_v.state, p.trial->state) << describe(p);
+  }
+}
+
+// libbpf writes .kconfig values into a frozen map: the verifier skips the branch an option makes
+// dead (kconfig_guard.bpf.c).
+TEST(Check, KconfigValuesSettleBranches) {
+  REQUIRE_ROOT();
+  utsname u{};
+  uname(&u);
+  auto cfg = probe::read_kernel_config(u.release);
+  if (cfg.source.empty()) GTEST_SKIP() << "no kernel config for libbpf to read";
+  if (!cfg.values.contains("CONFIG_BPF_SYSCALL")) GTEST_SKIP() << "CONFIG_BPF_SYSCALL not set";
+  auto r = check_embedded(objects[8]);
+  ASSERT_STREQ(objects[8].name, "kconfig_guard");
+  const auto& dead = program(r, "dead_by_kconfig");
+  EXPECT_EQ(dead.static_v.state, status::supported) << describe(dead);
+  ASSERT_TRUE(dead.trial.has_value()) << describe(dead);
+  EXPECT_EQ(dead.trial->state, status::supported) << describe(dead);
+  const auto& live = program(r, "live_by_kconfig");
+  EXPECT_EQ(live.static_v.state, status::unsupported) << describe(live);
+  ASSERT_TRUE(live.trial.has_value()) << describe(live);
+  EXPECT_EQ(live.trial->state, status::unsupported) << describe(live);
+}
+
+// A sleepable iterator needs the sleepable flag only: decided statically, as the load decides.
+TEST(Check, SleepableIteratorIsDecided) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[10]);
+  const auto& p = program(r, "sleepable_iter");
+  EXPECT_NE(p.static_v.state, status::unknown) << describe(p);
+  ASSERT_TRUE(p.trial.has_value()) << describe(p);
+  EXPECT_EQ(p.static_v.state, p.trial->state) << describe(p);
 }
 
 // A call or CO-RE read behind a bpf_core_*_exists guard or a test of a `const volatile` global counts
@@ -645,6 +752,27 @@ TEST(Check, SecondCheckGivesTheSameAnswers) {
     EXPECT_EQ(first.programs[i].result.state, second.programs[i].result.state) << first.programs[i].name;
     EXPECT_EQ(first.programs[i].result.reason, second.programs[i].result.reason) << first.programs[i].name;
   }
+}
+
+// A helper given a map of a type the kernel refuses for it (map_args.bpf.c): the map in R1 is
+// paired with the call where the code between is straight.
+TEST(Check, HelperOnAMapTypeItMayNotUseFails) {
+  REQUIRE_ROOT();
+  auto r = check_embedded(objects[11]);
+  ASSERT_STREQ(objects[11].name, "map_args");
+  for (const auto* name : {"ringbuf_output_on_perf_array", "lookup_in_perf_array"}) {
+    const auto& p = program(r, name);
+    EXPECT_EQ(p.static_v.state, status::unsupported) << describe(p);
+    ASSERT_TRUE(p.trial.has_value()) << describe(p);
+    EXPECT_EQ(p.trial->state, status::unsupported) << describe(p);
+    bool fact = false;
+    for (const auto& n : p.needs) fact |= n.fact.starts_with("map_arg/") && n.v.state == status::unsupported;
+    EXPECT_TRUE(fact) << describe(p);
+  }
+  const auto& ok = program(r, "ringbuf_output_on_ringbuf");
+  ASSERT_TRUE(ok.trial.has_value()) << describe(ok);
+  EXPECT_EQ(ok.static_v.state, ok.trial->state) << describe(ok);
+  for (const auto& n : ok.needs) EXPECT_FALSE(n.fact.starts_with("map_arg/")) << describe(ok);
 }
 
 // The CLI on files written from the embedded objects.

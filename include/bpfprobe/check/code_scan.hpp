@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bpfprobe/check/elf_image.hpp>
+#include <bpfprobe/check/map_args.hpp>
 #include <bpfprobe/check/model.hpp>
 #include <bpfprobe/check/reachable.hpp>
 #include <set>
@@ -13,16 +14,18 @@ namespace bpfprobe::objcheck {
 
 struct code_facts {
   std::set<std::int32_t> helpers;
-  std::set<std::string> kfunc_calls;  // extern functions called (BPF_PSEUDO_KFUNC_CALL)
-  std::set<std::string> ld_externs;   // externs whose address or value is loaded (ksyms, kconfig)
-  bool jmp_v2 = false;                // JLT/JLE/JSLT/JSLE (4.20)
-  bool jmp32 = false;                 // BPF_JMP32 class (5.1)
-  bool isa_v4 = false;                // sign-extending loads/moves, sdiv/smod, bswap, gotol (6.6)
-  bool may_goto = false;              // BPF_JCOND may_goto (6.9)
-  bool atomic_fetch = false;          // BPF_ATOMIC add with BPF_FETCH (5.12)
-  bool atomic_xchg = false;           // BPF_ATOMIC xchg / cmpxchg (5.12)
-  bool atomic_bitwise = false;        // BPF_ATOMIC and/or/xor, with or without BPF_FETCH (5.12)
-  bool load_acq_store_rel = false;    // BPF_ATOMIC load-acquire / store-release (6.15)
+  std::set<std::pair<std::int32_t, std::string>> helper_r1_symbols;  // surely reached calls, R1's symbol
+  std::set<std::string> kfunc_calls;                                 // extern functions called (BPF_PSEUDO_KFUNC_CALL)
+  std::set<std::string> sure_kfunc_calls;                            // those called from surely reached code
+  std::set<std::string> ld_externs;  // externs whose address or value is loaded (ksyms, kconfig)
+  bool jmp_v2 = false;               // JLT/JLE/JSLT/JSLE (4.20)
+  bool jmp32 = false;                // BPF_JMP32 class (5.1)
+  bool isa_v4 = false;               // sign-extending loads/moves, sdiv/smod, bswap, gotol (6.6)
+  bool may_goto = false;             // BPF_JCOND may_goto (6.9)
+  bool atomic_fetch = false;         // BPF_ATOMIC add with BPF_FETCH (5.12)
+  bool atomic_xchg = false;          // BPF_ATOMIC xchg / cmpxchg (5.12)
+  bool atomic_bitwise = false;       // BPF_ATOMIC and/or/xor, with or without BPF_FETCH (5.12)
+  bool load_acq_store_rel = false;   // BPF_ATOMIC load-acquire / store-release (6.15)
   bool back_edge = false;
   std::set<std::int32_t> atomic_unknown;  // BPF_ATOMIC imm values no kernel bpfprobe knows accepts
   std::size_t insns = 0;
@@ -33,6 +36,8 @@ struct code_facts {
   std::vector<std::tuple<std::string, std::size_t, std::size_t>> ranges;
   // Instructions proven dead (section name, index): their calls and relocations do not count.
   std::set<std::pair<std::string, std::size_t>> dead;
+  // Instructions reached only past a branch the verifier may settle and the scan cannot.
+  std::set<std::pair<std::string, std::size_t>> unsure;
   std::string error;  // a malformed call or jump; the scan is incomplete
 };
 
@@ -70,12 +75,14 @@ inline void scan_atomic(code_facts& f, std::int32_t imm) {
 
 }  // namespace detail
 
-// With `patches` (the values libbpf writes into instructions, per section), the calls, externs and
-// callbacks count only at instructions the verifier can reach (reachable.hpp); without, everywhere.
+// With `patches` (the values libbpf writes into instructions, per section) and `externs`, the
+// calls, externs and callbacks count only at instructions the verifier can reach (reachable.hpp);
+// without, everywhere.
 // The instruction-set facts (opcodes, back-edges, size) count everywhere: the kernel's CFG check
 // sees dead code too, also subprograms called only from it (libbpf links them in all the same).
 inline code_facts scan_program(const elf_image& img, std::string_view section, std::string_view name,
-                               const std::map<std::string, patched_values, std::less<>>* patches = nullptr) {
+                               const std::map<std::string, patched_values, std::less<>>* patches = nullptr,
+                               const extern_values* externs = nullptr) {
   code_facts f;
   const code_section* sec = img.section(section);
   if (!sec) {
@@ -89,20 +96,20 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
     f.error = "function symbol not found";
     return f;
   }
-  // Function -> whether it was scanned as called from reachable code (a dead-only one is scanned
-  // again when a live call turns up).
-  std::map<std::pair<const code_section*, std::size_t>, bool> seen;
+  // Function -> how surely the calls that reach it are reached (scanned again when a call reached
+  // more surely turns up).
+  std::map<std::pair<const code_section*, std::size_t>, reach> seen;
   struct call {
     const code_section* cs;
     std::size_t begin;
-    bool live;
+    reach live;
   };
-  std::vector<call> todo{{sec, start, true}};
+  std::vector<call> todo{{sec, start, reach::sure}};
   while (!todo.empty()) {
     auto [cs, begin, live] = todo.back();
     todo.pop_back();
     auto [at, first] = seen.emplace(std::pair{cs, begin}, live);
-    if (!first && (at->second || !live)) continue;
+    if (!first && at->second >= live) continue;
     at->second = live;
     if (begin >= cs->insns.size()) {
       f.error = "call target outside section " + cs->name;
@@ -113,12 +120,16 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
       f.ranges.emplace_back(cs->name, begin, end);
       f.insns += end - begin;
     }
-    std::vector<bool> reach;
-    if (!live)
-      reach.assign(end - begin, false);
-    else if (patches) {
+    std::vector<reach> reached;
+    if (live == reach::dead) {
+      reached.assign(end - begin, reach::dead);
+    } else if (patches) {
       auto p = patches->find(cs->name);
-      reach = reachable_insns(img, *cs, begin, end, p == patches->end() ? nullptr : &p->second);
+      reached = reachable_insns(img, *cs, begin, end, p == patches->end() ? nullptr : &p->second, externs,
+                                cs != sec || begin != start);
+      if (reached.empty()) reached.assign(end - begin, reach::unsure);  // gave up
+    } else {
+      reached.assign(end - begin, reach::sure);
     }
     auto target_of = [&](std::size_t at,
                          std::int64_t rel) -> std::optional<std::pair<const code_section*, std::size_t>> {
@@ -135,12 +146,18 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
       if (t < 0 || static_cast<std::size_t>(t) >= ts->insns.size()) return std::nullopt;
       return std::pair{ts, static_cast<std::size_t>(t)};
     };
+    std::vector<bool> targets = jump_targets(*cs, begin, end);
     for (std::size_t i = begin; i < end; ++i) {
-      bool reachable = reach.empty() || reach[i - begin];
+      reach here = std::min(reached[i - begin], live);
+      bool reachable = here != reach::dead;
       if (reachable)
         f.dead.erase({cs->name, i});
       else
         f.dead.emplace(cs->name, i);
+      if (here == reach::unsure)
+        f.unsure.emplace(cs->name, i);
+      else
+        f.unsure.erase({cs->name, i});
       const bpf_insn& in = cs->insns[i];
       std::uint8_t cls = BPF_CLASS(in.code), op = BPF_OP(in.code);
       auto extern_at = [&](std::size_t at) -> const elf_symbol* {
@@ -161,7 +178,7 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
             auto t = r != cs->relocs.end() ? target_of(i, in.imm / static_cast<std::int64_t>(sizeof(bpf_insn)))
                                            : target_of(i, in.imm + 1);
             if (t)
-              todo.push_back({t->first, t->second, reachable});
+              todo.push_back({t->first, t->second, here});
             else
               f.error = "callback target out of range";
           }
@@ -191,15 +208,18 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
             f.kfunc_calls.insert(ext->name);
             f.kfunc_sites.try_emplace(ext->name, code_site{cs->name, i});
           }
+          if (here == reach::sure) f.sure_kfunc_calls.insert(ext->name);
         } else if (in.src_reg == 0) {
           if (reachable) {
             f.helpers.insert(in.imm);
             f.helper_sites.try_emplace(in.imm, code_site{cs->name, i});
           }
+          if (here == reach::sure)
+            if (auto sym = symbol_in_r1(img, *cs, begin, i, targets)) f.helper_r1_symbols.emplace(in.imm, *sym);
         } else if (in.src_reg == BPF_PSEUDO_CALL) {
           auto t = target_of(i, static_cast<std::int64_t>(in.imm) + 1);
           if (t)
-            todo.push_back({t->first, t->second, reachable});
+            todo.push_back({t->first, t->second, here});
           else
             f.error = "subprogram call out of range";
         }

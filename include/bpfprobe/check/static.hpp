@@ -7,10 +7,13 @@
 
 #include <bpfprobe/check/code_scan.hpp>
 #include <bpfprobe/check/core.hpp>
+#include <bpfprobe/check/extern_values.hpp>
+#include <bpfprobe/check/map_args.hpp>
 #include <bpfprobe/check/map_check.hpp>
 #include <bpfprobe/check/model.hpp>
 #include <bpfprobe/check/object_context.hpp>
 #include <bpfprobe/check/program_info.hpp>
+#include <bpfprobe/check/struct_ops_refs.hpp>
 #include <bpfprobe/decide/decide.hpp>
 #include <bpfprobe/prober/prober.hpp>
 #include <fstream>
@@ -99,11 +102,24 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     needs.push_back({"misc/sleepable", p.misc("sleepable")});
     if (r.prog_type == "kprobe")  // sleepable uprobes came in 6.2; misc/sleepable proves only the flag
       needs.push_back({"sleepable_uprobe", verdict::unknown("sleepable uprobes (6.2) are not probed")});
-    // fentry/fexit/fmod_ret with a named target: decided with the target below.
+    // Sleepable iterators need only the flag: the verifier has allowed every tracing attach type to
+    // be sleepable since the flag came (5.10) and checks an allow-list only for fentry/fexit/fmod_ret
+    // targets; can_be_sleepable() (6.2) lists BPF_TRACE_ITER. fentry/fexit/fmod_ret with a named
+    // target are decided with the target below.
     bool trampoline = sec.kind == hook_kind::fentry || sec.kind == hook_kind::fexit || sec.kind == hook_kind::fmod_ret;
-    if ((r.prog_type == "tracing" && !(trampoline && !placeholder)) || r.prog_type == "lsm")
+    if ((r.prog_type == "tracing" && r.attach_type != "trace_iter" && !(trampoline && !placeholder)) ||
+        r.prog_type == "lsm")
       needs.push_back({"sleepable_target", verdict::unknown("the kernel's sleepable allow-list is not checked "
                                                             "statically")});
+  }
+  if (r.prog_type == "struct_ops") {
+    auto referenced = struct_ops_referenced(oc.obj, prog);
+    if (!referenced)
+      needs.push_back({"struct_ops/referenced", verdict::unknown("this libbpf does not show which program a "
+                                                                 "struct_ops map refers to")});
+    else if (!*referenced)
+      needs.push_back({"struct_ops/referenced", verdict::no("no struct_ops map of the object refers to this "
+                                                            "program: libbpf gives it no attach target")});
   }
   // Targets libbpf resolves in kernel BTF when loading.
   std::string subject = hook_subject(sec);
@@ -129,7 +145,8 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     }
   }
 
-  code_facts code = scan_program(oc.img, r.section, r.name, &oc.core_values());
+  extern_values externs = collect_extern_values(oc);
+  code_facts code = scan_program(oc.img, r.section, r.name, &oc.core_values(), &externs);
   if (!code.error.empty()) needs.push_back({"code", verdict::unknown("instructions not understood: " + code.error)});
   const auto& helpers = p.context().enums().helpers;
   for (std::int32_t id : code.helpers) {
@@ -153,14 +170,32 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
                                "this program's attach type",
                            0, v.evidence);
     needs.push_back({"helper/" + r.prog_type + "/" + e->name, std::move(v), code.helper_sites[id]});
+    for (const auto& [hid, sym] : code.helper_r1_symbols) {
+      const bpf_map* m = hid == id ? bpf_object__find_map_by_name(oc.obj, sym.c_str()) : nullptr;
+      if (!m || bpf_map__is_internal(m) || !map_refused_in_r1(e->name, bpf_map__type(m))) continue;
+      needs.push_back({"map_arg/" + e->name + "/" + sym,
+                       verdict::no("the kernel does not let " + e->name + " use map " + sym + " of type " +
+                                       std::string(libbpf_bpf_map_type_str(bpf_map__type(m))
+                                                       ? libbpf_bpf_map_type_str(bpf_map__type(m))
+                                                       : "?"),
+                                   0, "check_map_func_compatibility")});
+    }
   }
   for (const auto& k : code.kfunc_calls) {
     if (!oc.kernel.available() || !oc.kernel.has(k, BTF_KIND_FUNC)) {
-      // A missing strong extern fails the whole object (extern_needs); a weak one is left out.
-      if (oc.weak.contains(k)) {
-        r.warnings.push_back("weak kfunc " + k + " is missing: its calls must be guarded by bpf_ksym_exists()");
-        needs.push_back({"kfunc/" + k, verdict::yes("weak extern, missing: libbpf leaves the guarded call out")});
-      }
+      // A missing strong extern fails the whole object (extern_needs). libbpf poisons the calls of
+      // a missing weak one; the verifier refuses one it reaches ("kfunc ... is referenced but
+      // wasn't resolved"), so only calls behind a bpf_ksym_exists() guard (dead) are fine.
+      if (!oc.weak.contains(k)) continue;
+      if (!oc.kernel.available())
+        needs.push_back({"kfunc/" + k, verdict::unknown("no kernel BTF to find kfuncs in")});
+      else if (code.sure_kfunc_calls.contains(k))
+        needs.push_back({"kfunc/" + k, verdict::no("weak kfunc the kernel lacks, called where the verifier reaches "
+                                                   "(no bpf_ksym_exists() guard settles it)",
+                                                   0, "extern " + k)});
+      else
+        needs.push_back({"kfunc/" + k, verdict::unknown("weak kfunc the kernel lacks, called past a branch the "
+                                                        "scan cannot settle")});
       continue;
     }
     verdict v = p.kfunc(k, r.prog_type);
@@ -171,11 +206,17 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
   }
   // A typed ksym's address comes from kallsyms when the verifier sees it (check_pseudo_btf_id):
   // without CONFIG_KALLSYMS_ALL a variable in BTF may still be missing there.
+  // A weak one in BTF is resolved all the same (only a missing weak one is left 0).
   for (const auto& x : code.ld_externs)
-    if (oc.ksym_typed.contains(x) && !oc.weak.contains(x) && oc.kernel.has(x, BTF_KIND_VAR)) {
+    if (oc.ksym_typed.contains(x) && oc.kernel.has(x, BTF_KIND_VAR)) {
       verdict v = oc.kallsyms_has(x);
       if (v.state == status::unsupported) v.reason = "in kernel BTF but not in /proc/kallsyms";
       needs.push_back({"ksym/" + x, std::move(v)});
+    }
+  for (const auto& x : code.ld_externs)
+    if (oc.ksym_funcs.contains(x) && externs.numbers.contains(x) && !code.kfunc_calls.contains(x)) {
+      r.warnings.push_back("weak kfunc " + x + " is missing: the calls bpf_ksym_exists() guards are left out");
+      needs.push_back({"kfunc/" + x, verdict::yes("weak extern, missing: its guarded calls are dead code")});
     }
   if (code.jmp_v2) needs.push_back({"misc/isa_v2", p.misc("isa_v2")});
   if (code.jmp32) needs.push_back({"misc/isa_v3", p.misc("isa_v3")});
@@ -201,14 +242,9 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
         if (rel.section == secname && rel.insn_off / sizeof(bpf_insn) >= b && rel.insn_off / sizeof(bpf_insn) < e &&
             !code.dead.contains({rel.section, rel.insn_off / sizeof(bpf_insn)}))
           mine.emplace_back(&rel, resolver.resolve(rel));
-    std::set<std::string> guarded_roots;
-    for (const auto& [rel, o] : mine)
-      if (is_existence(rel->kind)) guarded_roots.insert(o.root);
-    // The verifier drops branches it proves dead: an existence test of another type, or a kconfig
-    // value, may guard the unresolved access too. Then it is unknown, not unsupported.
-    bool maybe_guarded = !guarded_roots.empty();
-    for (const auto& x : code.ld_externs) maybe_guarded |= oc.kconfig.contains(x);
-    std::set<std::string> reported;
+    // A relocation in dead code never reaches the verifier (`mine` has none); one the scan reaches
+    // surely fails the load (libbpf poisons it), one past a branch it cannot settle may not.
+    std::map<std::string, std::pair<verdict, code_site>> unresolved;
     std::size_t resolved = 0;
     for (const auto& [rel, o] : mine) {
       if (is_existence(rel->kind)) continue;
@@ -217,23 +253,16 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
         continue;
       }
       std::string key = "core/" + (o.what.empty() ? o.root : o.what);
-      if (!reported.insert(key).second) continue;
       code_site site{rel->section, rel->insn_off / sizeof(bpf_insn)};
-      if (!o.decided)
-        needs.push_back({key, verdict::unknown("CO-RE relocation not resolved here: " + o.reason), site});
-      else if (guarded_roots.contains(o.root))
-        needs.push_back(
-            {key,
-             verdict::yes("unresolved, but the program tests " + o.root + " with bpf_core_*_exists: taken as guarded"),
-             site});
-      else if (maybe_guarded)
-        needs.push_back({key,
-                         verdict::unknown("CO-RE relocation cannot resolve (" + o.reason +
-                                          "); the program may guard it with a test the verifier settles"),
-                         site});
-      else
-        needs.push_back({key, verdict::no("CO-RE relocation cannot resolve: " + o.reason), site});
+      verdict v = !o.decided ? verdict::unknown("CO-RE relocation not resolved here: " + o.reason)
+                  : code.unsure.contains({rel->section, rel->insn_off / sizeof(bpf_insn)})
+                      ? verdict::unknown("CO-RE relocation cannot resolve (" + o.reason +
+                                         "); reached only past a branch the verifier may settle and the scan cannot")
+                      : verdict::no("CO-RE relocation cannot resolve: " + o.reason);
+      auto [at, first] = unresolved.emplace(key, std::pair{v, site});
+      if (!first && v.state == status::unsupported) at->second = {v, site};
     }
+    for (auto& [key, vs] : unresolved) needs.push_back({key, std::move(vs.first), vs.second});
     if (resolved)
       needs.push_back({"core", verdict::yes(std::to_string(resolved) + " CO-RE relocations resolve in kernel BTF")});
   }

@@ -8,6 +8,9 @@
 char LICENSE[] SEC("license") = "GPL";
 
 extern void bpfprobe_no_such_weak_kfunc(void) __ksym __weak;
+// A per-CPU variable kernel BTF has (5.x on): libbpf resolves a weak typed ksym it finds there, so
+// the verifier needs its address from kallsyms, which lists no data without CONFIG_KALLSYMS_ALL.
+extern const int bpf_prog_active __ksym __weak;
 
 // A field no kernel has, in a local flavour of task_struct.
 struct task_struct___bpfprobe {
@@ -36,6 +39,19 @@ SEC("tc")
 int weak_kfunc_missing(struct __sk_buff* skb) {
   if (bpf_ksym_exists(bpfprobe_no_such_weak_kfunc)) bpfprobe_no_such_weak_kfunc();
   return 0;
+}
+
+// Without a guard the poisoned call is reached: "kfunc ... is referenced but wasn't resolved".
+SEC("tc")
+int weak_kfunc_missing_unguarded(struct __sk_buff* skb) {
+  bpfprobe_no_such_weak_kfunc();
+  return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int weak_typed_ksym_in_btf(void* ctx) {
+  if (!bpf_ksym_exists(&bpf_prog_active)) return 0;
+  return *(int*)bpf_this_cpu_ptr(&bpf_prog_active);
 }
 
 SEC("fentry/bpfprobe_no_such_function")

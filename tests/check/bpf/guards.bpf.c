@@ -79,3 +79,20 @@ int live_by_rodata_value(struct __sk_buff* skb) {
   if (bpfprobe_redirect_level > 2) return bpf_redirect(skb->ifindex, 0);
   return 0;
 }
+
+// Unresolved CO-RE reads the verifier reaches all the same: behind a test of a field the kernel
+// has (the guard holds), and after the branches of a guard join. libbpf poisons them: no load.
+SEC("raw_tp/sys_enter")
+int core_read_guarded_by_present_field(void* ctx) {
+  struct task_struct___bpfprobe_guard* t = (void*)bpf_get_current_task();
+  if (bpf_core_field_exists(struct task_struct, pid)) return BPF_CORE_READ(t, bpfprobe_no_such_field);
+  return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int core_read_after_guard(void* ctx) {
+  struct task_struct___bpfprobe_guard* t = (void*)bpf_get_current_task();
+  int v = 0;
+  if (bpf_core_field_exists(t->bpfprobe_no_such_field)) v = 1;
+  return v + BPF_CORE_READ(t, bpfprobe_no_such_field);
+}
