@@ -230,8 +230,8 @@ TEST(Check, UnresolvedCoreReadThatIsReachedFails) {
 // libbpf gives a struct_ops program no map refers to no attach target: it does not load.
 TEST(Check, StructOpsProgramNoMapRefersToDoesNotLoad) {
   REQUIRE_ROOT();
-  auto r = check_embedded(objects[9]);
-  ASSERT_STREQ(objects[9].name, "struct_ops");
+  auto r = check_embedded(objects[13]);
+  ASSERT_STREQ(objects[13].name, "struct_ops");
   for (const auto& p : r.programs) {
     bool orphan = p.name == "bpfprobe_orphan";
     bool fact = false;
@@ -254,8 +254,8 @@ TEST(Check, KconfigValuesSettleBranches) {
   auto cfg = probe::read_kernel_config(u.release);
   if (cfg.source.empty()) GTEST_SKIP() << "no kernel config for libbpf to read";
   if (!cfg.values.contains("CONFIG_BPF_SYSCALL")) GTEST_SKIP() << "CONFIG_BPF_SYSCALL not set";
-  auto r = check_embedded(objects[8]);
-  ASSERT_STREQ(objects[8].name, "kconfig_guard");
+  auto r = check_embedded(objects[12]);
+  ASSERT_STREQ(objects[12].name, "kconfig_guard");
   const auto& dead = program(r, "dead_by_kconfig");
   EXPECT_EQ(dead.static_v.state, status::supported) << describe(dead);
   ASSERT_TRUE(dead.trial.has_value()) << describe(dead);
@@ -269,7 +269,8 @@ TEST(Check, KconfigValuesSettleBranches) {
 // A sleepable iterator needs the sleepable flag only: decided statically, as the load decides.
 TEST(Check, SleepableIteratorIsDecided) {
   REQUIRE_ROOT();
-  auto r = check_embedded(objects[10]);
+  ASSERT_STREQ(objects[14].name, "sleepable_iter");
+  auto r = check_embedded(objects[14]);
   const auto& p = program(r, "sleepable_iter");
   EXPECT_NE(p.static_v.state, status::unknown) << describe(p);
   ASSERT_TRUE(p.trial.has_value()) << describe(p);
@@ -758,8 +759,8 @@ TEST(Check, SecondCheckGivesTheSameAnswers) {
 // paired with the call where the code between is straight.
 TEST(Check, HelperOnAMapTypeItMayNotUseFails) {
   REQUIRE_ROOT();
-  auto r = check_embedded(objects[11]);
-  ASSERT_STREQ(objects[11].name, "map_args");
+  auto r = check_embedded(objects[15]);
+  ASSERT_STREQ(objects[15].name, "map_args");
   for (const auto* name : {"ringbuf_output_on_perf_array", "lookup_in_perf_array"}) {
     const auto& p = program(r, name);
     EXPECT_EQ(p.static_v.state, status::unsupported) << describe(p);

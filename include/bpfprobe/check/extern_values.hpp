@@ -84,7 +84,7 @@ inline extern_values collect_extern_values(object_context& oc) {
   for (const auto& x : oc.weak) {
     bool missing = (oc.ksym_funcs.contains(x) && oc.kernel.available() && !oc.kernel.has(x, BTF_KIND_FUNC)) ||
                    (oc.ksym_typed.contains(x) && oc.kernel.available() && !oc.kernel.has(x, BTF_KIND_VAR)) ||
-                   (oc.ksym_untyped.contains(x) && !oc.in_kallsyms(x));
+                   (oc.ksym_untyped.contains(x) && oc.kallsyms_has(x).state == status::unsupported);
     if (missing) ev.numbers.emplace(x, 0);
   }
   const struct btf* b = oc.btf;

@@ -111,6 +111,12 @@ inline failure failure_of_need(const need& n, const std::vector<map_result>& map
     if (!has(v.reason, "unknown to this kernel")) return {"helper", other};
     return {"helper", needs_kernel(probe::helper_docs, name, "helper " + name, other)};
   }
+  if (starts(f, "map_arg/")) {
+    std::string rest = tail("map_arg/");  // helper/map
+    auto slash = rest.find('/');
+    return {"helper", "pass " + rest.substr(0, slash) + " a map of a type it takes (map " + rest.substr(slash + 1) +
+                          "'s type is refused for it)"};
+  }
   if (starts(f, "kfunc/")) return {"kfunc", "declare the kfunc __weak and guard the call with bpf_ksym_exists()"};
   if (starts(f, "ksym/"))
     return {"extern-symbol", "declare the extern __weak and test it before use (libbpf then sets it to 0)"};
