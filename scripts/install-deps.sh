@@ -27,7 +27,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libelf-dev zlib1g-dev libzstd-dev \
   libboost-dev libcli11-dev nlohmann-json3-dev \
   libgtest-dev libgmock-dev googletest libbenchmark-dev \
-  dwarves iproute2 util-linux procps time bc help2man \
+  dwarves iproute2 util-linux procps time bc help2man man-db zsh python3-jsonschema \
   qemu-system-x86 busybox-static cpio zstd xz-utils dpkg-dev ca-certificates python3 >/dev/null
 # --docs: the headless browser scripts/docs.sh takes the grid's screenshot with (only the docs step needs it).
 if [ "${1:-}" = "--docs" ]; then
