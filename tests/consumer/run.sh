@@ -125,9 +125,21 @@ case $kind in
     done
     root=$work/root
     dpkg -x "$deb" "$root"
-    if [ -f "$root/usr/share/man/man1/bpfprobe-check.1" ]; then
-      grep -q 'sarif' "$root/usr/share/man/man1/bpfprobe-check.1" || { echo "bpfprobe-check(1) lacks --format"; exit 1; }
+    man1=$root/usr/share/man/man1
+    if [ -f "$man1/bpfprobe-check.1" ]; then
+      grep -q 'sarif' "$man1/bpfprobe-check.1" || { echo "bpfprobe-check(1) lacks --format"; exit 1; }
+      # man finds the page by its name in the package's man tree and renders it.
+      if command -v man >/dev/null; then
+        found=$(MANPATH=$root/usr/share/man man -w bpfprobe-check)
+        [ "$found" = "$man1/bpfprobe-check.1" ] || { echo "man -w bpfprobe-check: '$found'"; exit 1; }
+        page=$(LC_ALL=C MANWIDTH=100 man -l "$found" 2>&1) || { echo "$page"; exit 1; }
+        grep -q -- '--no-load' <<<"$page" && grep -q '^ *bpfprobe-check - will each program' <<<"$page" ||
+          { echo "$page"; echo "man -l bpfprobe-check.1 did not render the options"; exit 1; }
+      fi
     fi
+    # The installed bash completion, with the installed CLI listing the --require keys.
+    BPFPROBE_COMPLETION=$root/usr/share/bash-completion/completions/bpfprobe \
+      python3 -B "$src/tests/scripts/completion_test.py" "$root/usr/bin/bpfprobe" "$src" "$man1"
     sections=$(readelf -S "$root/usr/bin/bpfprobe")
     if grep -q '\.debug_info' <<<"$sections"; then echo "the CLI is not stripped"; exit 1; fi
     echo "CLI: $(stat -c %s "$root/usr/bin/bpfprobe") bytes"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """completions/bpfprobe.bash run in bash against the built CLI (its fact keys come from
 `bpfprobe --list-keys`, which reads the catalog and the running kernel's BTF), and the man pages
-the build made from --help (when help2man was there).
+the build made from --help (when help2man was there). BPFPROBE_COMPLETION names another copy of the
+completion script to test (tests/consumer/run.sh: the one a .deb installs, with its CLI and pages).
 
 Usage: completion_test.py BPFPROBE_CLI SOURCE_DIR MAN_DIR"""
 import os
@@ -11,7 +12,7 @@ import unittest
 
 CLI, SRC, MAN = sys.argv[1:4]
 del sys.argv[1:4]
-SCRIPT = os.path.join(SRC, "completions", "bpfprobe.bash")
+SCRIPT = os.environ.get("BPFPROBE_COMPLETION") or os.path.join(SRC, "completions", "bpfprobe.bash")
 
 
 def complete(line, words):
