@@ -117,8 +117,8 @@ case $kind in
       include/bpfprobe/compat.bpf.h libbpfprobe.a; do
       grep -q -- "$f" <<<"$contents" || { echo "not in the package: $f"; exit 1; }
     done
-    # The man pages where the build made them (help2man), and the bash completion.
-    pages=(share/bash-completion/completions/bpfprobe)
+    # The man pages where the build made them (help2man), and the bash and zsh completions.
+    pages=(share/bash-completion/completions/bpfprobe share/zsh/vendor-completions/_bpfprobe)
     [ -f "$build/src/man/bpfprobe-check.1" ] && pages+=(share/man/man1/bpfprobe.1 share/man/man1/bpfprobe-check.1)
     for f in "${pages[@]}"; do
       grep -q -- "./usr/$f" <<<"$contents" || { echo "not in the package: $f"; exit 1; }
@@ -137,8 +137,9 @@ case $kind in
           { echo "$page"; echo "man -l bpfprobe-check.1 did not render the options"; exit 1; }
       fi
     fi
-    # The installed bash completion, with the installed CLI listing the --require keys.
+    # The installed completions, with the installed CLI listing the --require keys.
     BPFPROBE_COMPLETION=$root/usr/share/bash-completion/completions/bpfprobe \
+      BPFPROBE_ZSH_COMPLETION_DIR=$root/usr/share/zsh/vendor-completions \
       python3 -B "$src/tests/scripts/completion_test.py" "$root/usr/bin/bpfprobe" "$src" "$man1"
     sections=$(readelf -S "$root/usr/bin/bpfprobe")
     if grep -q '\.debug_info' <<<"$sections"; then echo "the CLI is not stripped"; exit 1; fi
