@@ -12,11 +12,24 @@ zpty -w z "autoload -Uz compinit && compinit -u -D"
 zpty -w z 'compadd() { local -a m; builtin compadd -O m "$@"; (( $#m )) && print -rl -- "<""m>"${^m}; builtin compadd "$@" }'
 zpty -w z 'complete_and_mark() { zle complete-word; print -r "<""done>"; zle send-break }'
 zpty -w z 'zle -N complete_and_mark; bindkey "^T" complete_and_mark; print -r "<""ready>"'
-out=
-while zpty -r z chunk; do out+=$chunk; [[ $out == *'<ready>'* ]] && break; done
+# Reads what the shell prints until $1 appears, or fails (exit 4, what it read on stderr) after 45 s.
+typeset -F SECONDS
+read_until() {
+  local deadline=$((SECONDS + 45))
+  out=
+  until [[ $out == *"$1"* ]]; do
+    if zpty -r -t z chunk; then out+=$chunk; continue; fi
+    if (( SECONDS > deadline )); then
+      print -r -- "zsh_complete: no '$1' after 45 s; the shell printed: $out" >&2
+      zpty -d z
+      exit 4
+    fi
+    sleep 0.05
+  done
+}
+read_until '<ready>'
 zpty -w -n z "$line"$'\x14'
-out=
-while zpty -r z chunk; do out+=$chunk; [[ $out == *'<done>'* ]] && break; done
+read_until '<done>'
 zpty -d z
 for l in ${(f)out}; do
   l=${l%$'\r'}
