@@ -3,7 +3,7 @@
 when an object does not load, its GitHub annotation names the line of failures.bpf.c that the
 failing instruction comes from (the line marked `ci-check: helper_not_allowed`), its SARIF validates
 against the official schema and its JUnit has a test case per program; it passes on an object that
-loads, and fails on bad input.
+loads, warns on one that cannot be decided (fails with --strict), and fails on bad input.
 
 Usage: ci_check_test.py BPFPROBE_CLI OBJECT_DIR SOURCE_DIR SCRIPT"""
 import glob
@@ -114,6 +114,17 @@ class CiScript(unittest.TestCase):
         rc, stdout, stderr = run_script("--no-load", "--out", self.out, CLI, FAILURES_O, APP_O)
         self.assertEqual(rc, 1, stderr)
         self.assertEqual(annotations(stdout)[FAILING][2], marked_line())
+
+    def test_unknown_is_a_warning_unless_strict(self):
+        # zero_size.bpf.c ships a map sized by the application before load: undecidable from the
+        # object on any kernel, so every program is unknown.
+        zero_size = os.path.join(OBJ_DIR, "check_zero_size.bpf.o")
+        rc, stdout, stderr = run_script("--out", self.out, CLI, zero_size)
+        self.assertEqual(rc, 0, stderr)
+        self.assertIn("could not be decided", stderr)
+        self.assertEqual({a[0] for a in annotations(stdout).values()}, {"warning"})
+        rc, _, stderr = run_script("--strict", "--out", self.out, CLI, zero_size)
+        self.assertEqual(rc, 3, stderr)
 
     def test_bad_input_fails(self):
         not_elf = os.path.join(self.tmp.name, "not_elf.bpf.o")
