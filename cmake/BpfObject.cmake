@@ -8,8 +8,9 @@
 #
 # gives <build>/bpf/<name>.bpf.o and <name>.skel.h (skeleton named <name>: struct <name>,
 # <name>__open_and_load(), ...) and an INTERFACE target <name> to link against for the include path
-# and the build dependency. The skeleton embeds the object, so the program that includes it needs no
-# file at run time (tests run from an initramfs without a compiler).
+# and the build dependency (its property BPFPROBE_OBJECT is the .bpf.o, for bpfprobe_check()). The
+# skeleton embeds the object, so the program that includes it needs no file at run time (tests run
+# from an initramfs without a compiler).
 #
 # vmlinux.h is generated once per build tree from BPFPROBE_VMLINUX_BTF (default: the running
 # kernel's /sys/kernel/btf/vmlinux) with `bpftool btf dump ... format c`; it is never checked in.
@@ -131,4 +132,6 @@ function(bpfprobe_add_bpf_object name)
   add_library(${name} INTERFACE)
   target_include_directories(${name} INTERFACE "${out_dir}")
   add_dependencies(${name} ${name}_skel)
+  # The linked object, for bpfprobe_check(TARGET <name>) (BpfprobeCheck.cmake).
+  set_target_properties(${name} PROPERTIES BPFPROBE_OBJECT "${linked}")
 endfunction()

@@ -35,7 +35,7 @@ if [ "${1:-}" = "--cli" ]; then
   exit 0
 fi
 $SUDO apt-get install -y -qq --no-install-recommends \
-  clang-14 libclang-rt-14-dev dwarves iproute2 util-linux procps time bc \
+  clang-14 libclang-rt-14-dev dwarves iproute2 util-linux procps time bc man-db zsh python3-jsonschema \
   qemu-system-x86 busybox-static cpio zstd xz-utils dpkg-dev ca-certificates >/dev/null
 # Headless chromium and its chromedriver, driven through selenium: the Grid.browser test (the HTML pages in a
 # real browser) and scripts/docs.sh's screenshot. About 133 MB to download, 430 MB installed on bookworm.

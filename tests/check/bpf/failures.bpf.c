@@ -22,7 +22,7 @@ struct task_struct___bpfprobe {
 SEC("socket")
 int helper_not_allowed(struct __sk_buff* skb) {
   __u32 ifindex = skb->ifindex;
-  return bpf_redirect(ifindex, 0);
+  return bpf_redirect(ifindex, 0);  // ci-check: helper_not_allowed does not load, at this call
 }
 
 // The same refusal inside a subprogram: libbpf appends it after the program, and the verifier's
