@@ -91,7 +91,14 @@ EXPECTED = {
                              "core-relocation"),
     "fentry_target_missing": ("unsupported", lambda: line_of(r"BPF_PROG\(fentry_target_missing\)"), "attach-target"),
     "placeholder_target": ("unknown", lambda: line_of(r"BPF_PROG\(placeholder_target\)"), "attach-target"),
+    "weak_kfunc_missing_unguarded": ("unsupported", lambda: line_of(r"^  bpfprobe_no_such_weak_kfunc\(\);"), "kfunc"),
 }
+# A per-CPU variable in kernel BTF has an address only where kallsyms lists data symbols
+# (CONFIG_KALLSYMS_ALL); without it the weak typed ksym's load fails.
+with open("/proc/kallsyms") as _k:
+    if not any(line.rstrip().endswith(" bpf_prog_active") for line in _k):
+        EXPECTED["weak_typed_ksym_in_btf"] = ("unsupported", lambda: line_of(r"int weak_typed_ksym_in_btf"),
+                                              "extern-symbol")
 WARNED = "weak_kfunc_missing"  # loads, with a warning about its missing weak kfunc
 
 
@@ -187,8 +194,8 @@ class Formats:
                 self.assertIsNone(failure, c.get("name"))
                 self.assertIsNone(error, c.get("name"))
         self.check_lines(found)
-        self.assertEqual(int(suites[0].get("failures")), 4)
-        self.assertEqual(int(suites[0].get("errors")), 1)
+        self.assertEqual(int(suites[0].get("failures")), sum(e[0] == "unsupported" for e in EXPECTED.values()))
+        self.assertEqual(int(suites[0].get("errors")), sum(e[0] == "unknown" for e in EXPECTED.values()))
         self.assertEqual(int(suites[0].get("tests")), len(cases))
         warned = [c for c in cases if c.find("system-out") is not None]
         self.assertEqual([c.get("name") for c in warned], [WARNED])

@@ -155,6 +155,10 @@ inline verdict classify_load(int err, const std::string& log, const std::string&
     return verdict::no("unresolved CO-RE relocation reached by the verifier", err,
                        line.empty() ? classify::deciding_line(log) : line);
   }
+  if (auto line = detail::line_with(log, "is referenced but wasn't resolved"); !line.empty())
+    return verdict::no("call to a missing weak kfunc reached by the verifier (no bpf_ksym_exists guard)", err, line);
+  if (auto line = detail::line_with(log, "failed to find the address for kernel symbol"); !line.empty())
+    return verdict::no("ksym extern has no address in /proc/kallsyms", err, line);
   if (log.find("unknown#2002") != std::string::npos)
     return verdict::no("call to a missing weak kfunc reached by the verifier (no bpf_ksym_exists guard)", err,
                        classify::deciding_line(log));
