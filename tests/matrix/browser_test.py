@@ -53,7 +53,19 @@ def isolate():
     when util-linux unshare is there): killed, even by SIGKILL, it takes chromium, chromedriver and every
     temp file with it. Otherwise the test runs as it is and cleans up when it ends."""
     if os.environ.get("BPFPROBE_BROWSER_ISOLATED"):
+        # What lives under /tmp and the test needs (a checkout or build there, as in a fresh CI clone) is
+        # bound back over the tmpfs from the hidden /tmp, reached through a descriptor opened before.
+        needed = {REPO, os.path.abspath(__file__), sys.executable, os.getcwd()}
+        needed |= {os.path.abspath(a) for a in sys.argv[1:] if os.path.exists(a)}
+        tops = sorted({p.split("/")[2] for p in needed if p.startswith("/tmp/") and len(p.split("/")) > 2})
+        # (A descriptor of each directory itself: one of /tmp would lead into the tmpfs once it is mounted.)
+        hidden = {top: os.open(f"/tmp/{top}", os.O_PATH | os.O_DIRECTORY) for top in tops}
         subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1g", "bpfprobe-browser", "/tmp"], check=True)
+        for top, fd in hidden.items():
+            os.makedirs(f"/tmp/{top}")
+            subprocess.run(["mount", "--no-canonicalize", "--rbind", f"/proc/{os.getpid()}/fd/{fd}", f"/tmp/{top}"],
+                           check=True)
+            os.close(fd)
         return
     unshare = shutil.which("unshare")
     ns = ["--pid", "--mount", "--fork", "--kill-child", "--mount-proc"]
