@@ -155,13 +155,12 @@ inline verdict classify_load(int err, const std::string& log, const std::string&
     return verdict::no("unresolved CO-RE relocation reached by the verifier", err,
                        line.empty() ? classify::deciding_line(log) : line);
   }
-  if (auto line = detail::line_with(log, "is referenced but wasn't resolved"); !line.empty())
-    return verdict::no("call to a missing weak kfunc reached by the verifier (no bpf_ksym_exists guard)", err, line);
+  if (auto line = detail::line_with(log, "is referenced but wasn't resolved");
+      !line.empty() || log.find("unknown#2002") != std::string::npos)
+    return verdict::no("call to a missing weak kfunc reached by the verifier (no bpf_ksym_exists guard)", err,
+                       line.empty() ? classify::deciding_line(log) : line);
   if (auto line = detail::line_with(log, "failed to find the address for kernel symbol"); !line.empty())
     return verdict::no("ksym extern has no address in /proc/kallsyms", err, line);
-  if (log.find("unknown#2002") != std::string::npos)
-    return verdict::no("call to a missing weak kfunc reached by the verifier (no bpf_ksym_exists guard)", err,
-                       classify::deciding_line(log));
   if (log.empty() || err == 0 || libbpf_msgs.find("failed to create map") != std::string::npos ||
       libbpf_msgs.find("failed to create") != std::string::npos) {
     for (const auto& r : rules)
@@ -281,8 +280,10 @@ inline trial_outcome trial_load(const std::vector<char>& bytes, const std::strin
     }
   }
   out.v = classify_load(-err, text, msgs, lockdown, type ? type : "");
-  if (!other.empty()) out.v.reason = "program " + other + std::string(loaded_along) + out.v.reason;
-  if (other.empty()) out.failing_insn = failing_insn(text);  // another program's index says nothing here
+  if (other.empty())
+    out.failing_insn = failing_insn(text);
+  else  // another program's instruction index says nothing of this one
+    out.v.reason = "program " + other + std::string(loaded_along) + out.v.reason;
   return out;
 }
 

@@ -9,6 +9,7 @@
 
 #include <bpfprobe/check/elf_image.hpp>
 #include <bpfprobe/check/model.hpp>
+#include <bpfprobe/check/trial.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,17 +19,9 @@ namespace bpfprobe::objcheck {
 // The line of libbpf's messages (`msgs`, while opening) that names a refusal of a well-formed object,
 // and its fix; empty when the refusal is not one of those (then the file is bad input).
 inline std::pair<std::string, std::string> unopenable_cause(std::string_view msgs, const elf_image& img) {
-  auto line = [&](std::string_view needle) {
-    auto at = msgs.find(needle);
-    if (at == std::string_view::npos) return std::string();
-    auto b = msgs.rfind('\n', at);
-    b = b == std::string_view::npos ? 0 : b + 1;
-    std::string l(msgs.substr(b, msgs.find('\n', at) - b));
-    return l.starts_with("libbpf: ") ? l.substr(8) : l;
-  };
-  if (auto l = line("legacy map definitions"); !l.empty())
+  if (auto l = detail::line_with(msgs, "legacy map definitions"); !l.empty())
     return {l, "define the maps in SEC(\".maps\") with BTF (__uint/__type): libbpf 1.0 dropped SEC(\"maps\")"};
-  if (auto l = line("BTF is required"); !l.empty() && img.btf.empty())
+  if (auto l = detail::line_with(msgs, "BTF is required"); !l.empty() && img.btf.empty())
     return {l, "build with clang -g so the object carries the .BTF its maps and global data need"};
   return {};
 }
