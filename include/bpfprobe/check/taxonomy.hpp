@@ -7,6 +7,7 @@
 #include <bpfprobe/catalog/facts.hpp>
 #include <bpfprobe/catalog/misc.hpp>
 #include <bpfprobe/check/model.hpp>
+#include <bpfprobe/probe/privilege.hpp>
 #include <cctype>
 #include <string>
 #include <string_view>
@@ -47,7 +48,7 @@ inline bool permission(const verdict& v) {
 // Refused although the process had every capability the load asks for (privilege.hpp's wording): the
 // kernel's lockdown or an LSM, a policy of the machine, not of the process.
 inline bool policy_refusal(const verdict& v) {
-  return v.state == status::unknown && has(v.reason, "although this process has every capability");
+  return v.state == status::unknown && has(v.reason, probe::every_capability_held);
 }
 
 inline const failure policy_failure{"environment",

@@ -47,6 +47,10 @@ inline bool perfmon_prog_type(std::string_view t) {
   return std::find(names.begin(), names.end(), t) != names.end();
 }
 
+// How load_permission_reason says that no capability was missing (check/taxonomy.hpp tells the
+// machine's policy from the process's privilege by it).
+inline constexpr std::string_view every_capability_held = "although this process has every capability";
+
 // The EPERM reason for loading a program of `type` with effective capabilities `caps`; empty when
 // they are unknown.
 inline std::string load_permission_reason(std::string_view type, std::optional<std::uint64_t> caps) {
@@ -60,7 +64,7 @@ inline std::string load_permission_reason(std::string_view type, std::optional<s
   if (perfmon_prog_type(type) && !admin && !has(CAP_PERFMON)) missing.push_back("CAP_PERFMON");
   if (missing.empty()) {
     if (!unpriv_type || admin || has(CAP_BPF))
-      return "not permitted (EPERM) although this process has every capability the kernel asks for to load " +
+      return "not permitted (EPERM) " + std::string(every_capability_held) + " the kernel asks for to load " +
              std::string(type) + ": refused by lockdown or an LSM";
     auto sysctl = read_text("/proc/sys/kernel/unprivileged_bpf_disabled");
     if (!sysctl || *sysctl == "0") return {};
