@@ -90,6 +90,72 @@ TEST(Persist, UnknownVerdictsAreNeverWritten) {
   EXPECT_EQ(back->verdicts.count("b"), 1u);
 }
 
+// An unknown verdict is kept only when its cause is in the key: an EPERM of privileges or lockdown,
+// and never one RLIMIT_MEMLOCK could explain. Transient ones (EAGAIN, ENOMEM, EBUSY, a missing mount) never.
+TEST(Persist, AnUnknownIsWrittenOnlyWhenItsCauseIsInTheKey) {
+  stable_causes lockdown{.lockdown = true, .lacks_capability = false, .memlock_unlimited = true};
+  stable_causes unprivileged{.lockdown = false, .lacks_capability = true, .memlock_unlimited = true};
+  stable_causes policy{.lockdown = false, .lacks_capability = false, .memlock_unlimited = true};
+  stable_causes memlock{.lockdown = true, .lacks_capability = true, .memlock_unlimited = false};
+  contents c;
+  c.verdicts["eperm"] = verdict::unknown("not permitted", EPERM);
+  for (int e : {EAGAIN, ENOMEM, EBUSY, ENOENT, EACCES, EINTR, 0})
+    c.verdicts["transient/" + std::to_string(e)] = verdict::unknown("transient", e);
+  c.verdicts["yes"] = verdict::yes();
+  for (const auto& [causes, kept] : {std::pair{lockdown, true}, std::pair{unprivileged, true}, std::pair{policy, false},
+                                     std::pair{memlock, false}}) {
+    auto back = parse(serialize("k", c, causes), "k");
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->verdicts.count("eperm"), kept ? 1u : 0u);
+    EXPECT_EQ(back->verdicts.count("yes"), 1u);
+    EXPECT_EQ(back->verdicts.size(), kept ? 2u : 1u) << "a transient unknown was written";
+    if (kept) {
+      EXPECT_EQ(back->verdicts.at("eperm").state, status::unknown);
+      EXPECT_EQ(back->verdicts.at("eperm").reason, "not permitted");
+    }
+  }
+  // The same rule marks the report's facts: the unknown lsm fact of sample() is kept under lockdown.
+  auto rep = parse(serialize("k", sample(), lockdown), "k");
+  ASSERT_TRUE(rep && rep->report);
+  EXPECT_TRUE(rep->report->find("program_types")->missing[1]) << "sample's lsm unknown has no errno";
+  auto s = sample();
+  s.report->sections[0].facts[1].v = verdict::unknown("not permitted", EPERM);
+  rep = parse(serialize("k", s, lockdown), "k");
+  ASSERT_TRUE(rep && rep->report);
+  EXPECT_FALSE(rep->report->find("program_types")->missing[1]);
+  EXPECT_EQ(rep->report->find("program_types")->facts[1].v.err, EPERM);
+}
+
+// A file is hostile: an unknown verdict with any other errno is something no writer makes.
+TEST(Persist, AStoredUnknownOtherThanEpermIsCorrupt) {
+  contents c;
+  c.verdicts["a"] = verdict::unknown("not permitted", EPERM);
+  stable_causes lockdown{.lockdown = true, .lacks_capability = false, .memlock_unlimited = true};
+  auto bytes = serialize("k", c, lockdown);
+  ASSERT_TRUE(parse(bytes, "k"));
+  const std::string eperm_unknown{"\x02\x01\x00\x00\x00", 5};
+  auto at = bytes.find(eperm_unknown);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 1] = static_cast<char>(EAGAIN);
+  EXPECT_FALSE(parse(bytes, "k"));
+}
+
+// The key names lockdown: a file written under one lockdown level is not read under another.
+TEST(Persist, AnotherLockdownIsAnotherKey) {
+  auto key = cache_key({});
+  auto at = key.find("\nlockdown=");
+  ASSERT_NE(at, std::string::npos);
+  auto end = key.find('\n', at + 1);
+  auto other = key.substr(0, at) + "\nlockdown=none integrity [confidentiality]" + key.substr(end);
+  ASSERT_NE(other, key);
+  contents c;
+  c.verdicts["a"] = verdict::unknown("not permitted", EPERM);
+  auto bytes = serialize(key, c, {.lockdown = true, .lacks_capability = false, .memlock_unlimited = true});
+  EXPECT_TRUE(parse(bytes, key));
+  EXPECT_FALSE(parse(bytes, other));
+  EXPECT_NE(file_for("/d", key), file_for("/d", other));
+}
+
 TEST(Persist, AFileForAnotherKeyIsIgnored) {
   auto bytes = serialize("release=6.18\ncatalog=aaaa\n", sample());
   EXPECT_FALSE(parse(bytes, "release=6.19\ncatalog=aaaa\n"));

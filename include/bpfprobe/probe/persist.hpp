@@ -1,4 +1,5 @@
-// The persistent verdict cache: conclusive verdicts (and the probed sections of the full report)
+// The persistent verdict cache: conclusive verdicts, unknown ones whose cause is in the key
+// (stable_causes in persist_key.hpp), and the probed sections of the full report,
 // kept in a boot-scoped directory, so a later process on the same kernel, with the same privileges
 // and the same catalog, does not probe again.
 //

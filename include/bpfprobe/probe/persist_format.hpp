@@ -16,8 +16,8 @@ namespace bpfprobe::probe::persist {
 inline constexpr std::size_t max_string = 1u << 16;
 inline constexpr char magic[8] = {'B', 'P', 'F', 'P', 'C', 'A', 'C', 'H'};
 
-// One section of the full report as stored: conclusive facts, and the places of the others
-// (`missing`), which the next run probes again.
+// One section of the full report as stored: the facts the prober keeps (stable_causes::keeps), and
+// the places of the others (`missing`), which the next run probes again.
 struct stored_section {
   std::string name;  // "program_types", "map_types", "misc", "helper:<type>", "more:<name>"
   section facts;
@@ -134,12 +134,14 @@ class reader {
     if (i >= strings_.size()) return fail(), std::string{};
     return std::string(strings_[i]);
   }
-  verdict v(bool allow_unknown = false) {
+  // An unknown verdict is kept only for an EPERM (stable_causes); any other one is corrupt.
+  verdict v() {
     verdict x;
     std::uint8_t st = u8();
-    if (st > 2 || (!allow_unknown && st == static_cast<std::uint8_t>(status::unknown))) fail();
+    if (st > 2) fail();
     x.state = static_cast<status>(st);
     x.err = static_cast<int>(u32());
+    if (x.state == status::unknown && x.err != EPERM) fail();
     x.reason = s();
     x.evidence = s();
     return x;
@@ -189,13 +191,15 @@ inline void read_fact(reader& r, fact& f, char& missing) {
 
 }  // namespace detail
 
-inline std::string serialize(const std::string& key, const contents& c) {
+// Writes what `keep` keeps (by default the conclusive verdicts): the verdicts, and the section facts
+// not marked missing.
+inline std::string serialize(const std::string& key, const contents& c, const stable_causes& keep = {}) {
   detail::writer w;
   std::uint32_t n = 0;
-  for (const auto& [k, v] : c.verdicts) n += v.conclusive();
+  for (const auto& [k, v] : c.verdicts) n += keep.keeps(v);
   w.u32(n);
   for (const auto& [k, v] : c.verdicts)
-    if (v.conclusive()) w.s(k), w.v(v);
+    if (keep.keeps(v)) w.s(k), w.v(v);
   w.u8(c.report ? 1 : 0);
   if (const auto& r = c.report) {
     w.s(r->names_source);
@@ -211,7 +215,7 @@ inline std::string serialize(const std::string& key, const contents& c) {
       w.s(s.name);
       w.u32(static_cast<std::uint32_t>(s.facts.size()));
       for (std::size_t i = 0; i < s.facts.size(); ++i)
-        detail::write_fact(w, s.facts[i], s.missing[i] || !s.facts[i].v.conclusive());
+        detail::write_fact(w, s.facts[i], s.missing[i] || !keep.keeps(s.facts[i].v));
     }
   }
   return w.finish(key);

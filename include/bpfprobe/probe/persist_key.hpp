@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -13,6 +14,9 @@
 
 #include <algorithm>
 #include <bpfprobe/probe/context.hpp>
+#include <bpfprobe/probe/privilege.hpp>
+#include <bpfprobe/probe/verdict.hpp>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -30,8 +34,9 @@
 
 namespace bpfprobe::probe::persist {
 
-// Bump when the file layout or the meaning of a key changes.
-inline constexpr std::uint32_t schema = 1;
+// Bump when the file layout or the meaning of a key changes (2: unknown verdicts with a cause in
+// the key are kept).
+inline constexpr std::uint32_t schema = 2;
 
 namespace detail {
 
@@ -155,6 +160,40 @@ inline std::string cache_key(const options& opt) {
   add("kfunc_prog_types", opt.kfunc_prog_types ? "1" : "0");
   return k;
 }
+
+// What makes an unknown verdict last as long as its key. An EPERM is the kernel answering this
+// process's privileges (euid and capabilities are in the key) or its lockdown (in the key), unless
+// it is RLIMIT_MEMLOCK (BPF memory was charged to it before memcg accounting, 5.11) or, with every
+// capability held and no lockdown, an LSM's policy, which can change within a boot. Every other
+// unknown (EAGAIN, ENOMEM, EBUSY, a missing mount, EACCES without verifier proof) may change while
+// the key stays: probed again.
+struct stable_causes {
+  bool lockdown = false;           // lockdown is not "none"
+  bool lacks_capability = false;   // neither CAP_SYS_ADMIN nor all of CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN
+  bool memlock_unlimited = false;  // RLIMIT_MEMLOCK is infinite: an EPERM cannot be it
+  bool memcg_charged = false;      // the kernel charges BPF memory to the memory cgroup (misc/memcg_accounting)
+
+  // Read from the same sources as cache_key(); memcg_charged is the prober's to learn.
+  static stable_causes of_this_process() {
+    stable_causes c;
+    std::string l = detail::slurp("/sys/kernel/security/lockdown");
+    auto open = l.find('['), close = l.find(']');
+    c.lockdown = open != std::string::npos && close != std::string::npos && close > open &&
+                 l.substr(open + 1, close - open - 1) != "none";
+    auto caps = effective_caps();
+    auto has = [&](int cap) { return caps && ((*caps >> cap) & 1) != 0; };
+    c.lacks_capability = !has(CAP_SYS_ADMIN) && !(has(CAP_BPF) && has(CAP_PERFMON) && has(CAP_NET_ADMIN));
+    rlimit r{};
+    c.memlock_unlimited = ::getrlimit(RLIMIT_MEMLOCK, &r) == 0 && r.rlim_cur == RLIM_INFINITY;
+    return c;
+  }
+
+  // Whether `v` may be kept under the key: every conclusive verdict, and the unknown ones above.
+  [[nodiscard]] bool keeps(const verdict& v) const noexcept {
+    if (v.conclusive()) return true;
+    return v.err == EPERM && (memlock_unlimited || memcg_charged) && (lockdown || lacks_capability);
+  }
+};
 
 // The directory: the option, $BPFPROBE_CACHE_DIR, /run/bpfprobe for root, $XDG_RUNTIME_DIR/bpfprobe
 // otherwise; empty when there is none (then nothing is cached).

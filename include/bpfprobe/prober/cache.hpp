@@ -10,6 +10,7 @@ namespace bpfprobe {
 
 inline bool prober::save_cache() {
   load_cache();
+  learn_memcg();  // what the file keeps depends on it
   std::lock_guard lock(mu_);
   if (cache_file_.empty() || !dirty_ || poisoned_ || tainted()) return false;
   probe::persist::contents c;
@@ -27,16 +28,17 @@ inline bool prober::save_cache() {
       auto slash = kv.first.find('/', 7);
       return slash != std::string::npos && c.report->find("helper:" + kv.first.substr(7, slash - 7)) != nullptr;
     });
-  if (!probe::persist::store(cache_file_, probe::persist::serialize(cache_key_, c))) return false;
+  if (!probe::persist::store(cache_file_, probe::persist::serialize(cache_key_, c, stable_))) return false;
   dirty_ = false;
   return true;
 }
 
 inline void prober::remember_all(std::vector<std::pair<std::string, verdict>>& verdicts) {
   if (tainted()) poisoned_ = true;
+  learn_memcg();
   std::lock_guard lock(mu_);
   for (auto& [key, v] : verdicts)
-    if (v.conclusive() && cache_.emplace(key, std::move(v)).second) dirty_ = true;
+    if (stable_.keeps(v) && cache_.emplace(key, std::move(v)).second) dirty_ = true;
 }
 
 template <class F>
@@ -54,7 +56,7 @@ verdict prober::cached(const std::string& key, F&& compute) {
   }
   verdict v = compute();
   if (tainted()) poisoned_ = true;
-  if (v.conclusive()) {
+  if (keeps(v)) {
     std::lock_guard lock(mu_);
     if (cache_.emplace(key, v).second) dirty_ = true;
   }
@@ -73,7 +75,7 @@ std::optional<verdict> prober::lean(const std::string& key, F&& probe_it) {
     const auto& table = kind == "prog_type" ? e.prog_types : kind == "map_type" ? e.map_types : e.helpers;
     if (!btf::kernel_enums::value_of(table, name)) return std::nullopt;
   }
-  if (v.conclusive()) {
+  if (keeps(v)) {
     std::lock_guard lock(mu_);
     if (cache_.emplace(key, v).second) dirty_ = true;
   }
@@ -95,7 +97,9 @@ inline std::optional<verdict> prober::lookup(const std::string& key) {
 inline void prober::load_cache() {
   std::call_once(load_once_, [this] {
     const auto& o = ctx_.opts();
-    if (!probe::persist::cache_enabled(o) || tainted()) return;
+    if (tainted()) return;  // an injected EPERM is kept by nobody
+    stable_ = probe::persist::stable_causes::of_this_process();
+    if (!probe::persist::cache_enabled(o)) return;
     auto dir = probe::persist::cache_dir(o);
     if (dir.empty()) return;
     cache_key_ = probe::persist::cache_key(o);

@@ -1,4 +1,4 @@
-// The prober's full report: every section, taken from the stored report where it is conclusive,
+// The prober's full report: every section, taken from the stored report where it was kept,
 // probed otherwise, with the link probes and the kfunc-derived sections run beside the helper matrix.
 #pragma once
 
@@ -24,7 +24,7 @@ inline report prober::full_report() {
     s.name = std::move(name);
     s.facts = facts;
     s.missing.resize(facts.size());
-    for (std::size_t i = 0; i < facts.size(); ++i) s.missing[i] = !facts[i].v.conclusive();
+    for (std::size_t i = 0; i < facts.size(); ++i) s.missing[i] = !keeps(facts[i].v);
   };
 
   // Link probes mostly wait on the kernel: they run beside everything else.
@@ -190,7 +190,7 @@ inline fact prober::link_fact(const std::string& link_type) {
   for (const auto& v : variants)
     vs.push_back(cached(probe::link_variant_key(link_type, v.label), [&] { return probe::run_variant(ctx_, v); }));
   fact f = probe::link_fact(link_type, variants, vs);
-  if (f.v.conclusive()) remember(probe::link_key(link_type), [&] { return f.v; });
+  if (keeps(f.v)) remember(probe::link_key(link_type), [&] { return f.v; });
   return f;
 }
 

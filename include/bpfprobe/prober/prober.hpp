@@ -1,7 +1,8 @@
-// The prober: lazy, cached queries for single facts, and the full report. Only conclusive verdicts
-// are cached; an unknown one is probed again on the next query. The cache persists across processes
-// (probe/persist.hpp) unless options::cache turns it off. The cache's member functions are defined
-// in prober/cache.hpp, the full report's in prober/full_report.hpp.
+// The prober: lazy, cached queries for single facts, and the full report. Conclusive verdicts are
+// cached, and unknown ones whose cause is in the cache key (an EPERM of privileges or lockdown:
+// probe::persist::stable_causes); any other unknown one is probed again on the next query. The cache persists across
+// processes (probe/persist.hpp) unless options::cache turns it off. The cache's member functions are defined in
+// prober/cache.hpp, the full report's in prober/full_report.hpp.
 #pragma once
 
 #include <algorithm>
@@ -167,14 +168,14 @@ class prober {
     return verdict::unknown("no such attach mechanism probe: " + std::string(name));
   }
 
-  // Caches, under `key`, a conclusive verdict computed by a layer above this one (decide/ attach facts).
+  // Caches, under `key`, a verdict computed by a layer above this one (decide/ attach facts).
   template <class F>
   verdict remember(const std::string& key, F&& compute) {
     return cached(key, std::forward<F>(compute));
   }
 
   // Every fact of the core sections. The helper matrix runs on all CPUs. Sections found in the
-  // persistent cache are taken from it; their facts that were not conclusive are probed again, and
+  // persistent cache are taken from it; their facts that were not kept are probed again, and
   // facts about runtime state (sysctls, lockdown, kernel config) are always read afresh.
   report full_report();
 
@@ -244,9 +245,42 @@ class prober {
 
   void load_cache();
 
-  // The stored report sections; their conclusive helper facts join the cache (they are not stored
+  // The stored report sections; their kept helper facts join the cache (they are not stored
   // twice). A file that turns out corrupt here is ignored as a whole and replaced.
   void load_stored_report();
+
+  // Whether a verdict is cached: conclusive, or unknown for a cause in the cache key
+  // (probe::persist::stable_causes; set by load_cache, so only conclusive ones before it ran).
+  // Never called with mu_ held: it may probe memcg accounting (learn_memcg).
+  bool keeps(const verdict& v) {
+    if (v.conclusive()) return true;
+    if (v.err != EPERM) return false;
+    learn_memcg();
+    return stable_.keeps(v);
+  }
+
+  // Whether an EPERM can be RLIMIT_MEMLOCK: only when the limit is finite and the kernel charges BPF
+  // memory to it. Decided once (from the cache, else by the misc probe), not through cached(), which
+  // calls keeps().
+  void learn_memcg() {
+    load_cache();  // stable_ first
+    std::call_once(memcg_once_, [this] {
+      if (stable_.memlock_unlimited || (!stable_.lockdown && !stable_.lacks_capability)) return;
+      const std::string key = "misc/memcg_accounting";
+      verdict m;
+      if (auto hit = lookup(key)) {
+        m = *hit;
+      } else {
+        for (const auto& row : probe::misc_probes())
+          if (row.info.name == "memcg_accounting") m = row.run(ctx_);
+        if (m.conclusive()) {
+          std::lock_guard lock(mu_);
+          if (cache_.emplace(key, m).second) dirty_ = true;
+        }
+      }
+      stable_.memcg_charged = m.supported();
+    });
+  }
 
   // A helper on a program type that is not supported shares the type's verdict.
   static verdict gated(const verdict& type) {
@@ -282,11 +316,12 @@ class prober {
       out[j.type_idx].second[j.helper_idx].v =
           probe::probe_helper(ctx_, setups[j.type_idx], static_cast<std::int32_t>(helpers[j.helper_idx].value));
     });
-    // Conclusive helper verdicts join the cache for later lazy queries.
+    // Kept helper verdicts join the cache for later lazy queries.
+    learn_memcg();
     std::lock_guard lock(mu_);
     for (const auto& [type, s] : out)
       for (const auto& f : s)
-        if (f.v.conclusive()) cache_.emplace("helper/" + type + "/" + f.name, f.v);
+        if (stable_.keeps(f.v)) cache_.emplace("helper/" + type + "/" + f.name, f.v);
     return out;
   }
 
@@ -294,6 +329,8 @@ class prober {
   std::mutex mu_;
   std::once_flag load_once_;
   std::string cache_key_;
+  probe::persist::stable_causes stable_;
+  std::once_flag memcg_once_;
   std::filesystem::path cache_file_;
   std::set<std::string, std::less<>> loaded_;  // keys read from the persistent cache
   // Replaced whole, never changed in place: a full report reads a snapshot while another stores.
