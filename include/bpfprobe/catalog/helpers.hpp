@@ -33,6 +33,7 @@ inline load_setup helper_setup(const context& ctx, std::string_view type_name, s
   if (!sys::prog_load(args)) return s;
   t.note = "probed as tp_btf " + target->first + ": fentry programs are refused here";
   t.instead_of = refused.reason;
+  t.instead_of_err = refused.err;
   return t;
 }
 
@@ -54,7 +55,9 @@ inline verdict probe_helper(const context& ctx, const load_setup& prog_setup, st
   verdict v = classify::from_result(fd, ctx.rules({.must_reach = "#" + std::to_string(helper_id)}), "loaded");
   if (prog_setup.instead_of.empty()) return v;
   if (v.state == status::unsupported && trampoline_only_helper(helper_id)) {
+    // Unknown because fentry was refused: that refusal's errno decides it (an EPERM the cache keeps).
     v.state = status::unknown;
+    v.err = prog_setup.instead_of_err;
     v.reason =
         "not for tp_btf programs (" + v.reason +
         "); the kernel may offer it to fentry/fexit programs, which cannot be loaded here: " + prog_setup.instead_of;

@@ -24,8 +24,9 @@ struct load_setup {
   std::string note;  // what the set-up chose, e.g. "attach bpf_fentry_test1"
   std::string gap;   // why the set-up is incomplete (no BTF target found), if it is
   // Set when this set-up stands in for the usual one because the kernel refused that: the reason
-  // ("not permitted (EPERM) ...").
+  // ("not permitted (EPERM) ...") and its errno.
   std::string instead_of;
+  int instead_of_err = 0;
 };
 
 // The first FUNC of `candidates` (a targets.hpp list) present in the running kernel's BTF.
