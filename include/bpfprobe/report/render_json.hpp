@@ -1,6 +1,6 @@
 // The report as JSON (docs/json-report.md), or in the shape of `bpftool -j feature probe kernel`
-// (same sections and keys; a fact bpfprobe could not decide is null). The header-only mode needs
-// nlohmann_json on the include path; the compiled library does not.
+// (same sections and keys; a fact bpfprobe could not decide is null). Written by report/json_writer.hpp,
+// with no JSON library.
 #pragma once
 
 #include <bpfprobe/config.hpp>
