@@ -24,6 +24,7 @@
 #include "check_kconfig_guard.skel.h"
 #include "check_ksym_missing.skel.h"
 #include "check_map_args.skel.h"
+#include "check_map_definition.skel.h"
 #include "check_new_map.skel.h"
 #include "check_pinned.skel.h"
 #include "check_siblings.skel.h"
@@ -76,6 +77,7 @@ const embedded objects[] = {
     {"struct_ops", check_struct_ops__elf_bytes},
     {"sleepable_iter", check_sleepable_iter__elf_bytes},
     {"map_args", check_map_args__elf_bytes},
+    {"map_definition", check_map_definition__elf_bytes},
 };
 
 std::span<const char> bytes_of(const embedded& e) {
@@ -507,6 +509,25 @@ TEST(Check, MapTheKernelLacksFailsEveryProgram) {
   EXPECT_EQ(r.maps[0].v.state, status::unsupported);
   EXPECT_EQ(program(r, "uses_future_map").result.state, status::unsupported);
   EXPECT_NE(program(r, "uses_future_map").static_v.reason.find("map/future"), std::string::npos);
+}
+
+// The kernel has LPM tries but refuses one without BPF_F_NO_PREALLOC: the static check creates the
+// map as declared and finds out, as libbpf's load does; no program of the object loads.
+TEST(Check, AMapDefinitionTheKernelRefusesFailsEveryProgram) {
+  REQUIRE_ROOT();
+  ASSERT_STREQ(objects[16].name, "map_definition");
+  for (bool trial : {false, true}) {
+    auto r = check_embedded(objects[16], trial);
+    ASSERT_EQ(r.maps.size(), 1u);
+    EXPECT_EQ(r.maps[0].v.state, status::unsupported) << r.maps[0].v.reason;
+    EXPECT_EQ(r.maps[0].code, "map-definition") << r.maps[0].v.reason;
+    EXPECT_NE(r.maps[0].v.reason.find("EINVAL"), std::string::npos) << r.maps[0].v.reason;
+    for (const char* name : {"uses_trie", "bystander"}) {
+      const auto& p = program(r, name);
+      EXPECT_EQ(p.result.state, status::unsupported) << describe(p);
+      EXPECT_EQ(p.code, "map-definition") << describe(p);
+    }
+  }
 }
 
 TEST(Check, IsaV4FollowsTheIsaFact) {

@@ -148,6 +148,24 @@ inline verdict sleepable(const context& ctx) {
   return v;
 }
 
+// A kprobe-type program with BPF_F_SLEEPABLE: the verifier took it once sleepable uprobes came
+// (libbpf "uprobe.s"; only the attach refuses a sleepable program on a kprobe); before, it answered
+// EINVAL with "... can be sleepable".
+inline verdict sleepable_uprobe(const context& ctx) {
+  static constexpr auto p = insn::return_zero();
+  auto type = ctx.prog_type("kprobe");
+  if (!type) return verdict::no("kernel does not define the kprobe program type", 0, ctx.enums().source);
+  auto fd = sys::prog_load({.type = static_cast<std::uint32_t>(*type),
+                            .insns = p,
+                            .prog_flags = BPF_F_SLEEPABLE,
+                            .kern_version = ctx.version_code()});
+  if (fd) return verdict::yes("sleepable kprobe-type program loaded");
+  verdict v = classify::from_result(fd, must_load(ctx), "loaded");
+  if (v.state == status::unsupported && fd.error().log.find("can be sleepable") != std::string::npos)
+    v.reason = "the verifier lets no kprobe-type program sleep";
+  return v;
+}
+
 // Since 5.11 map memory is charged to the memory cgroup, not RLIMIT_MEMLOCK: a child process with a
 // zero memlock limit can still create a map.
 inline verdict memcg_accounting(const context& ctx) {
@@ -237,6 +255,7 @@ inline const std::vector<misc_probe>& misc_probes() {
       {misc_doc("global_data", "global_data_pseudo_map_value"), global_data},
       {misc_doc("prog_name", "prog_name_attr"), prog_name},
       {misc_doc("sleepable", "sleepable_progs"), sleepable},
+      {misc_doc("sleepable_uprobe", "sleepable_uprobe"), sleepable_uprobe},
       {misc_doc("memcg_accounting", "memcg_accounting"), memcg_accounting},
       {misc_doc("bpf_token", "bpf_token"), bpf_token},
       {misc_doc("map_flag_no_prealloc", "map_f_no_prealloc"),

@@ -4,6 +4,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include <bpfprobe/check/map_create.hpp>
 #include <bpfprobe/check/object_context.hpp>
 #include <bpfprobe/check/pins.hpp>
 #include <string>
@@ -73,6 +74,9 @@ inline map_result check_map(object_context& oc, const bpf_map* m) {
     for (std::uint32_t bit = 1; bit; bit <<= 1)
       if (r.flags & bit)
         if (const char* f = map_flag_fact(bit)) r.needs.push_back({std::string("misc/") + f, oc.p.misc(f)});
+    // The kernel's checks of the definition, once the type is known to be there.
+    if (r.needs.front().v.supported())
+      if (auto created = create_as_declared(m)) r.needs.push_back({"create/" + r.name, std::move(*created)});
     if (const bpf_map* inner = bpf_map__inner_map(const_cast<bpf_map*>(m))) {
       const char* in = libbpf_bpf_map_type_str(bpf_map__type(inner));
       if (in) r.needs.push_back({std::string("map_type/") + in + " (inner)", oc.p.map_type(in)});

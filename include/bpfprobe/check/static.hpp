@@ -100,8 +100,8 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     needs.push_back({"link/cgroup/lsm_cgroup", p.link_attach_type("cgroup", "lsm_cgroup")});
   if (sec.sleepable) {
     needs.push_back({"misc/sleepable", p.misc("sleepable")});
-    if (r.prog_type == "kprobe")  // sleepable uprobes came in 6.2; misc/sleepable proves only the flag
-      needs.push_back({"sleepable_uprobe", verdict::unknown("sleepable uprobes (6.2) are not probed")});
+    if (r.prog_type == "kprobe")  // misc/sleepable proves only the flag
+      needs.push_back({"misc/sleepable_uprobe", p.misc("sleepable_uprobe")});
     // Sleepable iterators need only the flag: the verifier has allowed every tracing attach type to
     // be sleepable since the flag came (5.10) and checks an allow-list only for fentry/fexit/fmod_ret
     // targets; can_be_sleepable() (6.2) lists BPF_TRACE_ITER. fentry/fexit/fmod_ret with a named

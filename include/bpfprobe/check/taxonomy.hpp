@@ -8,6 +8,7 @@
 #include <bpfprobe/catalog/misc.hpp>
 #include <bpfprobe/check/model.hpp>
 #include <bpfprobe/probe/privilege.hpp>
+#include <bpfprobe/sys/result.hpp>
 #include <cctype>
 #include <string>
 #include <string_view>
@@ -85,7 +86,9 @@ inline failure failure_of_need(const need& n, const std::vector<map_result>& map
     return {"program-type",
             needs_kernel(probe::prog_type_docs, tail("prog_type/"), "program type " + tail("prog_type/"),
                          "program type " + tail("prog_type/") + " is not available here")};
-  if (starts(f, "attach_type/") || starts(f, "link/") || f == "sleepable_uprobe")
+  if (f == "misc/sleepable_uprobe")
+    return {"attach-type", "this kernel has no sleepable uprobes: use SEC(\"uprobe\") without sleeping helpers"};
+  if (starts(f, "attach_type/") || starts(f, "link/"))
     return {"attach-type", "use an attach type this kernel has (or the sibling program shown)"};
   if (f == "target") return {"attach-target", "set the attach target before load (bpf_program__set_attach_target)"};
   if (starts(f, "target_address/"))
@@ -138,6 +141,15 @@ inline failure failure_of_need(const need& n, const std::vector<map_result>& map
                                      "map type " + tail("map_type/") + " is not available here")};
   if (starts(f, "struct_ops/")) return {"map-type", "needs a kernel with this struct_ops type and its members"};
   if (f == "max_entries") return {"map-size", "set max_entries before load (bpf_map__set_max_entries)"};
+  if (starts(f, "create/")) {
+    if (v.state == status::unsupported)
+      return {"map-definition",
+              "change the map's key/value size or flags to what this kernel takes for its type "
+              "(BPF_MAP_CREATE answered " +
+                  sys::errno_name(v.err) + ")"};
+    if (permission(v)) return permission_failure;
+    return {"unknown", v.reason};
+  }
   if (starts(f, "pin/")) {
     if (has(v.reason, "not a bpffs"))
       return {"environment", "mount bpffs at /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)"};
