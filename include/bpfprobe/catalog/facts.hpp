@@ -343,7 +343,7 @@ inline constexpr doc feature_docs[] = {
     {"bpf_cookie", "5.15", "7adfc6c9b315"},
     {"ringbuf", "5.8", "457f44363a88"},
     {"sleepable_progs", "5.10", "1e6c62a88215"},
-    {"sleepable_uprobe", "", ""},
+    {"sleepable_uprobe", "6.0", ""},
     {"memcg_accounting", "5.11", ""},
     {"bpf_token", "6.9", "35f96de04127"},
     {"map_f_mmapable", "5.5", "fc9702273e2e"},
