@@ -24,27 +24,24 @@ struct made {
 
 class SnapshotHost : public ::testing::Test {
  protected:
+  // CTest runs each test in a process of its own: the suite makes one snapshot, and the determinism
+  // test two more.
+  static made make(const std::string& name, std::vector<std::string> flags) {
+    flags.insert(flags.end(), {"snapshot", "-o", (*dir_ / name).string()});
+    auto start = std::chrono::steady_clock::now();
+    auto r = run_cli(flags);
+    made m;
+    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(r.code, 0) << r.err;
+    if (r.code == 0) m.bytes = read_file(*dir_ / name);
+    return m;
+  }
   static void SetUpTestSuite() {
     dir_ = new temp_dir;
-    auto make = [](const std::string& name, std::vector<std::string> flags) {
-      flags.insert(flags.end(), {"snapshot", "-o", (*dir_ / name).string()});
-      auto start = std::chrono::steady_clock::now();
-      auto r = run_cli(flags);
-      made m;
-      m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      EXPECT_EQ(r.code, 0) << r.err;
-      if (r.code == 0) m.bytes = read_file(*dir_ / name);
-      return m;
-    };
-    std::string cache = (*dir_ / "cache").string();
     fresh_ = new made(make("fresh.snap", {"--no-cache"}));
-    filling_ = new made(make("filling.snap", {"--cache-dir", cache}));
-    cached_ = new made(make("cached.snap", {"--cache-dir", cache}));
   }
   static void TearDownTestSuite() {
     delete fresh_;
-    delete filling_;
-    delete cached_;
     delete dir_;
   }
   static const snapshot::kernel_snapshot& snap() {
@@ -53,15 +50,18 @@ class SnapshotHost : public ::testing::Test {
     return std::get<snapshot::kernel_snapshot>(parsed);
   }
   static inline temp_dir* dir_ = nullptr;
-  static inline made *fresh_ = nullptr, *filling_ = nullptr, *cached_ = nullptr;
+  static inline made* fresh_ = nullptr;
 };
 
 TEST_F(SnapshotHost, SameKernelSameBytes) {
   ASSERT_FALSE(fresh_->bytes.empty());
-  EXPECT_TRUE(fresh_->bytes == filling_->bytes) << "fresh probes and a run filling the cache differ";
-  EXPECT_TRUE(fresh_->bytes == cached_->bytes) << "fresh probes and a run from the cache differ";
+  std::string cache = (*dir_ / "cache").string();
+  auto filling = make("filling.snap", {"--cache-dir", cache});
+  auto cached = make("cached.snap", {"--cache-dir", cache});
+  EXPECT_TRUE(fresh_->bytes == filling.bytes) << "fresh probes and a run filling the cache differ";
+  EXPECT_TRUE(fresh_->bytes == cached.bytes) << "fresh probes and a run from the cache differ";
   std::printf("snapshot: %zu bytes; made in %.2f s (no cache), %.2f s (filling), %.2f s (from cache)\n",
-              fresh_->bytes.size(), fresh_->seconds, filling_->seconds, cached_->seconds);
+              fresh_->bytes.size(), fresh_->seconds, filling.seconds, cached.seconds);
 }
 
 TEST_F(SnapshotHost, IdentityIsThisKernel) {
@@ -94,7 +94,7 @@ TEST_F(SnapshotHost, VerdictsAreTheReports) {
       continue;
     }
     EXPECT_EQ(to_string(v->state), (*f)["status"].get<std::string>()) << key;
-    EXPECT_EQ(v->reason, (*f)["reason"].get<std::string>()) << key;
+    EXPECT_EQ(v->reason, f->value("reason", "")) << key;  // an empty reason is left out
     ++compared;
   }
   EXPECT_GT(compared, 500u);
