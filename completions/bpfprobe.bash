@@ -14,7 +14,7 @@ _bpfprobe() {
   cmd=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     word=${COMP_WORDS[i]}
-    case $word in check | diff | cache) cmd=$word; break ;; esac
+    case $word in check | diff | cache | snapshot) cmd=$word; break ;; esac
   done
 
   local global="--report --json --json=bpftool --macros --markdown --btf --require --verbose --no-color --threads
@@ -33,6 +33,12 @@ _bpfprobe() {
       return ;;
     diff) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     cache) COMPREPLY=($(compgen -W "show clear" -- "$cur")); return ;;
+    snapshot)
+      case $prev in
+        -o | --output | --show) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      esac
+      COMPREPLY=($(compgen -W "-o --output --show --help" -- "$cur"))
+      return ;;
   esac
 
   # --require KEY[,KEY...]: complete the last key of the list; bash split it at ':' and maybe '='.
@@ -61,7 +67,7 @@ _bpfprobe() {
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$global" -- "$cur"))
   else
-    COMPREPLY=($(compgen -W "check diff cache" -- "$cur"))
+    COMPREPLY=($(compgen -W "check diff cache snapshot" -- "$cur"))
   fi
 }
 complete -F _bpfprobe bpfprobe

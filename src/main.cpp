@@ -11,6 +11,7 @@
 #include "build_info.hpp"
 #include "cache_cmd.hpp"
 #include "render.hpp"
+#include "snapshot_cmd.hpp"
 
 namespace {
 
@@ -22,7 +23,8 @@ constexpr const char* exit_codes_help =
     "     unreadable, not a regular file, corrupt, or whose names or enum values fail the checks\n"
     "  3  --require: a feature could not be decided (unknown; e.g. not permitted)\n"
     "  4  the report could not be produced\n"
-    "bpfprobe check FILE...: 0 every program loads, 1 one does not, 3 one is unknown, 2 bad input\n";
+    "bpfprobe check FILE...: 0 every program loads, 1 one does not, 3 one is unknown, 2 bad input\n"
+    "bpfprobe snapshot: 0 written or shown, 2 a snapshot that cannot be read, 4 one that cannot be made\n";
 
 int silent_libbpf(enum libbpf_print_level, const char*, va_list) { return 0; }
 
@@ -107,6 +109,8 @@ int main(int argc, char** argv) {
   check_cmd->add_option("--prog", check_req.programs, "Check only this program (repeatable)")->check(non_empty);
   check_cmd->add_option("--threads", check_req.threads, "Trial loads at once (default: one per CPU)")
       ->check(CLI::Range(1u, 256u));
+  cli::snapshot_request snapshot_req;
+  cli::add_snapshot_command(app, snapshot_req);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -132,6 +136,14 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (snapshot_req.command->parsed()) {
+    try {
+      return cli::run_snapshot(std::cout, std::cerr, snapshot_req, opt);
+    } catch (const std::exception& e) {
+      std::cerr << "bpfprobe: snapshot: " << e.what() << '\n';
+      return cli::exit_failure;
+    }
+  }
   if (cache.command->parsed()) return cli::run_cache_command(std::cout, std::cerr, cache, opt);
   if (btf_opt->count() > 0) {
     // The file must be a sane BTF whose uapi enums agree with this build and the running kernel.

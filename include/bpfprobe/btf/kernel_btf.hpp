@@ -209,6 +209,9 @@ class kernel_btf {
     return static_cast<std::uint32_t>(sz);
   }
 
+  // Raw BTF bytes (base BTF, not ELF) as a libbpf object the caller frees, with the checks a file gets.
+  static sys::result<struct btf*> parse_raw(const void* data, std::size_t size) { return from_bytes(data, size); }
+
  private:
   // The file behind `fd` as a libbpf BTF object. ELF objects are read with libelf and only the
   // .BTF section's bytes go to libbpf: libbpf 1.4's own ELF reader copies from a null pointer
