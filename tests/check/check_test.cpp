@@ -14,6 +14,7 @@
 #include <fstream>
 #include <functional>
 #include <set>
+#include <sstream>
 
 #include "check_app.skel.h"
 #include "check_atomics.skel.h"
@@ -528,6 +529,19 @@ TEST(Check, AMapDefinitionTheKernelRefusesFailsEveryProgram) {
       EXPECT_EQ(p.code, "map-definition") << describe(p);
     }
   }
+}
+
+// A kernel without CONFIG_KALLSYMS_ALL still lists linker markers as data symbols; they do not make
+// the _eil_addr_* entries (the error-injection list) trustworthy.
+TEST(Check, KallsymsWithOnlyLinkerMarkersListsNoDataSymbols) {
+  std::istringstream markers(
+      "ffffffff81000000 T _stext\nffffffff82000000 D __start_rodata\nffffffff83000000 B __bss_start\n"
+      "ffffffff83000100 d __init_begin\n");
+  auto k = objcheck::kernel_symbols::read(markers);
+  EXPECT_TRUE(k.readable);
+  EXPECT_FALSE(k.data_listed);
+  std::istringstream all("ffffffff81000000 T _stext\nffffffff82000000 D __start_rodata\nffffffff82000100 D jiffies\n");
+  EXPECT_TRUE(objcheck::kernel_symbols::read(all).data_listed);
 }
 
 TEST(Check, IsaV4FollowsTheIsaFact) {

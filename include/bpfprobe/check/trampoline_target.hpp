@@ -34,7 +34,11 @@ struct kernel_symbols {
     while (in >> addr >> type >> sym) {
       k.names.insert(sym);
       real |= addr.find_first_not_of('0') != std::string::npos;
-      if (!type.empty() && (type[0] == 'D' || type[0] == 'd' || type[0] == 'B' || type[0] == 'b')) k.data_listed = true;
+      // Without CONFIG_KALLSYMS_ALL a few linker markers (__start_rodata, __bss_start, ...) are
+      // still listed as data: only another data symbol shows the option on.
+      if (!type.empty() && (type[0] == 'D' || type[0] == 'd' || type[0] == 'B' || type[0] == 'b') &&
+          !sym.starts_with("__"))
+        k.data_listed = true;
       in.ignore(4096, '\n');
     }
     k.readable = !k.names.empty();
