@@ -31,7 +31,7 @@
 namespace bpfprobe::probe::persist {
 
 // Bump when the file layout or the meaning of a key changes.
-inline constexpr std::uint32_t schema = 1;
+inline constexpr std::uint32_t schema = 2;  // 2: a verdict carries an optional measured value
 
 namespace detail {
 

@@ -16,6 +16,7 @@ BPFPROBE_INLINE nlohmann::json fact_json(const fact& f) {
   if (!f.v.reason.empty() || !f.v.supported()) j["reason"] = f.v.reason;
   if (f.v.err) j["errno"] = sys::errno_name(f.v.err);
   if (!f.v.evidence.empty()) j["evidence"] = f.v.evidence;
+  if (f.v.value) j["value"] = *f.v.value;
   if (!f.first_kernel.empty()) j["first_kernel"] = f.first_kernel;
   if (!f.commit.empty()) j["commit"] = f.commit;
   for (const auto& [k, v] : f.attrs) j[k] = v;
