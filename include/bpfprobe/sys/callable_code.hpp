@@ -1,8 +1,8 @@
 // A function of this process that only this process maps: two instructions ("nop; ret") in an
-// unnamed in-memory file, mapped executable. A uprobe on it fires when we call it and touches no
-// other process's memory, so removing the uprobe cannot fail while we are being killed (a uprobe on
-// a shared binary can then be leaked by the kernel: "failed to unregister, leaking uprobe"). The
-// mapping goes with the object, the file with its fd, and both with the process.
+// unnamed in-memory file, mapped executable and not inherited by forked children. A uprobe on it fires when we call it
+// and touches no other process's memory, so removing the uprobe cannot fail while we are being killed (a uprobe on a
+// shared binary can then be leaked by the kernel: "failed to unregister, leaking uprobe"). The mapping goes with the
+// object, the file with its fd, and both with the process.
 #pragma once
 
 #include <sys/mman.h>
@@ -46,6 +46,9 @@ class callable_code {
     void* at = ::mmap(nullptr, c.size_, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
     if (at == MAP_FAILED) return failure(errno, "mmap callable code executable");
     c.at_ = at;
+    // Children forked meanwhile (the janitor, a probe's helper child) must not inherit the mapping:
+    // a uprobe on it would then be in their memory too, and its removal as we are killed could fail.
+    if (::madvise(at, c.size_, MADV_DONTFORK) != 0) return failure(errno, "madvise(MADV_DONTFORK) callable code");
     c.path_ = "/proc/self/fd/" + std::to_string(fd);
     return c;
 #endif
