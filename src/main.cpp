@@ -6,6 +6,7 @@
 #include <bpfprobe/report/render_json.hpp>
 #include <bpfprobe/report/render_stream.hpp>
 #include <cstdlib>
+#include <future>
 #include <iostream>
 
 #include "build_info.hpp"
@@ -160,10 +161,14 @@ int main(int argc, char** argv) {
       for (const auto& line : outcome.lines) std::cout << line << '\n';
       return outcome.code;
     }
+    // Calibration mostly waits for the kernel (grace periods as its probes detach): it runs beside
+    // the report.
+    std::future<section> calibration;
+    if (calibrate) calibration = std::async(std::launch::async, [&p] { return p.calibration(); });
     report r = p.full_report();
     r.compat = compat::report_tiers(p);       // helper verdicts come from the report's cache
     r.attach = decide::all(decide::from(p));  // reuses the link/mechanism verdicts just probed
-    if (calibrate) r.more.emplace_back("calibration", p.calibration());
+    if (calibrate) r.more.emplace_back("calibration", calibration.get());
     if (json == "bpftool") {
       std::cout << render::bpftool_json(r) << '\n';
     } else if (!json.empty()) {
