@@ -224,6 +224,11 @@ inline verdict uprobe(const context& ctx, const trigger& fire, bool ret, bool co
   if (!rec) return rec.fail;
   auto ev = sys::open_uprobe(pmu.value(), code.value().path(), code.value().offset(), ret, ::getpid());
   if (!ev) return attach_failed(ctx, ev.error());
+  // Destroyed first: the code is unmapped before the event (and the link) remove the uprobe.
+  struct unmap_first {
+    sys::callable_code& code;
+    ~unmap_first() { code.unmap(); }
+  } unmap_guard{code.value()};
   auto link = attach_perf(ctx, rec.prog.get(), ev.value().get(),
                           cookie ? std::optional<std::uint64_t>(test_cookie) : std::nullopt);
   if (!link) return link.v;

@@ -58,8 +58,13 @@ class callable_code {
       : fd_(std::move(o.fd_)), path_(std::move(o.path_)), at_(std::exchange(o.at_, nullptr)), size_(o.size_) {}
   callable_code& operator=(callable_code&&) = delete;
   callable_code(const callable_code&) = delete;
-  ~callable_code() {
-    if (at_) ::munmap(at_, size_);
+  ~callable_code() { unmap(); }
+
+  // Unmaps the code now. Done before a uprobe on it is removed: the kernel then has no page of ours
+  // to restore, and the removal cannot fail if we are being killed meanwhile (with a fatal signal
+  // pending, writing the original instruction back into a live mapping fails: "leaking uprobe").
+  void unmap() noexcept {
+    if (at_) ::munmap(std::exchange(at_, nullptr), size_);
   }
 
   // The file a uprobe names ("/proc/self/fd/N") and the offset of the function in it.
