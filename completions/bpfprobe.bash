@@ -17,7 +17,7 @@ _bpfprobe() {
     case $word in check | diff | cache | snapshot) cmd=$word; break ;; esac
   done
 
-  local global="--report --json --json=bpftool --macros --markdown --btf --require --verbose --no-color --threads
+  local global="--report --json --json=bpftool --macros --markdown --calibrate --btf --require --verbose --no-color --threads
     --kfuncs --no-cache --refresh --cache-dir --help --version"
   case $cmd in
     check)

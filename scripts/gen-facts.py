@@ -82,6 +82,8 @@ def facts_header():
                            [(f'{r["kind"]}:{r["name"]}', r["first_kernel"], r["commit"])
                             for r in rows("dynptr_iter.tsv")],
                            "dynptr helpers/kfuncs and iterators, as kind:name"))
+    parts.append(doc_table("calib_docs", [(r["name"], r["first_kernel"], r["commit"]) for r in rows("calib.tsv")],
+                           "calibration facts (attach, fire once, read back)"))
     parts.append("}  // namespace bpfprobe::probe")
     return "\n".join(parts) + "\n"
 

@@ -6,6 +6,7 @@
 #include <bpfprobe/report/render_json.hpp>
 #include <bpfprobe/report/render_stream.hpp>
 #include <cstdlib>
+#include <future>
 #include <iostream>
 
 #include "build_info.hpp"
@@ -44,11 +45,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("bpfprobe ") + cli::build_version + " (commit " + cli::build_commit +
                                         ", libbpf " + std::to_string(libbpf_major_version()) + "." +
                                         std::to_string(libbpf_minor_version()) + ")");
-  bool report_flag = false, macros = false, markdown = false, verbose = false, no_color = false;
+  bool report_flag = false, calibrate = false, macros = false, markdown = false, verbose = false, no_color = false;
   std::string json;  // "" (no --json), "bpfprobe" or "bpftool"
   std::string btf_file, require_list;
   unsigned threads = 0;
   app.add_flag("--report", report_flag, "Print the full report (the default action)");
+  app.add_flag("--calibrate", calibrate,
+               "Add the calibration section: attach tiny programs, fire each once from this process and read back "
+               "what they recorded (does it run, and with what value)");
   auto* json_opt = app.add_flag("--json{bpfprobe}", json,
                                 "Print the report as JSON; --json=bpftool: in the shape of `bpftool -j feature probe "
                                 "kernel` (unknown facts are null)")
@@ -69,7 +73,7 @@ int main(int argc, char** argv) {
              "Check features (comma-separated), exit 0/1/3 as below. Families:\n"
              "  prog:xdp  map:ringbuf  helper:xdp:bpf_redirect  kfunc:bpf_rdonly_cast[:PROG]\n"
              "  link:tcx[:ATTACH]  mechanism:link_pin  dynptr:bpf_dynptr_from_skb  iter:task  misc:bounded_loops\n"
-             "  config:CONFIG_BPF  attach:tc[:PATH]")
+             "  config:CONFIG_BPF  attach:tc[:PATH]  calib:xdp_fires")
           ->check(non_empty);
   app.add_option("--threads", threads, "Probe threads (default: one per CPU)")
       ->check(non_empty)
@@ -169,9 +173,14 @@ int main(int argc, char** argv) {
       for (const auto& line : outcome.lines) std::cout << line << '\n';
       return outcome.code;
     }
+    // Calibration mostly waits for the kernel (grace periods as its probes detach): it runs beside
+    // the report.
+    std::future<section> calibration;
+    if (calibrate) calibration = std::async(std::launch::async, [&p] { return p.calibration(); });
     report r = p.full_report();
     r.compat = compat::report_tiers(p);       // helper verdicts come from the report's cache
     r.attach = decide::all(decide::from(p));  // reuses the link/mechanism verdicts just probed
+    if (calibrate) r.more.emplace_back("calibration", calibration.get());
     if (json == "bpftool") {
       std::cout << render::bpftool_json(r) << '\n';
     } else if (!json.empty()) {

@@ -84,7 +84,11 @@ class prober {
   verdict link(std::string_view link_type);                                       // "tcx"
   verdict link_attach_type(std::string_view link_type, std::string_view attach);  // "tracing", "trace_fentry"
   verdict mechanism(std::string_view name);                                       // "link_pin"
-  report full_report();                                                           // every core section
+  // Attaches a tiny program, fires it once and reads it back (run only when asked); the verdict may
+  // carry a measured value (verdict::value).
+  verdict calibrate(std::string_view name);  // "xdp_fires", "ktime_offset"
+  section calibration();                     // every calibration fact (the report's "calibration")
+  report full_report();                      // every core section
 
  private:
   friend struct access;  // the library's own functions (attach_paths, compat::configure, ...)

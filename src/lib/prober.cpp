@@ -62,6 +62,8 @@ verdict prober::link_attach_type(std::string_view link_type, std::string_view at
   return impl_->p.link_attach_type(link_type, attach);
 }
 verdict prober::mechanism(std::string_view name) { return impl_->p.mechanism(name); }
+verdict prober::calibrate(std::string_view name) { return impl_->p.calibrate(name); }
+section prober::calibration() { return impl_->p.calibration(); }
 report prober::full_report() { return impl_->p.full_report(); }
 
 std::vector<attach_choice> attach_paths(prober& p) { return decide::all(decide::from(access::full(p))); }

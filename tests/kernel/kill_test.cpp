@@ -168,6 +168,39 @@ TEST(Kill, CliKilledAtRandomMomentsLeavesNothing) {
   kill_runs({runs_from_env("BPFPROBE_KILL_RUNS", 100), std::max(ms, 50)}, spawn_cli_report, "bpfprobe --json");
 }
 
+// `--calibrate` attaches programs and fires them (uprobes on our own code, XDP/tcx in a private
+// netns, a cgroup a child joins, tracefs mounted privately): killed midway, it leaves nothing either.
+pid_t spawn_cli_calibrate() {
+  return use_cache_this_time() ? spawn_cli_quiet({"--json", "--refresh", "--calibrate"})
+                               : spawn_cli_quiet({"--json", "--no-cache", "--calibrate"});
+}
+
+TEST(Kill, CalibrateKilledAtRandomMomentsLeavesNothing) {
+  if (!is_root()) GTEST_SKIP() << "needs root";
+  int ms = full_run_ms(spawn_cli_calibrate);
+  kill_runs({runs_from_env("BPFPROBE_KILL_CALIBRATE_RUNS", 20), std::max(ms, 50)}, spawn_cli_calibrate,
+            "bpfprobe --json --calibrate");
+}
+
+// The calibration alone (a library user calling prober::calibration()), so that every kill lands
+// while calibration programs are attached or being fired.
+pid_t spawn_calibration_only() {
+  pid_t pid = fork();
+  if (pid == 0) {
+    prober p(probe::options{.cache = {.enabled = false}});
+    (void)p.calibration();
+    _exit(0);
+  }
+  return pid;
+}
+
+TEST(Kill, CalibrationKilledWhileFiringLeavesNothing) {
+  if (!is_root()) GTEST_SKIP() << "needs root";
+  int ms = full_run_ms(spawn_calibration_only);
+  kill_runs({runs_from_env("BPFPROBE_KILL_CALIBRATE_RUNS", 20), std::max(ms, 20)}, spawn_calibration_only,
+            "library calibration()");
+}
+
 TEST(Kill, LibraryUserKilledAtRandomMomentsLeavesNothing) {
   if (!is_root()) GTEST_SKIP() << "needs root";
   int ms = full_run_ms(spawn_library_user);

@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <bpfprobe/btf/builtin_enums.hpp>
 #include <bpfprobe/catalog/attach_mechanisms.hpp>
+#include <bpfprobe/catalog/calibration.hpp>
 #include <bpfprobe/catalog/facts.hpp>
 #include <bpfprobe/catalog/links.hpp>
 #include <bpfprobe/catalog/map_types.hpp>
 #include <bpfprobe/catalog/misc.hpp>
+#include <bpfprobe/probe/fact_key.hpp>
 #include <regex>
 #include <set>
 #include <span>
@@ -161,6 +163,25 @@ void expect_documented(const char* family, const std::vector<Row>& rows, std::sp
 TEST(Catalog, EveryMiscAndMechanismRowIsDocumented) {
   expect_documented("misc", probe::misc_probes(), probe::feature_docs);
   expect_documented("mechanism", probe::mechanism_probes(), probe::attach_docs);
+}
+
+// Calibration rows: each has a probe, a trigger and a first kernel + commit in calib.tsv, each
+// calib.tsv row has a probe, and each name is a valid calib: key.
+TEST(Catalog, EveryCalibrationRowIsDocumentedAndProbed) {
+  expect_documented("calib", probe::calib_probes(), probe::calib_docs);
+  std::set<std::string_view> names;
+  for (const auto& r : probe::calib_probes()) {
+    EXPECT_TRUE(names.insert(r.info.name).second) << "calib " << r.info.name << " twice";
+    EXPECT_TRUE(static_cast<bool>(r.fire)) << r.info.name << " has no trigger";
+    EXPECT_FALSE(r.info.first_kernel.empty()) << r.info.name;
+    EXPECT_FALSE(r.info.commit.empty()) << r.info.name;
+    auto key = fact_key::parse("calib:" + std::string(r.info.name));
+    ASSERT_TRUE(std::holds_alternative<fact_key>(key)) << r.info.name;
+    EXPECT_EQ(std::get<fact_key>(key).family, fact_family::calib);
+    EXPECT_EQ(spelling(fact_family::calib).section, "calibration");
+  }
+  for (const auto& d : probe::calib_docs)
+    EXPECT_NE(probe::find_calib(d.name), nullptr) << "calib.tsv row " << d.name << " has no probe";
 }
 
 }  // namespace

@@ -202,10 +202,36 @@ TEST(Persist, HugeCountsAreRejectedWithoutAllocating) {
   contents c;
   c.verdicts["a"] = verdict::yes();
   auto ok = serialize("k", c);
-  auto state_at = ok.size() - 1 /*has_report*/ - 4 - 4 - 4 - 1;
+  auto state_at = ok.size() - 1 /*has_report*/ - 1 /*has_value*/ - 4 - 4 - 4 - 1;
   ASSERT_EQ(ok[state_at], 0);
   ok[state_at] = 2;
   EXPECT_FALSE(parse(ok, "k"));
+}
+
+// A measured value (calibration) is kept, negative and 64-bit ones too; a verdict without one stays
+// without; a has-value byte other than 0/1 is corrupt.
+TEST(Persist, MeasuredValuesRoundTrip) {
+  contents c;
+  verdict big = verdict::yes({}, "ran 1x");
+  big.value = 1796596037245148703ll;
+  verdict negative = verdict::no("cookie reads back wrong");
+  negative.value = -1;
+  c.verdicts["calib/ktime_offset"] = big;
+  c.verdicts["calib/uprobe_cookie"] = negative;
+  c.verdicts["misc/bounded_loops"] = verdict::yes();
+  auto back = parse(serialize("k", c), "k");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->verdicts.at("calib/ktime_offset").value, big.value);
+  EXPECT_EQ(back->verdicts.at("calib/uprobe_cookie").value, std::optional<std::int64_t>(-1));
+  EXPECT_FALSE(back->verdicts.at("misc/bounded_loops").value);
+
+  contents one;
+  one.verdicts["a"] = verdict::yes();
+  auto bytes = serialize("k", one);
+  auto has_value_at = bytes.size() - 1 /*has_report*/ - 1;
+  ASSERT_EQ(bytes[has_value_at], 0);
+  bytes[has_value_at] = 2;
+  EXPECT_FALSE(parse(bytes, "k"));
 }
 
 TEST(Persist, OnlyPrivateRegularFilesOfTheCallerAreRead) {

@@ -496,4 +496,27 @@ inline constexpr doc dynptr_iter_docs[] = {
     {"open_iter:bpf_iter_dmabuf", "6.16", "6eab7ac7c5ee"},
 };
 
+// calibration facts (attach, fire once, read back)
+inline constexpr doc calib_docs[] = {
+    {"tracepoint_fires", "4.7", "98b5c2c65c29"},
+    {"raw_tp_fires", "4.17", "c4f6699dfcb8"},
+    {"tp_btf_fires", "5.5", "f1b9509c2fb0"},
+    {"uprobe_fires", "4.3", "04a22fae4cbc"},
+    {"uretprobe_fires", "4.3", "04a22fae4cbc"},
+    {"uprobe_cookie", "5.15", "82e6b1eee6a8"},
+    {"xdp_fires", "4.12", "b5cdae3291f7"},
+    {"tcx_fires", "6.6", "e420bed02507"},
+    {"cgroup_skb_fires", "4.10", "0e33661de493"},
+    {"ringbuf_delivers", "5.8", "457f44363a88"},
+    {"ktime_offset", "4.17", "d9847d310ab4"},
+    {"kprobe_fires", "4.1", "2541517c32be"},
+    {"kretprobe_fires", "4.1", "2541517c32be"},
+    {"kprobe_multi_fires", "5.18", "0dcac2725406"},
+    {"kprobe_cookie", "5.15", "82e6b1eee6a8"},
+    {"kprobe_ip_offset", "4.1", "2541517c32be"},
+    {"fentry_fires", "5.5", "fec56f5890d9"},
+    {"fexit_fires", "5.5", "fec56f5890d9"},
+    {"lsm_active", "5.7", "9e4e01dfd325"},
+};
+
 }  // namespace bpfprobe::probe

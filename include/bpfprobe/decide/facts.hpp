@@ -104,6 +104,9 @@ inline std::set<std::string> known_names(prober& p, fact_family family, std::str
     case fact_family::mechanism:
       for (const auto& row : probe::mechanism_probes()) out.insert(std::string(row.info.name));
       break;
+    case fact_family::calib:
+      for (const auto& row : probe::calib_probes()) out.insert(std::string(row.info.name));
+      break;
     case fact_family::attach:
       if (detail) {
         if (auto c = hook(fixed({}), detail_of))  // the candidates, nothing probed
@@ -140,7 +143,7 @@ inline bool build_knows(fact_family family, std::string_view name, bool detail) 
 inline std::optional<std::string> no_such_fact(prober& p, const fact_key& key) {
   static constexpr std::string_view what[] = {
       "program type", "map type", "program type", "misc fact",        "config option", "kfunc",
-      "link type",    "iterator", "dynptr fact",  "attach mechanism", "attach hook"};
+      "link type",    "iterator", "dynptr fact",  "attach mechanism", "attach hook",   "calibration fact"};
   auto family = static_cast<std::size_t>(key.family);
   if (!build_knows(key.family, key.name, false)) {
     auto names = known_names(p, key.family);
@@ -183,6 +186,7 @@ inline verdict verdict_of(prober& p, const fact_key& key) {
     case fact_family::iter: return p.iterator(key.name);
     case fact_family::dynptr: return p.dynptr(key.name);
     case fact_family::mechanism: return p.mechanism(key.name);
+    case fact_family::calib: return p.calibrate(key.name);
     case fact_family::attach:
       if (auto c = hook(from(p), key.name)) {
         if (key.detail.empty()) return hook_verdict(*c);

@@ -11,7 +11,7 @@
 
 namespace bpfprobe {
 
-enum class fact_family { prog, map, helper, misc, config, kfunc, link, iter, dynptr, mechanism, attach };
+enum class fact_family { prog, map, helper, misc, config, kfunc, link, iter, dynptr, mechanism, attach, calib };
 
 struct family_spelling {
   fact_family family;
@@ -20,7 +20,7 @@ struct family_spelling {
   std::string_view usage;    // the accepted forms, for messages
 };
 
-inline constexpr std::array<family_spelling, 11> fact_families = {{
+inline constexpr std::array<family_spelling, 12> fact_families = {{
     {fact_family::prog, "prog", "program_types", "prog:TYPE"},
     {fact_family::map, "map", "map_types", "map:TYPE"},
     {fact_family::helper, "helper", "helpers", "helper:PROG_TYPE:HELPER"},
@@ -32,6 +32,7 @@ inline constexpr std::array<family_spelling, 11> fact_families = {{
     {fact_family::dynptr, "dynptr", "dynptr", "dynptr:NAME"},
     {fact_family::mechanism, "mechanism", "attach_mechanisms", "mechanism:NAME"},
     {fact_family::attach, "attach", "attach", "attach:HOOK[:PATH]"},
+    {fact_family::calib, "calib", "calibration", "calib:NAME"},
 }};
 
 inline const family_spelling& spelling(fact_family f) { return fact_families[static_cast<std::size_t>(f)]; }

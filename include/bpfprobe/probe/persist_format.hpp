@@ -64,6 +64,8 @@ class writer {
     u32(static_cast<std::uint32_t>(x.err));
     s(x.reason);
     s(x.evidence);
+    u8(x.value ? 1 : 0);
+    if (x.value) u64(static_cast<std::uint64_t>(*x.value));
   }
 
   std::string finish(const std::string& key) {
@@ -144,6 +146,9 @@ class reader {
     if (x.state == status::unknown && x.err != EPERM) fail();
     x.reason = s();
     x.evidence = s();
+    std::uint8_t has_value = u8();
+    if (has_value > 1) fail();
+    if (has_value) x.value = static_cast<std::int64_t>(u64());
     return x;
   }
   void fail() noexcept { ok_ = false; }
@@ -231,7 +236,7 @@ inline std::optional<contents> parse(std::string_view data, const std::string& k
   if (key_len != key.size() || r.bytes(key_len) != key) return std::nullopt;
   r.load_strings();
   contents c;
-  for (std::uint32_t n = r.count(17), i = 0; i < n && r.ok(); ++i) {
+  for (std::uint32_t n = r.count(18), i = 0; i < n && r.ok(); ++i) {
     auto k = r.s();
     c.verdicts.insert_or_assign(std::move(k), r.v());
   }

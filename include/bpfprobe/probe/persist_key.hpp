@@ -34,9 +34,9 @@
 
 namespace bpfprobe::probe::persist {
 
-// Bump when the file layout or the meaning of a key changes (2: unknown verdicts with a cause in
-// the key are kept).
-inline constexpr std::uint32_t schema = 2;
+// Bump when the file layout or the meaning of a key changes (2: a verdict carries an optional
+// measured value; 3: unknown verdicts with a cause in the key are kept).
+inline constexpr std::uint32_t schema = 3;
 
 namespace detail {
 

@@ -1,6 +1,8 @@
 // The tri-state answer every probe gives, with the evidence that decided it.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,9 @@ struct verdict {
   std::string reason;    // why; always set unless plainly supported
   int err = 0;           // errno of the deciding call (0 when it succeeded)
   std::string evidence;  // the verifier/BTF log line, file or value that decided it
+  // A measured value (calibration facts: a cookie read back, an offset in bytes or nanoseconds);
+  // empty for facts that measure nothing.
+  std::optional<std::int64_t> value;
 
   [[nodiscard]] bool supported() const noexcept { return state == status::supported; }
   // Only conclusive verdicts may be cached or used to rule a path out.

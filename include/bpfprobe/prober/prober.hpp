@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bpfprobe/catalog/calibration.hpp>
 #include <bpfprobe/catalog/dynptr.hpp>
 #include <bpfprobe/catalog/helpers.hpp>
 #include <bpfprobe/catalog/iterators.hpp>
@@ -166,6 +167,30 @@ class prober {
     for (const auto& row : probe::mechanism_probes())
       if (row.info.name == name) return cached(probe::mechanism_key(name), [&] { return row.run(ctx_); });
     return verdict::unknown("no such attach mechanism probe: " + std::string(name));
+  }
+
+  // calibrate("xdp_fires"): attaches a tiny program, fires it once from this process and reads back
+  // what it recorded (catalog/calibration.hpp); the verdict may carry a measured value. Cached like
+  // every conclusive verdict, the value too.
+  verdict calibrate(std::string_view name) {
+    const auto* row = probe::find_calib(name);
+    if (!row) return verdict::unknown("no such calibration fact: " + std::string(name));
+    return cached(probe::calib_key(name), [&] { return probe::run_calib(ctx_, *row); });
+  }
+
+  // Every calibration fact, all at once (report section "calibration"); run only when asked.
+  section calibration() {
+    const auto& rows = probe::calib_probes();
+    section out(rows.size());
+    probe::parallel_for(rows.size(), ctx_.opts().threads ? ctx_.opts().threads : static_cast<unsigned>(rows.size()),
+                        [&](std::size_t i) {
+                          const auto& row = rows[i];
+                          fact f{std::string(row.info.name), calibrate(row.info.name),
+                                 std::string(row.info.first_kernel), std::string(row.info.commit)};
+                          if (f.v.value && !row.unit.empty()) f.attrs.emplace_back("unit", std::string(row.unit));
+                          out[i] = std::move(f);
+                        });
+    return out;
   }
 
   // Caches, under `key`, a verdict computed by a layer above this one (decide/ attach facts).

@@ -22,6 +22,7 @@ BPFPROBE_INLINE void write_fact(json_writer& w, const fact& f) {
   if (!f.v.reason.empty() || !f.v.supported()) m.emplace_back("reason", [&f](json_writer& o) { o.string(f.v.reason); });
   if (f.v.err) m.emplace_back("errno", [&f](json_writer& o) { o.string(sys::errno_name(f.v.err)); });
   if (!f.v.evidence.empty()) m.emplace_back("evidence", [&f](json_writer& o) { o.string(f.v.evidence); });
+  if (f.v.value) m.emplace_back("value", [&f](json_writer& o) { o.number(*f.v.value); });
   if (!f.first_kernel.empty()) m.emplace_back("first_kernel", [&f](json_writer& o) { o.string(f.first_kernel); });
   if (!f.commit.empty()) m.emplace_back("commit", [&f](json_writer& o) { o.string(f.commit); });
   for (const auto& [k, v] : f.attrs) m.emplace_back(k, [&v](json_writer& o) { o.string(v); });

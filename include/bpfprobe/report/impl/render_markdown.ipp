@@ -62,7 +62,8 @@ BPFPROBE_INLINE std::array<int, 3> tally(const section& s) {
 
 // The reason, the errno by name and the deciding evidence in one cell.
 BPFPROBE_INLINE std::string why(const verdict& v) {
-  std::string out = cell(v.reason);
+  std::string out = v.value ? "value " + std::to_string(*v.value) : std::string();
+  if (!v.reason.empty()) out += (out.empty() ? "" : "; ") + cell(v.reason);
   if (v.err) out += (out.empty() ? "" : " ") + std::string("(") + sys::errno_name(v.err) + ")";
   if (!v.evidence.empty()) out += (out.empty() ? "" : " — ") + std::string("`") + cell(v.evidence) + "`";
   return out;

@@ -37,6 +37,12 @@ BPFPROBE_INLINE std::string counts(const std::array<int, 3>& n) {
          " unknown";
 }
 
+BPFPROBE_INLINE const std::string* attr_of(const fact& f, std::string_view key) {
+  for (const auto& [k, v] : f.attrs)
+    if (k == key) return &v;
+  return nullptr;
+}
+
 // Link facts list the attach types that work (and those that do not) under the fact's line.
 BPFPROBE_INLINE void print_attach_types(std::ostream& out, const fact& f) {
   for (const auto& [key, items] : f.lists) {
@@ -65,6 +71,11 @@ BPFPROBE_INLINE void print_section(std::ostream& out, const palette& p, std::str
     out << "  " << f.name << std::string(width - f.name.size() + 2, ' ') << p.paint(f.v.state) << state << p.reset()
         << std::string(13 - state.size(), ' ');
     std::string detail = f.v.reason;
+    if (f.v.value) {
+      const auto* unit = attr_of(f, "unit");
+      detail =
+          "value " + std::to_string(*f.v.value) + (unit ? " " + *unit : "") + (detail.empty() ? "" : "; " + detail);
+    }
     if (!f.v.evidence.empty()) detail += detail.empty() ? f.v.evidence : " [" + f.v.evidence + "]";
     out << detail << '\n';
     print_attach_types(out, f);
@@ -133,12 +144,6 @@ BPFPROBE_INLINE void print_attach(std::ostream& out, const palette& p, const std
       out << "      " << c.path << ": " << c.v.reason << '\n';
     }
   }
-}
-
-BPFPROBE_INLINE const std::string* attr_of(const fact& f, std::string_view key) {
-  for (const auto& [k, v] : f.attrs)
-    if (k == key) return &v;
-  return nullptr;
 }
 
 // Names wrapped under a label, indented.
