@@ -18,6 +18,7 @@ BPFPROBE_INLINE void write_status(members& m, const verdict& v) {
 
 BPFPROBE_INLINE void write_fact(json_writer& w, const fact& f) {
   members m;
+  m.reserve(16);
   write_status(m, f.v);
   if (!f.v.reason.empty() || !f.v.supported()) m.emplace_back("reason", [&f](json_writer& o) { o.string(f.v.reason); });
   if (f.v.err) m.emplace_back("errno", [&f](json_writer& o) { o.string(sys::errno_name(f.v.err)); });
@@ -46,15 +47,18 @@ BPFPROBE_INLINE void write_evidence(members& m, const verdict& v) {
 // "attach": { hook: {"chosen": path|null, "candidates": [{path, status, reason, ...}], <attrs>} }
 BPFPROBE_INLINE void write_attach(json_writer& w, const std::vector<attach_choice>& hooks) {
   members m;
+  m.reserve(16);
   for (const auto& h : hooks)
     m.emplace_back(h.hook, [&h](json_writer& o) {
       members hm;
+      hm.reserve(16);
       hm.emplace_back("chosen", [&h](json_writer& x) { h.chosen.empty() ? x.null() : x.string(h.chosen); });
       hm.emplace_back("candidates", [&h](json_writer& x) {
         x.array([&] {
           for (const auto& c : h.candidates) {
             x.element();
             members cm;
+            cm.reserve(16);
             cm.emplace_back("path", [&c](json_writer& y) { y.string(c.path); });
             write_status(cm, c.v);
             cm.emplace_back("reason", [&c](json_writer& y) { y.string(c.v.reason); });
@@ -73,9 +77,11 @@ BPFPROBE_INLINE void write_attach(json_writer& w, const std::vector<attach_choic
 // "compat": { accessor: {"tier": name|"unavailable", "for": prog_type, "tiers": [{tier, status, reason}]} }
 BPFPROBE_INLINE void write_compat(json_writer& w, const std::vector<compat_accessor>& accessors) {
   members m;
+  m.reserve(16);
   for (const auto& a : accessors)
     m.emplace_back(a.name, [&a](json_writer& o) {
       members am;
+      am.reserve(16);
       am.emplace_back("tier", [&a](json_writer& x) { x.string(a.tier); });
       am.emplace_back("for", [&a](json_writer& x) { x.string(a.prog_type); });
       am.emplace_back("tiers", [&a](json_writer& x) {
@@ -83,6 +89,7 @@ BPFPROBE_INLINE void write_compat(json_writer& w, const std::vector<compat_acces
           for (const auto& [name, v] : a.tiers) {
             x.element();
             members tm;
+            tm.reserve(16);
             tm.emplace_back("tier", [&name](json_writer& y) { y.string(name); });
             write_status(tm, v);
             tm.emplace_back("reason", [&v](json_writer& y) { y.string(v.reason); });
@@ -106,6 +113,7 @@ BPFPROBE_INLINE void write_string_or_null(json_writer& w, const std::string& s) 
 BPFPROBE_INLINE void write_kernel(json_writer& w, const report& r) {
   const auto& k = r.kernel;
   members m;
+  m.reserve(16);
   m.emplace_back("release", [&](json_writer& o) { o.string(k.release); });
   m.emplace_back("btf", [&](json_writer& o) { write_string_or_null(o, k.btf); });
   m.emplace_back("names_source", [&](json_writer& o) { o.string(r.names_source); });
@@ -134,11 +142,13 @@ BPFPROBE_INLINE void write_kernel(json_writer& w, const report& r) {
 
 BPFPROBE_INLINE void write_report(json_writer& w, const report& r) {
   members m;
+  m.reserve(16);
   m.emplace_back("kernel", [&](json_writer& o) { write_kernel(o, r); });
   m.emplace_back("program_types", [&](json_writer& o) { write_section(o, r.program_types); });
   m.emplace_back("map_types", [&](json_writer& o) { write_section(o, r.map_types); });
   m.emplace_back("helpers", [&](json_writer& o) {
     members hm;
+    hm.reserve(16);
     for (const auto& [type, s] : r.helpers) hm.emplace_back(type, [&s](json_writer& x) { write_section(x, s); });
     o.sorted_object(std::move(hm));
   });
