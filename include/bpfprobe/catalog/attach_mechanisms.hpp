@@ -288,11 +288,9 @@ inline verdict pmu_probe(const context& ctx, std::string_view name, bool link) {
 inline verdict tracefs_probe(const context& ctx, bool kprobe) {
   auto fs = sys::tracefs::locate();
   if (!fs) return missing_env("tracefs", fs.error());
-  const char* file = kprobe ? "/kprobe_events" : "/uprobe_events";
-  std::string control = fs.value().path() + file;
-  // The evidence names a private mount by what it is, not by its fd: the same in every run.
-  std::string shown =
-      fs.value().path().starts_with("/proc/self/fd/") ? std::string("(private tracefs)") + file : control;
+  const char* file = kprobe ? "kprobe_events" : "uprobe_events";
+  std::string control = fs.value().path() + "/" + file;
+  std::string shown = fs.value().shown(file);
   // tracefs is mode 0700: unprivileged callers get EACCES, which says nothing about the kernel.
   if (int err = ::access(control.c_str(), F_OK) != 0 ? errno : 0; err != 0 && err != ENOENT)
     return verdict::unknown("cannot look into tracefs (" + sys::errno_name(err) + ")", err, shown);

@@ -87,6 +87,11 @@ class tracefs {
   [[nodiscard]] std::string note() const {
     return temporary() ? "tracefs was not mounted; used a private detached mount of it" : std::string();
   }
+  // A file of tracefs as evidence names it: its path, but for the private mount, whose
+  // /proc/self/fd/N path differs from run to run, "(private tracefs)/<file>".
+  [[nodiscard]] std::string shown(std::string_view file) const {
+    return (temporary() ? std::string("(private tracefs)") : path_) + "/" + std::string(file);
+  }
   // The numeric id of events/<category>/<name> (a tracepoint, or a kprobe/uprobe event made in tracefs).
   [[nodiscard]] result<std::uint64_t> event_id(std::string_view category, std::string_view name) const {
     std::string file = path_ + "/events/" + std::string(category) + "/" + std::string(name) + "/id";
