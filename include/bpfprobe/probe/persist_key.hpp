@@ -8,7 +8,6 @@
 #include <linux/capability.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -124,10 +123,8 @@ inline std::string btf_identity() {
 }
 
 inline std::string effective_caps() {
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
-  if (::syscall(SYS_capget, &hdr, data) != 0) return "?";
-  return hex((std::uint64_t{data[1].effective} << 32) | data[0].effective);
+  auto caps = probe::effective_caps();
+  return caps ? hex(*caps) : "?";
 }
 
 }  // namespace detail
@@ -173,13 +170,11 @@ struct stable_causes {
   bool memlock_unlimited = false;  // RLIMIT_MEMLOCK is infinite: an EPERM cannot be it
   bool memcg_charged = false;      // the kernel charges BPF memory to the memory cgroup (misc/memcg_accounting)
 
-  // Read from the same sources as cache_key(); memcg_charged is the prober's to learn.
-  static stable_causes of_this_process() {
+  // Lockdown as the context read it, capabilities and the memlock limit as they are now;
+  // memcg_charged is the prober's to learn.
+  static stable_causes of_this_process(const context& ctx) {
     stable_causes c;
-    std::string l = detail::slurp("/sys/kernel/security/lockdown");
-    auto open = l.find('['), close = l.find(']');
-    c.lockdown = open != std::string::npos && close != std::string::npos && close > open &&
-                 l.substr(open + 1, close - open - 1) != "none";
+    c.lockdown = !ctx.lockdown().empty() && ctx.lockdown() != "none";
     auto caps = effective_caps();
     auto has = [&](int cap) { return caps && ((*caps >> cap) & 1) != 0; };
     c.lacks_capability = !has(CAP_SYS_ADMIN) && !(has(CAP_BPF) && has(CAP_PERFMON) && has(CAP_NET_ADMIN));

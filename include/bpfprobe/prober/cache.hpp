@@ -98,7 +98,7 @@ inline void prober::load_cache() {
   std::call_once(load_once_, [this] {
     const auto& o = ctx_.opts();
     if (tainted()) return;  // an injected EPERM is kept by nobody
-    stable_ = probe::persist::stable_causes::of_this_process();
+    stable_ = probe::persist::stable_causes::of_this_process(ctx_);
     if (!probe::persist::cache_enabled(o)) return;
     auto dir = probe::persist::cache_dir(o);
     if (dir.empty()) return;
