@@ -15,7 +15,7 @@
 #include <bpfprobe/catalog/system.hpp>
 #include <bpfprobe/check/snapshot_format.hpp>
 #include <bpfprobe/decide/hooks.hpp>
-#include <bpfprobe/probe/persist.hpp>
+#include <bpfprobe/probe/persist.hpp>  // and BPFPROBE_CATALOG_HASH, through persist_key.hpp
 #include <bpfprobe/report/model.hpp>
 #include <bpfprobe/sys/janitor.hpp>
 #include <bpfprobe/sys/result.hpp>
@@ -29,13 +29,6 @@
 #include <string>
 #include <tuple>
 #include <vector>
-
-#if __has_include(<bpfprobe/catalog_version.hpp>)
-#include <bpfprobe/catalog_version.hpp>
-#endif
-#ifndef BPFPROBE_CATALOG_HASH
-#define BPFPROBE_CATALOG_HASH "unversioned"
-#endif
 
 namespace bpfprobe::snapshot {
 
