@@ -151,8 +151,8 @@ int main(int argc, char** argv) {
   if (cache.command->parsed()) return cli::run_cache_command(std::cout, std::cerr, cache, opt);
   if (btf_opt->count() > 0) {
     // The file must be a sane BTF whose uapi enums agree with this build and the running kernel.
-    auto running = btf::kernel_btf::open();
-    auto check = btf::open_checked(btf_file, running ? &running.value() : nullptr);
+    auto running = bpfprobe::btf::kernel_btf::open();
+    auto check = bpfprobe::btf::open_checked(btf_file, running ? &running.value() : nullptr);
     if (!check) {
       std::cerr << "bpfprobe: --btf: " << check.error().describe() << '\n';
       return cli::exit_usage;

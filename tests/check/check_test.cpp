@@ -200,7 +200,7 @@ TEST(Check, EachFailureIsFoundForItsReason) {
 // address, and kallsyms lists no data symbols without CONFIG_KALLSYMS_ALL.
 TEST(Check, WeakTypedKsymInBtfNeedsKallsyms) {
   REQUIRE_ROOT();
-  btf::btf_ptr vmlinux(btf__load_vmlinux_btf());
+  bpfprobe::btf::btf_ptr vmlinux(btf__load_vmlinux_btf());
   if (!vmlinux || btf__find_by_name_kind(vmlinux.get(), "bpf_prog_active", BTF_KIND_VAR) < 0)
     GTEST_SKIP() << "kernel BTF has no bpf_prog_active variable";
   bool in_kallsyms = false;

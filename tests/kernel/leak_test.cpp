@@ -168,7 +168,8 @@ TEST(Leak, InjectedFailuresMidwayLeaveNothing) {
   if (!can_list_objects()) GTEST_SKIP() << "cannot list BPF object IDs (needs CAP_SYS_ADMIN)";
   // Different periods and errnos hit different steps of multi-call set-ups (inner maps, BTF,
   // extension targets, struct_ops value types).
-  for (auto [period, err] : {std::pair{7, ENOMEM}, std::pair{3, EINVAL}, std::pair{2, EPERM}, std::pair{5, EFAULT}}) {
+  for (auto step : {std::pair{7, ENOMEM}, std::pair{3, EINVAL}, std::pair{2, EPERM}, std::pair{5, EFAULT}}) {
+    int period = step.first, err = step.second;
     SCOPED_TRACE("failing every " + std::to_string(period) + "th bpf() call with " + sys::errno_name(err));
     int failed = 0;
     expect_no_leak([&] {

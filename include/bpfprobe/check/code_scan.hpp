@@ -106,8 +106,12 @@ inline code_facts scan_program(const elf_image& img, std::string_view section, s
   };
   std::vector<call> todo{{sec, start, reach::sure}};
   while (!todo.empty()) {
-    auto [cs, begin, live] = todo.back();
+    // Plain variables, not a structured binding: the lambdas below capture them (clang 14 cannot).
+    const call job = todo.back();
     todo.pop_back();
+    const code_section* cs = job.cs;
+    std::size_t begin = job.begin;
+    reach live = job.live;
     auto [at, first] = seen.emplace(std::pair{cs, begin}, live);
     if (!first && at->second >= live) continue;
     at->second = live;

@@ -26,8 +26,8 @@ BPFPROBE_INLINE void write_fact(json_writer& w, const fact& f) {
   if (f.v.value) m.emplace_back("value", [&f](json_writer& o) { o.number(*f.v.value); });
   if (!f.first_kernel.empty()) m.emplace_back("first_kernel", [&f](json_writer& o) { o.string(f.first_kernel); });
   if (!f.commit.empty()) m.emplace_back("commit", [&f](json_writer& o) { o.string(f.commit); });
-  for (const auto& [k, v] : f.attrs) m.emplace_back(k, [&v](json_writer& o) { o.string(v); });
-  for (const auto& [k, v] : f.lists) m.emplace_back(k, [&v](json_writer& o) { o.strings(v); });
+  for (const auto& kv : f.attrs) m.emplace_back(kv.first, [&v = kv.second](json_writer& o) { o.string(v); });
+  for (const auto& kv : f.lists) m.emplace_back(kv.first, [&v = kv.second](json_writer& o) { o.strings(v); });
   w.sorted_object(std::move(m));
 }
 
@@ -68,7 +68,7 @@ BPFPROBE_INLINE void write_attach(json_writer& w, const std::vector<attach_choic
           }
         });
       });
-      for (const auto& [k, v] : h.attrs) hm.emplace_back(k, [&v](json_writer& x) { x.string(v); });
+      for (const auto& kv : h.attrs) hm.emplace_back(kv.first, [&v = kv.second](json_writer& x) { x.string(v); });
       o.sorted_object(std::move(hm));
     });
   w.sorted_object(std::move(m));
@@ -86,11 +86,12 @@ BPFPROBE_INLINE void write_compat(json_writer& w, const std::vector<compat_acces
       am.emplace_back("for", [&a](json_writer& x) { x.string(a.prog_type); });
       am.emplace_back("tiers", [&a](json_writer& x) {
         x.array([&] {
-          for (const auto& [name, v] : a.tiers) {
+          for (const auto& tier : a.tiers) {
             x.element();
             members tm;
             tm.reserve(16);
-            tm.emplace_back("tier", [&name](json_writer& y) { y.string(name); });
+            tm.emplace_back("tier", [&name = tier.first](json_writer& y) { y.string(name); });
+            const verdict& v = tier.second;
             write_status(tm, v);
             tm.emplace_back("reason", [&v](json_writer& y) { y.string(v.reason); });
             write_evidence(tm, v);
@@ -149,12 +150,13 @@ BPFPROBE_INLINE void write_report(json_writer& w, const report& r) {
   m.emplace_back("helpers", [&](json_writer& o) {
     members hm;
     hm.reserve(16);
-    for (const auto& [type, s] : r.helpers) hm.emplace_back(type, [&s](json_writer& x) { write_section(x, s); });
+    for (const auto& ts : r.helpers)
+      hm.emplace_back(ts.first, [&s = ts.second](json_writer& x) { write_section(x, s); });
     o.sorted_object(std::move(hm));
   });
   m.emplace_back("misc", [&](json_writer& o) { write_section(o, r.misc); });
   m.emplace_back("config", [&](json_writer& o) { write_section(o, r.config); });
-  for (const auto& [name, s] : r.more) m.emplace_back(name, [&s](json_writer& o) { write_section(o, s); });
+  for (const auto& ns : r.more) m.emplace_back(ns.first, [&s = ns.second](json_writer& o) { write_section(o, s); });
   if (!r.compat.empty()) m.emplace_back("compat", [&](json_writer& o) { write_compat(o, r.compat); });
   if (!r.attach.empty()) m.emplace_back("attach", [&](json_writer& o) { write_attach(o, r.attach); });
   w.sorted_object(std::move(m));
@@ -208,9 +210,9 @@ BPFPROBE_INLINE void write_bpftool(json_writer& w, const report& r) {
     });
     w.key("helpers");
     w.object([&] {
-      for (const auto& [type, s] : r.helpers) {
+      for (const auto& [type, section] : r.helpers) {
         w.key(type + "_available_helpers");
-        w.array([&] {
+        w.array([&w, &s = section] {
           for (const auto& f : s)
             if (f.v.supported()) w.element(), w.string(f.name);
         });
