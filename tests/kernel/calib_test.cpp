@@ -46,6 +46,9 @@ std::string missing_evidence(std::string_view name) {
   if (name == "tp_btf_fires" && !exists("/sys/kernel/btf/vmlinux")) return "no kernel BTF";
   if (name.starts_with("uprobe") || name.starts_with("uretprobe"))
     if (!exists("/sys/bus/event_source/devices/uprobe")) return "no uprobe PMU in sysfs";
+  // bpf_get_attach_cookie and the perf_event link's bpf_cookie came together (7adfc6c9b315, 5.15).
+  if (name.ends_with("_cookie") && !btf::kernel_enums::value_of(ctx().enums().helpers, "bpf_get_attach_cookie"))
+    return "kernel BTF has no BPF_FUNC_get_attach_cookie";
   if (name == "tcx_fires" && !ctx().attach_type("tcx_ingress")) return "kernel BTF has no BPF_TCX_INGRESS";
   if (name == "ringbuf_delivers" && !ctx().prog_type("raw_tracepoint")) return "no raw_tracepoint program type";
   if (name == "ringbuf_delivers" && !btf::kernel_enums::value_of(ctx().enums().map_types, "ringbuf"))
