@@ -7,20 +7,13 @@
 //   if (!sel) std::cerr << sel.error().describe() << '\n';
 //   std::cout << bpfprobe::compat::to_string(sel.value());
 //
-// With the compiled library (BPFPROBE_COMPILED_LIB) this header declares only; in the header-only mode
-// it is compat/configure.hpp, called the same way.
+// This header declares only, in both modes (bpfprobe/prober.hpp says where the definitions come from).
+// The lower layer compat/configure.hpp is the same call on the full prober of bpfprobe/prober/prober.hpp.
 #pragma once
 
 #include <bpfprobe/compat/selection.hpp>
 #include <bpfprobe/config.hpp>
 #include <bpfprobe/prober.hpp>
-
-#ifdef BPFPROBE_HEADER_ONLY
-
-#include <bpfprobe/compat/configure.hpp>
-
-#else
-
 #include <optional>
 #include <stdexcept>
 
@@ -68,4 +61,6 @@ std::string to_string(const selection& sel);
 }  // namespace lib
 }  // namespace bpfprobe::compat
 
+#ifdef BPFPROBE_IMPLEMENTATION
+#include <bpfprobe/impl/library.ipp>
 #endif

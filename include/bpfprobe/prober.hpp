@@ -5,13 +5,24 @@
 //   if (p.helper("xdp", "bpf_redirect").supported()) ...
 //   bpfprobe::report r = bpfprobe::complete_report(p);  // every section + compat tiers + attach paths
 //
-// With the compiled library (CMake bpfprobe::bpfprobe, pkg-config bpfprobe; BPFPROBE_COMPILED_LIB) this
-// header declares a small handle and includes none of the probing code: a translation unit costs a
-// fraction of a second to compile. In the header-only mode (bpfprobe::header_only, BPFPROBE_HEADER_ONLY)
-// it is the full prober of bpfprobe/prober/prober.hpp, with the same names and calls.
+// This header declares a small handle and includes none of the probing code, so a source file that
+// includes it compiles in a fraction of a second. The definitions come from one place:
+// - the compiled library (CMake bpfprobe::bpfprobe, pkg-config bpfprobe; BPFPROBE_COMPILED_LIB), or
+// - in the header-only mode (bpfprobe::header_only, BPFPROBE_HEADER_ONLY), one source file of the
+//   application's own that holds only
+//       #define BPFPROBE_IMPLEMENTATION
+//       #include <bpfprobe/prober.hpp>
+//   as single-header libraries do. That file compiles the whole prober; it must not use the API itself
+//   (there bpfprobe::prober names the handle and the full prober of bpfprobe/prober/prober.hpp).
 #pragma once
 
 #include <bpfprobe/config.hpp>
+
+#ifdef BPFPROBE_IMPLEMENTATION
+// The full prober, named before the handle makes bpfprobe::prober ambiguous.
+#include <bpfprobe/impl/library_prelude.ipp>
+#endif
+
 #include <bpfprobe/probe/verdict.hpp>
 #include <bpfprobe/report/model.hpp>
 #include <memory>
@@ -19,37 +30,9 @@
 #include <string_view>
 #include <vector>
 
-#ifdef BPFPROBE_HEADER_ONLY
-
-#include <bpfprobe/compat/report.hpp>
-#include <bpfprobe/decide/decide.hpp>
-#include <bpfprobe/prober/prober.hpp>
-
 namespace bpfprobe {
-
-using prober_options = probe::options;
-
-// Per hook, the attach paths in preference order and the one chosen (the report's "attach" section).
-inline std::vector<attach_choice> attach_paths(prober& p) { return decide::all(decide::from(p)); }
-
-// Per accessor of bpf/bpfprobe/compat.bpf.h, the tier it gets here (the report's "compat" section).
-inline std::vector<compat_accessor> compat_tiers(prober& p) { return compat::report_tiers(p); }
-
-// The report the bpfprobe command prints: full_report() with the compat tiers and attach paths.
-inline report complete_report(prober& p) {
-  report r = p.full_report();
-  r.compat = compat_tiers(p);  // helper verdicts come from the report's cache
-  r.attach = attach_paths(p);  // reuses the link and mechanism verdicts just probed
-  return r;
-}
-
-}  // namespace bpfprobe
-
-#else
-
-namespace bpfprobe {
-// The handle's names live in an inline namespace so that the library, which holds the full prober
-// of the header-only mode, can define both.
+// The handle's names live in an inline namespace so that the implementation, which holds the full
+// prober of bpfprobe/prober/prober.hpp, can define both.
 inline namespace lib {
 
 struct prober_options {
@@ -108,4 +91,6 @@ report complete_report(prober& p);
 }  // namespace lib
 }  // namespace bpfprobe
 
+#ifdef BPFPROBE_IMPLEMENTATION
+#include <bpfprobe/configure.hpp>  // which ends with the definitions of both headers (impl/library.ipp)
 #endif

@@ -1,5 +1,5 @@
 // A consumer of the installed package: asks one fact and prints it, through the public prober header
-// (the compiled library's handle, or with BPFPROBE_HEADER_ONLY the full header-only prober). Any of the
+// (the same handle in both modes; header-only, bpfprobe_impl.cpp beside it compiles the prober). Any of the
 // three verdicts is a working build (permissions differ between machines); a crash or a missing symbol
 // is not.
 #include <bpfprobe/prober.hpp>

@@ -45,7 +45,7 @@ case $kind in
     "$work/consumer"
     # shellcheck disable=SC2046
     $cxx -O1 -o "$work/consumer_header_only" "$src/tests/consumer/probe_one.cpp" \
-      $(pkg-config --cflags --libs bpfprobe-header-only)
+      "$src/tests/consumer/bpfprobe_impl.cpp" $(pkg-config --cflags --libs bpfprobe-header-only)
     "$work/consumer_header_only"
     ;;
   compat)

@@ -1,6 +1,8 @@
-// The compiled library through its public headers only (bpfprobe/prober.hpp, report/render_*.hpp; no
-// probing code in this translation unit): lazy queries and the complete report agree with the CLI, the
-// renderers run on it, and a moved-from prober's verdicts stay with the new owner.
+// The library through its public headers only (bpfprobe/prober.hpp, report/render_*.hpp; no probing
+// code in this translation unit): lazy queries and the complete report agree with the CLI, the
+// renderers run on it, and a moved-from prober's verdicts stay with the new owner. Built twice: against
+// the compiled library (library_tests) and in the header-only mode with its implementation file
+// (library_header_only_tests).
 #include <gtest/gtest.h>
 
 #include <bpfprobe/prober.hpp>
@@ -10,8 +12,9 @@
 
 #include "run.hpp"
 
-#ifndef BPFPROBE_COMPILED_LIB
-#error "library_tests must build against the compiled library (bpfprobe::bpfprobe)"
+// The public header declares only, in both modes: no libbpf and no probing code reached this file.
+#if defined(__LIBBPF_LIBBPF_H) || defined(BPFPROBE_IMPLEMENTATION)
+#error "bpfprobe/prober.hpp pulled the probing code into an application's source file"
 #endif
 
 namespace bpfprobe::testing {
