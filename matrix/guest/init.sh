@@ -61,15 +61,16 @@ timeout -s KILL $LIMIT bpftool -j feature probe kernel full > /tmp/o 2> /tmp/e; 
 stamp bpftool $t
 emit bpftool.json $rc /tmp/o; emit bpftool.stderr $rc /tmp/e
 if [ -x @BIN@/bpfprobe ]; then
-    echo "matrix: bpfprobe --report --json"
+    # --calibrate: the calibration facts (attach and fire) are decided and checked in every guest too.
+    echo "matrix: bpfprobe --report --json --calibrate"
     t=$(now)
-    timeout -s KILL $LIMIT bpfprobe --report --json > /tmp/o 2> /tmp/e; rc=$?
+    timeout -s KILL $LIMIT bpfprobe --report --json --calibrate > /tmp/o 2> /tmp/e; rc=$?
     stamp bpfprobe $t
     emit report.json $rc /tmp/o; emit report.stderr $rc /tmp/e
     # Again, now that the first run has filled the verdict cache: statuses must be the same.
-    echo "matrix: bpfprobe --report --json (warm)"
+    echo "matrix: bpfprobe --report --json --calibrate (warm)"
     t=$(now)
-    timeout -s KILL $LIMIT bpfprobe --report --json > /tmp/o 2> /tmp/e; rc=$?
+    timeout -s KILL $LIMIT bpfprobe --report --json --calibrate > /tmp/o 2> /tmp/e; rc=$?
     stamp bpfprobe-warm $t
     emit report-warm.json $rc /tmp/o; emit report-warm.stderr $rc /tmp/e
     # User objects (run.py --object): trial loads, then the static prediction alone.
