@@ -22,7 +22,13 @@ LAYERS = [
     {"attach", "check"},
     {"prober.hpp"},  # what applications include: the prober handle,
     {"bpfprobe.hpp", "configure.hpp"},  # everything, and the compat configuration
+    {"impl"},  # the definitions of the handles (BPFPROBE_IMPLEMENTATION): one translation unit
 ]
+
+# The implementation switch: prober.hpp and configure.hpp include the implementation (and each other)
+# inside `#ifdef BPFPROBE_IMPLEMENTATION` blocks, in the one translation unit that compiles it. Those
+# blocks are not includes of the header that holds them.
+SWITCH_BLOCK = re.compile(r"^\s*#\s*ifdef\s+BPFPROBE_IMPLEMENTATION\b.*?^\s*#\s*endif\b", re.M | re.S)
 INCLUDE_LINE = re.compile(r"^\s*#\s*include\s*<bpfprobe/([^>]+)>", re.M)
 
 
@@ -51,6 +57,8 @@ def violations(files):
     out = []
     for rel, text in files.items():
         own = unit_of(rel)
+        if rank(own) is not None and rank(own) >= rank("prober.hpp"):
+            text = SWITCH_BLOCK.sub("", text)
         for target in INCLUDE_LINE.findall(text):
             other = unit_of(target)
             if other == own:
@@ -77,12 +85,16 @@ class Layers(unittest.TestCase):
             "decide/facts.hpp": "  #  include <bpfprobe/compat/report.hpp>\n",  # same layer
             "catalog/links.hpp": "#include <bpfprobe/newfolder/x.hpp>\n",  # no layer
             "attach/xdp.hpp": "// #include <bpfprobe/bpfprobe.hpp>\n#include <bpfprobe/sys/netlink.hpp>\n",
+            # the implementation switch is allowed in the public handle headers only
+            "prober.hpp": "#ifdef BPFPROBE_IMPLEMENTATION\n#include <bpfprobe/impl/library.ipp>\n#endif\n",
+            "prober/cache.hpp": "#ifdef BPFPROBE_IMPLEMENTATION\n#include <bpfprobe/impl/library.ipp>\n#endif\n",
         }
         found = violations(files)
-        self.assertEqual(len(found), 3, found)
+        self.assertEqual(len(found), 4, found)
         self.assertIn("probe/context.hpp: includes <bpfprobe/catalog/links.hpp>", found[0])
         self.assertIn("compat is not below decide", found[1])
         self.assertIn("newfolder is in no layer", found[2])
+        self.assertIn("prober/cache.hpp: includes <bpfprobe/impl/library.ipp>", found[3])
 
 
 if __name__ == "__main__":
