@@ -56,8 +56,8 @@ verdict prober::calibrate(std::string_view name) { return impl_->p.calibrate(nam
 section prober::calibration() { return impl_->p.calibration(); }
 report prober::full_report() { return impl_->p.full_report(); }
 
-std::vector<attach_choice> attach_paths(prober& p) { return lib_impl::attach_paths(access::full(p)); }
-std::vector<compat_accessor> compat_tiers(prober& p) { return lib_impl::compat_tiers(access::full(p)); }
+std::vector<attach_choice> attach_paths(prober& p) { return decide::all(decide::from(access::full(p))); }
+std::vector<compat_accessor> compat_tiers(prober& p) { return compat::report_tiers(access::full(p)); }
 
 report complete_report(prober& p) {
   report r = p.full_report();

@@ -14,6 +14,4 @@ inline sys::result<compat::selection> configure(full_prober& p, bpf_object* obj,
   return compat::configure(p, obj, opt);
 }
 inline std::string to_string(const compat::selection& sel) { return compat::to_string(sel); }
-inline std::vector<attach_choice> attach_paths(full_prober& p) { return decide::all(decide::from(p)); }
-inline std::vector<compat_accessor> compat_tiers(full_prober& p) { return compat::report_tiers(p); }
 }  // namespace bpfprobe::lib_impl
