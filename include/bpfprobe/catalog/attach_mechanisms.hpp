@@ -13,6 +13,7 @@
 #include <atomic>
 #include <bpfprobe/catalog/links.hpp>
 #include <bpfprobe/sys/detached_mount.hpp>
+#include <bpfprobe/sys/fork_gate.hpp>
 #include <functional>
 #include <optional>
 #include <string>
@@ -52,7 +53,9 @@ inline verdict link_pin(const context& ctx) {
   if (::pipe2(report, O_CLOEXEC) != 0) return verdict::unknown("pipe failed", errno);
   sys::unique_fd rd(report[0]), wr(report[1]);
   pid_t parent = ::getpid();
+  sys::fork_guard forking(sys::fork_gate());
   pid_t pid = ::fork();
+  if (pid != 0) forking.unlock();
   if (pid < 0) return verdict::unknown("fork failed", errno);
   if (pid == 0) {
     // Child: system calls only; it dies with the thread that forked it. Reports {stage, errno};

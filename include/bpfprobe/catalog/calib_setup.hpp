@@ -16,6 +16,7 @@
 
 #include <bpfprobe/catalog/link_setup.hpp>
 #include <bpfprobe/insn/builder.hpp>
+#include <bpfprobe/sys/fork_gate.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -73,7 +74,9 @@ inline sys::result<void> send_udp_from_cgroup(const fire_site& s) {
   if (::pipe2(report, O_CLOEXEC) != 0) return sys::failure(errno, "pipe");
   sys::unique_fd rd(report[0]), wr(report[1]);
   pid_t parent = ::getpid();
+  sys::fork_guard forking(sys::fork_gate());
   pid_t pid = ::fork();
+  if (pid != 0) forking.unlock();
   if (pid < 0) return sys::failure(errno, "fork");
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

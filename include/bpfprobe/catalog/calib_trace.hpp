@@ -222,6 +222,8 @@ inline verdict uprobe(const context& ctx, const trigger& fire, bool ret, bool co
   if (!code) return missing_env("code of our own to put a uprobe on", code.error());
   auto rec = make_recorder(ctx, {.type = "kprobe", .tid = tid, .what = cookie ? measure::cookie : measure::nothing});
   if (!rec) return rec.fail;
+  // The uprobe goes on the file while nothing maps it, and comes off once nothing does again
+  // (sys::callable_code says why).
   auto ev = sys::open_uprobe(pmu.value(), code.value().path(), code.value().offset(), ret, ::getpid());
   if (!ev) return attach_failed(ctx, ev.error());
   // Destroyed first: the code is unmapped before the event (and the link) remove the uprobe.
@@ -229,6 +231,7 @@ inline verdict uprobe(const context& ctx, const trigger& fire, bool ret, bool co
     sys::callable_code& code;
     ~unmap_first() { code.unmap(); }
   } unmap_guard{code.value()};
+  if (auto m = code.value().map(); !m) return missing_env("code of our own to put a uprobe on", m.error());
   auto link = attach_perf(ctx, rec.prog.get(), ev.value().get(),
                           cookie ? std::optional<std::uint64_t>(test_cookie) : std::nullopt);
   if (!link) return link.v;

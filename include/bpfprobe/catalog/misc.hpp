@@ -9,6 +9,7 @@
 #include <bpfprobe/catalog/facts.hpp>
 #include <bpfprobe/catalog/load_setup.hpp>
 #include <bpfprobe/probe/verdict.hpp>
+#include <bpfprobe/sys/fork_gate.hpp>
 #include <functional>
 #include <vector>
 
@@ -169,7 +170,9 @@ inline verdict sleepable_uprobe(const context& ctx) {
 // Since 5.11 map memory is charged to the memory cgroup, not RLIMIT_MEMLOCK: a child process with a
 // zero memlock limit can still create a map.
 inline verdict memcg_accounting(const context& ctx) {
+  sys::fork_guard forking(sys::fork_gate());
   pid_t pid = fork();
+  if (pid != 0) forking.unlock();
   if (pid < 0) return verdict::unknown("fork failed", errno);
   if (pid == 0) {
     rlimit zero{0, 0};

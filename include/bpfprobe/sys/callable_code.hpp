@@ -1,14 +1,21 @@
 // A function of this process that only this process maps: two instructions ("nop; ret") in an
 // unnamed in-memory file, mapped executable and not inherited by forked children. A uprobe on it fires when we call it
-// and touches no other process's memory, so removing the uprobe cannot fail while we are being killed (a uprobe on a
-// shared binary can then be leaked by the kernel: "failed to unregister, leaking uprobe"). The mapping goes with the
-// object, the file with its fd, and both with the process.
+// and touches no other process's memory.
+//
+// The kernel leaks a uprobe ("failed to unregister, leaking uprobe") when it cannot write the original
+// instruction back into a live mapping, which is what happens when the task removing it has a fatal
+// signal pending: a SIGKILL during the uprobe's registration (the kernel then rolls the registration
+// back) or during its removal. So the file exists unmapped first: put the uprobe on it, then map()
+// (the kernel plants the breakpoint at mmap), call function(), unmap(), and only then remove the
+// uprobe. Registration and removal then find no mapping to write to, and cannot fail. The mapping
+// goes with the object, the file with its fd, and both with the process.
 #pragma once
 
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <bpfprobe/sys/fork_gate.hpp>
 #include <bpfprobe/sys/result.hpp>
 #include <bpfprobe/sys/unique_fd.hpp>
 #include <cstdint>
@@ -43,12 +50,6 @@ class callable_code {
     std::memcpy(bytes.data(), code, sizeof(code));
     if (::write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
       return failure(errno ? errno : EIO, "write callable code");
-    void* at = ::mmap(nullptr, c.size_, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
-    if (at == MAP_FAILED) return failure(errno, "mmap callable code executable");
-    c.at_ = at;
-    // Children forked meanwhile (the janitor, a probe's helper child) must not inherit the mapping:
-    // a uprobe on it would then be in their memory too, and its removal as we are killed could fail.
-    if (::madvise(at, c.size_, MADV_DONTFORK) != 0) return failure(errno, "madvise(MADV_DONTFORK) callable code");
     c.path_ = "/proc/self/fd/" + std::to_string(fd);
     return c;
 #endif
@@ -60,6 +61,22 @@ class callable_code {
   callable_code(const callable_code&) = delete;
   ~callable_code() { unmap(); }
 
+  // Maps the code executable (once). Children forked meanwhile (the janitor, a probe's helper child)
+  // must not inherit the mapping: a uprobe's breakpoint would then be in their memory too.
+  result<void> map() {
+    if (at_) return BOOST_OUTCOME_V2_NAMESPACE::success();
+    mapping_guard no_fork(fork_gate());
+    void* at = ::mmap(nullptr, size_, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd_.get(), 0);
+    if (at == MAP_FAILED) return failure(errno, "mmap callable code executable");
+    if (::madvise(at, size_, MADV_DONTFORK) != 0) {
+      int e = errno;
+      ::munmap(at, size_);
+      return failure(e, "madvise(MADV_DONTFORK) callable code");
+    }
+    at_ = at;
+    return BOOST_OUTCOME_V2_NAMESPACE::success();
+  }
+
   // Unmaps the code now. Done before a uprobe on it is removed: the kernel then has no page of ours
   // to restore, and the removal cannot fail if we are being killed meanwhile (with a fatal signal
   // pending, writing the original instruction back into a live mapping fails: "leaking uprobe").
@@ -70,6 +87,7 @@ class callable_code {
   // The file a uprobe names ("/proc/self/fd/N") and the offset of the function in it.
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
   [[nodiscard]] static constexpr std::uint64_t offset() noexcept { return 0; }
+  // The function, once mapped (null before map() and after unmap()).
   [[nodiscard]] void (*function() const noexcept)() { return reinterpret_cast<void (*)()>(at_); }
 
  private:

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <bpfprobe/sys/fork_gate.hpp>
 #include <bpfprobe/sys/result.hpp>
 #include <bpfprobe/sys/unique_fd.hpp>
 #include <charconv>
@@ -168,7 +169,9 @@ inline void close_all_but(int keep) {
 // claiming thread may be inside a private one, which the janitor must not keep alive). Raw clones:
 // no atfork handler of the application runs.
 inline bool spawn(table* t, int rd, int wr, int netns_fd) {
+  fork_guard forking(fork_gate());
   long mid = sc(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (mid != 0) forking.unlock();
   if (mid < 0) return false;
   if (mid == 0) {
     sc(SYS_setsid);
