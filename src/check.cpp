@@ -1,6 +1,7 @@
 // `bpfprobe check FILE.bpf.o...`: per object, a line per program saying whether it loads here (static
 // prediction, then the trial load unless --no-load), why not, and what to use instead.
 #include <bpfprobe/check/check.hpp>
+#include <bpfprobe/check/target.hpp>
 
 #include "check_formats.hpp"
 #include "render.hpp"
@@ -116,59 +117,187 @@ void print_object(std::ostream& out, const objcheck::object_result& r) {
 
 }  // namespace
 
+namespace {
+
+// A kernel snapshot given with --target, and what the check and the prober read of it.
+struct kernel_target {
+  std::string file;
+  snapshot::kernel_snapshot snap;
+  objcheck::recorded_kernel_view view;
+  probe::options opts;
+};
+
+// Reads every --target snapshot; an error line (and nullopt) for the first that cannot stand in for a kernel.
+std::optional<std::vector<std::unique_ptr<kernel_target>>> read_targets(std::ostream& err, const check_request& req) {
+  std::vector<std::unique_ptr<kernel_target>> out;
+  for (const auto& file : req.targets) {
+    auto parsed = snapshot::kernel_snapshot::load(file);
+    if (auto* e = std::get_if<std::string>(&parsed)) {  // "FILE: SECTION: why"
+      err << "bpfprobe check: --target " << btf::escape(*e, 400) << '\n';
+      return std::nullopt;
+    }
+    std::string why;
+    auto t = std::make_unique<kernel_target>(
+        kernel_target{file, std::move(std::get<snapshot::kernel_snapshot>(parsed)), {}, req.prober_options});
+    t->opts.recorded = objcheck::recorded_kernel_of(t->snap, "snapshot " + file, why);
+    if (!t->opts.recorded) {
+      err << "bpfprobe check: --target " << btf::escape(file, 200) << ": " << btf::escape(why, 300) << '\n';
+      return std::nullopt;
+    }
+    t->view = objcheck::kernel_view_of(t->snap);
+    out.push_back(std::move(t));
+  }
+  // Oldest kernel first: the grid reads left to right and the first kernel is the first column that loads.
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a->opts.recorded->version_code < b->opts.recorded->version_code;
+  });
+  return out;
+}
+
+std::string target_title(const kernel_target& t) {
+  return t.snap.release() + " " + t.snap.machine() + " (" + t.file + ")";
+}
+
+// Per object and program: the status on each target, and the first target it loads on.
+void print_grid(std::ostream& out, const std::vector<std::unique_ptr<kernel_target>>& targets,
+                const std::vector<std::vector<objcheck::object_result>>& per_target) {
+  out << "kernels:";
+  for (std::size_t k = 0; k < targets.size(); ++k)
+    out << "  [" << k + 1 << "] " << show(target_title(*targets[k]), 200);
+  out << '\n';
+  if (per_target.empty()) return;
+  for (std::size_t o = 0; o < per_target[0].size(); ++o) {
+    out << show(per_target[0][o].path, 200) << ":\n";
+    for (std::size_t i = 0; i < per_target[0][o].programs.size(); ++i) {
+      out << "  " << show(per_target[0][o].programs[i].name, 64) << " ";
+      // "from X": it loads on X and on every newer kernel of the set; else the kernels it loads on.
+      std::vector<std::string> loads_on;
+      std::size_t from = targets.size();
+      for (std::size_t k = 0; k < targets.size(); ++k) {
+        const auto& r = per_target[k][o].programs[i].result;
+        out << " [" << k + 1 << "] " << (r.supported() ? "loads" : r.state == status::unknown ? "unknown" : "no");
+        if (r.supported()) {
+          loads_on.push_back(targets[k]->snap.release());
+          if (from == targets.size()) from = k;
+        } else {
+          from = targets.size();
+        }
+      }
+      if (from < targets.size()) {
+        out << "  first: " << show(targets[from]->snap.release(), 100) << '\n';
+      } else if (loads_on.empty()) {
+        out << "  loads on none of these\n";
+      } else {
+        std::string list;
+        for (const auto& l : loads_on) list += (list.empty() ? "" : ", ") + l;
+        out << "  loads only on " << show(list, 300) << '\n';
+      }
+    }
+  }
+}
+
+}  // namespace
+
 int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
-  std::optional<prober> p;  // built at the first readable object: bad input fails fast
   objcheck::options opt;
   opt.trial = !req.no_load;
   opt.programs = req.programs;
   opt.threads = req.threads;
-  bool bad_input = false;
-  status worst = status::supported;
-  std::set<std::string> found_programs;
   std::string format = req.json ? "json" : req.format;
-  std::vector<objcheck::object_result> results;  // kept for the formats that print everything at the end
-  nlohmann::ordered_json objects = nlohmann::ordered_json::array();
+  std::vector<std::unique_ptr<kernel_target>> targets;
+  if (!req.targets.empty()) {
+    if (format != "text" && format != "json") {
+      err << "bpfprobe check: --target prints text or json\n";
+      return exit_usage;
+    }
+    auto t = read_targets(err, req);
+    if (!t) return exit_usage;
+    targets = std::move(*t);
+  }
+  // The objects are read once; a bad one is reported once.
+  bool bad_input = false;
+  std::vector<std::pair<std::string, objcheck::elf_image>> images;
   for (const auto& file : req.files) {
     auto img = objcheck::read_elf(file);
-    objcheck::outcome res = std::string();
     if (auto* e = std::get_if<std::string>(&img)) {
-      res = *e;
-    } else {
-      if (!p) p.emplace(req.prober_options);
-      res = objcheck::check_image(*p, std::get<objcheck::elf_image>(img), opt);
-    }
-    if (auto* e = std::get_if<std::string>(&res)) {
       err << "bpfprobe check: " << btf::escape(file, 200) << ": " << btf::escape(*e, 300) << '\n';
       bad_input = true;
-      continue;
+    } else {
+      images.emplace_back(file, std::move(std::get<objcheck::elf_image>(img)));
     }
-    const auto& r = std::get<objcheck::object_result>(res);
-    for (const auto& prog : r.programs) {
-      found_programs.insert(prog.name);
-      if (objcheck::severity(prog.result.state) > objcheck::severity(worst)) worst = prog.result.state;
+  }
+  status worst = status::supported;
+  std::set<std::string> found_programs;
+  std::vector<std::vector<objcheck::object_result>> per_target;  // this kernel's, or one list per target
+  std::vector<std::string> unopenable;                           // bad objects, once
+  std::size_t rounds = targets.empty() ? 1 : targets.size();
+  for (std::size_t k = 0; k < rounds; ++k) {
+    std::optional<prober> p;  // built at the first readable object: bad input fails fast
+    objcheck::options o = opt;
+    if (!targets.empty()) o.target = &targets[k]->view;
+    std::vector<objcheck::object_result> results;
+    for (const auto& [file, img] : images) {
+      if (std::find(unopenable.begin(), unopenable.end(), file) != unopenable.end()) continue;
+      if (!p) p.emplace(targets.empty() ? req.prober_options : targets[k]->opts);
+      auto res = objcheck::check_image(*p, img, o);
+      if (auto* e = std::get_if<std::string>(&res)) {
+        err << "bpfprobe check: " << btf::escape(file, 200) << ": " << btf::escape(*e, 300) << '\n';
+        bad_input = true;
+        unopenable.push_back(file);
+        continue;
+      }
+      auto& r = std::get<objcheck::object_result>(res);
+      for (const auto& prog : r.programs) {
+        found_programs.insert(prog.name);
+        if (objcheck::severity(prog.result.state) > objcheck::severity(worst)) worst = prog.result.state;
+      }
+      results.push_back(std::move(r));
     }
-    if (format == "json")
-      objects.push_back(object_json(r));
-    else if (format == "text")
-      print_object(out, r);
-    else
-      results.push_back(r);
+    per_target.push_back(std::move(results));
   }
   for (const auto& name : req.programs)
     if (!found_programs.contains(name)) {
       err << "bpfprobe check: no program named " << btf::escape(name, 100) << '\n';
       bad_input = true;
     }
-  if (format == "github")
-    print_github(out, results);
-  else if (format == "junit")
-    print_junit(out, results);
-  else if (format == "sarif")
-    print_sarif(out, results);
-  else if (format == "json")
-    out << nlohmann::ordered_json{{"objects", objects}}.dump(2, ' ', false,
-                                                             nlohmann::ordered_json::error_handler_t::replace)
-        << '\n';
+  auto dump = [&](const nlohmann::ordered_json& j) {
+    out << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+  };
+  if (!targets.empty()) {
+    if (format == "json") {
+      nlohmann::ordered_json kernels = nlohmann::ordered_json::array();
+      for (std::size_t k = 0; k < targets.size(); ++k) {
+        nlohmann::ordered_json objects = nlohmann::ordered_json::array();
+        for (const auto& r : per_target[k]) objects.push_back(object_json(r));
+        kernels.push_back({{"snapshot", targets[k]->file},
+                           {"release", targets[k]->snap.release()},
+                           {"machine", targets[k]->snap.machine()},
+                           {"objects", std::move(objects)}});
+      }
+      dump({{"targets", std::move(kernels)}});
+    } else {
+      for (std::size_t k = 0; k < targets.size(); ++k) {
+        out << "kernel " << show(target_title(*targets[k]), 300) << ":\n";
+        for (const auto& r : per_target[k]) print_object(out, r);
+      }
+      if (targets.size() > 1) print_grid(out, targets, per_target);
+    }
+  } else {
+    const auto& results = per_target.front();
+    if (format == "text") {
+      for (const auto& r : results) print_object(out, r);
+    } else if (format == "github") {
+      print_github(out, results);
+    } else if (format == "junit") {
+      print_junit(out, results);
+    } else if (format == "sarif") {
+      print_sarif(out, results);
+    } else {
+      nlohmann::ordered_json objects = nlohmann::ordered_json::array();
+      for (const auto& r : results) objects.push_back(object_json(r));
+      dump({{"objects", std::move(objects)}});
+    }
+  }
   out.flush();
   if (bad_input) return exit_usage;
   return worst == status::unsupported ? exit_unsupported : worst == status::unknown ? exit_unknown : exit_ok;

@@ -51,6 +51,7 @@ struct check_request {
   std::string format = "text";  // text, json (= --json), github, junit, sarif
   std::vector<std::string> programs;
   unsigned threads = 0;
+  std::vector<std::string> targets;  // kernel snapshots to check for instead of this kernel
   probe::options prober_options;
 };
 int run_check(std::ostream& out, std::ostream& err, const check_request& req);

@@ -69,11 +69,15 @@ int show(std::ostream& out, std::ostream& err, const std::string& path) {
 
 int run_snapshot(std::ostream& out, std::ostream& err, const snapshot_request& req, const probe::options& opt) {
   if (!req.show.empty()) return show(out, err, req.show);
-  prober p(opt);
+  // Every program type each kfunc may be called from: check --target asks per program type.
+  probe::options full = opt;
+  full.kfunc_prog_types = true;
+  prober p(full);
   report r = p.full_report();
   r.compat = compat::report_tiers(p);
   r.attach = decide::all(decide::from(p));
   auto contents = snapshot::from_host(r, stable_json(r), build_version);
+  snapshot::add_prober_rows(contents.verdicts, p.decided());
   auto bytes = snapshot::serialize(contents);
   if (!bytes) {
     err << "bpfprobe: snapshot: a section is larger than the format allows (docs/snapshot.md)\n";

@@ -968,4 +968,70 @@ TEST(CheckCli, UnreadableFileIsExitTwo) {
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
 }
 
+// check --target with a snapshot of this kernel says, program by program, what the static check
+// here says (status, reason, failure code): the snapshot holds every verdict, name and config value
+// the static check reads, so nothing of the live machine is needed. The one part that is not
+// recorded, creating each map as declared, is replaced by the definition rules (map_create.hpp):
+// those must agree with this kernel too.
+TEST(CheckTarget, SnapshotOfThisKernelPredictsAsTheStaticCheckHere) {
+  REQUIRE_ROOT();
+  cli_files files;
+  std::string snap = (files.dir / "here.snap").string();
+  auto made = bpfprobe::testing::run_cli({"snapshot", "-o", snap});
+  ASSERT_EQ(made.code, 0) << made.err;
+  std::vector<std::string> paths;
+  for (const auto& e : objects) paths.push_back(files.path(e));
+  std::vector<std::string> here_args = {"check", "--no-load", "--json"}, target_args = {"check", "--json"};
+  target_args.insert(target_args.end(), {"--target", snap});
+  here_args.insert(here_args.end(), paths.begin(), paths.end());
+  target_args.insert(target_args.end(), paths.begin(), paths.end());
+  auto here = bpfprobe::testing::run_cli(here_args);
+  auto there = bpfprobe::testing::run_cli(target_args);
+  EXPECT_EQ(here.code, there.code) << here.err << there.err;
+  auto h = nlohmann::json::parse(here.out)["objects"];
+  auto t = nlohmann::json::parse(there.out);
+  ASSERT_EQ(t["targets"].size(), 1u);
+  EXPECT_EQ(t["targets"][0]["snapshot"], snap);
+  auto tt = t["targets"][0]["objects"];
+  ASSERT_EQ(h.size(), tt.size());
+  std::size_t compared = 0;
+  for (std::size_t o = 0; o < h.size(); ++o) {
+    ASSERT_EQ(h[o]["programs"].size(), tt[o]["programs"].size()) << h[o]["path"];
+    for (std::size_t i = 0; i < h[o]["programs"].size(); ++i) {
+      const auto &a = h[o]["programs"][i], &b = tt[o]["programs"][i];
+      EXPECT_EQ(a["status"], b["status"]) << a["name"] << ": here " << a["reason"] << "; target " << b["reason"];
+      if (a["code"] != "map-definition") EXPECT_EQ(a["reason"], b["reason"]) << a["name"];
+      EXPECT_EQ(a["code"], b["code"]) << a["name"];
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 50u);
+}
+
+// Two snapshots: one result per kernel, then the grid with the first kernel each program loads on.
+TEST(CheckTarget, TwoSnapshotsGiveAGrid) {
+  REQUIRE_ROOT();
+  cli_files files;
+  std::string snap = (files.dir / "here.snap").string(), copy = (files.dir / "copy.snap").string();
+  auto made = bpfprobe::testing::run_cli({"snapshot", "-o", snap});
+  ASSERT_EQ(made.code, 0) << made.err;
+  std::filesystem::copy_file(snap, copy);
+  auto r = bpfprobe::testing::run_cli({"check", "--target", snap, "--target", copy, files.path(objects[0])});
+  EXPECT_NE(r.out.find("kernels:  [1] "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("first: "), std::string::npos) << r.out;
+  auto app = check_embedded(objects[0], /*trial=*/false);
+  for (const auto& p : app.programs) EXPECT_NE(r.out.find("  " + p.name + " "), std::string::npos) << p.name;
+}
+
+// A file that is not a snapshot is bad input: one line, exit 2, before any object is looked at.
+TEST(CheckTarget, NotASnapshotIsBadInput) {
+  cli_files files;
+  std::string obj = files.path(objects[0]);
+  auto r = bpfprobe::testing::run_cli({"check", "--target", obj, obj});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("--target"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
 }  // namespace

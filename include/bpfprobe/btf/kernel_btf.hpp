@@ -84,6 +84,21 @@ class kernel_btf {
     return k;
   }
 
+  // Raw BTF held in memory (a kernel snapshot's vmlinux BTF), checked as a file's is; `label` names
+  // it in messages.
+  static sys::result<kernel_btf> parse(std::string_view bytes, std::string label) {
+    auto parsed = from_bytes(bytes.data(), bytes.size());
+    if (!parsed) {
+      auto e = parsed.error();
+      e.op = "parse BTF " + escape(label, 200);
+      return BOOST_OUTCOME_V2_NAMESPACE::failure(std::move(e));
+    }
+    kernel_btf k;
+    k.btf_.reset(parsed.value());
+    k.path_ = std::move(label);
+    return k;
+  }
+
   // Split BTF of a kernel module on top of this (base) BTF.
   sys::result<kernel_btf> open_module(const std::filesystem::path& path) const {
     errno = 0;

@@ -16,6 +16,7 @@
 #include <bpfprobe/check/trial.hpp>
 #include <bpfprobe/check/unopenable.hpp>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <variant>
 
@@ -23,10 +24,23 @@ namespace bpfprobe {
 
 namespace objcheck {
 
+// A kernel recorded elsewhere, as a check reads it: BTF (module BTFs split on vmlinux), kallsyms
+// names and config. All of it outlives the check.
+struct recorded_kernel_view {
+  const struct btf* vmlinux = nullptr;
+  std::vector<const struct btf*> modules;
+  kernel_symbols kallsyms;
+  probe::kernel_config config;
+};
+
 struct options {
   bool trial = true;                  // load each program alone (never attached)
   std::vector<std::string> programs;  // only these programs (empty: all)
   unsigned threads = 0;               // trial loads at once (0: one per CPU)
+  // Check for this recorded kernel instead of the running one (check --target): the prober must
+  // answer for it too (probe::options::recorded; check/target.hpp makes both from a snapshot).
+  // Nothing is loaded.
+  const recorded_kernel_view* target = nullptr;
 };
 
 using outcome = std::variant<object_result, std::string>;  // the result, or why the input is bad
@@ -95,7 +109,9 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
 
   // Our own copy of vmlinux BTF, kept for the process: the prober's may be another file (--btf) and
   // does not outlive the prober, while the index over it is kept for every later check.
-  kernel_types& kernel = kernel_types_for(process_vmlinux_btf());
+  std::optional<kernel_types> target_types;
+  if (opt.target) target_types.emplace(opt.target->vmlinux, opt.target->modules);
+  kernel_types& kernel = opt.target ? *target_types : kernel_types_for(process_vmlinux_btf());
   btf::btf_ptr local;
   if (!img.btf.empty()) {
     struct btf* b = btf__new(img.btf.data(), static_cast<__u32>(img.btf.size()));
@@ -103,6 +119,10 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
     local.reset(b);
   }
   object_context oc{p, img, obj, local.get(), kernel};
+  if (opt.target) {
+    oc.recorded_syms = &opt.target->kallsyms;
+    oc.recorded_config = &opt.target->config;
+  }
   if (!img.btf_ext.empty()) {
     if (!local) return std::string("has .BTF.ext but no .BTF");
     auto relos = parse_core_relos(img.btf_ext, local.get());
@@ -139,7 +159,7 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
     return opt.programs.empty() || std::find(opt.programs.begin(), opt.programs.end(), r.name) != opt.programs.end();
   };
   std::vector<std::optional<std::size_t>> verifier_insn(res.programs.size());
-  if (opt.trial && !res.programs.empty()) {
+  if (opt.trial && !opt.target && !res.programs.empty()) {
     std::vector<std::string> names;
     std::vector<std::size_t> index;
     for (std::size_t i = 0; i < res.programs.size(); ++i)

@@ -28,6 +28,18 @@ class kernel_types {
   explicit kernel_types(const struct btf* vmlinux) : vmlinux_(vmlinux) {
     if (vmlinux_) add(vmlinux_, 1);
   }
+  // A recorded kernel's BTF (a snapshot): its module BTFs are these, never this machine's sysfs.
+  // All must outlive this index.
+  kernel_types(const struct btf* vmlinux, const std::vector<const struct btf*>& modules) : vmlinux_(vmlinux) {
+    if (vmlinux_) add(vmlinux_, 1);
+    std::call_once(modules_once_, [&] {
+      if (!vmlinux_) return;
+      for (const struct btf* m : modules) {
+        module_index_.emplace_back();
+        add(m, btf__type_cnt(vmlinux_), &module_index_.back());
+      }
+    });
+  }
   [[nodiscard]] bool available() const { return vmlinux_ != nullptr; }
   [[nodiscard]] const struct btf* vmlinux() const { return vmlinux_; }
 

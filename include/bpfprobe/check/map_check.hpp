@@ -75,8 +75,10 @@ inline map_result check_map(object_context& oc, const bpf_map* m) {
       if (r.flags & bit)
         if (const char* f = map_flag_fact(bit)) r.needs.push_back({std::string("misc/") + f, oc.p.misc(f)});
     // The kernel's checks of the definition, once the type is known to be there.
-    if (r.needs.front().v.supported())
-      if (auto created = create_as_declared(m)) r.needs.push_back({"create/" + r.name, std::move(*created)});
+    if (r.needs.front().v.supported()) {
+      if (auto created = oc.recorded() ? definition_rules(m) : create_as_declared(m))
+        r.needs.push_back({"create/" + r.name, std::move(*created)});
+    }
     if (const bpf_map* inner = bpf_map__inner_map(const_cast<bpf_map*>(m))) {
       const char* in = libbpf_bpf_map_type_str(bpf_map__type(inner));
       if (in) r.needs.push_back({std::string("map_type/") + in + " (inner)", oc.p.map_type(in)});
@@ -97,7 +99,8 @@ inline map_result check_map(object_context& oc, const bpf_map* m) {
   }
   if (const char* pin = bpf_map__pin_path(m)) {  // LIBBPF_PIN_BY_NAME: the pin root must take it
     r.pin_path = pin;
-    r.needs.push_back({"pin/" + r.name, pin_precondition(m, r.pin_path)});
+    // The pin root is the deployed machine's, not a property of a recorded kernel.
+    if (!oc.recorded()) r.needs.push_back({"pin/" + r.name, pin_precondition(m, r.pin_path)});
   }
   r.v = combine_needs(r.needs, "can be created");
   return r;

@@ -60,4 +60,47 @@ inline std::optional<verdict> create_as_declared(const bpf_map* m) {
   return v;
 }
 
+// For a recorded kernel (check --target), where nothing can be created: the definition rules the
+// kernel has applied since the type came (each type's map_alloc_check). nullopt when none is broken;
+// a definition they pass may still be refused there for a reason they do not model.
+inline std::optional<verdict> definition_rules(const bpf_map* m) {
+  auto type = bpf_map__type(m);
+  if (bpf_map__is_internal(m) || !created_as_declared(type)) return std::nullopt;
+  std::uint32_t key = bpf_map__key_size(m), value = bpf_map__value_size(m), flags = bpf_map__map_flags(m);
+  auto broken = [&](const std::string& rule) {
+    return verdict::no("the kernel refuses the map as declared (key size " + std::to_string(key) + ", value size " +
+                           std::to_string(value) + "): " + rule,
+                       EINVAL, "map definition rule: " + rule);
+  };
+  switch (type) {
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+    case BPF_MAP_TYPE_CGROUP_ARRAY:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+      if (key != 4) return broken("an array's key is 4 bytes");
+      break;
+    case BPF_MAP_TYPE_LPM_TRIE:
+      // trie_alloc (4.11): BPF_F_NO_PREALLOC required; key = 4-byte prefix length + 1..256 bytes of data.
+      if (!(flags & BPF_F_NO_PREALLOC)) return broken("an LPM trie needs BPF_F_NO_PREALLOC");
+      if (key < 5 || key > 4 + 256) return broken("an LPM trie's key is a 4-byte prefix length and 1 to 256 bytes");
+      if (value == 0) return broken("a value of 0 bytes");
+      break;
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
+    case BPF_MAP_TYPE_BLOOM_FILTER:
+      if (key != 0) return broken("this map type has no key (key size 0)");
+      break;
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+      if (key == 0 || value == 0) return broken("a hash map's key and value are at least 1 byte");
+      break;
+    default: break;
+  }
+  return std::nullopt;
+}
+
 }  // namespace bpfprobe::objcheck

@@ -49,6 +49,12 @@ struct object_context {
   std::optional<kernel_symbols> kallsyms;
   std::optional<error_injection_list> eil;
   std::optional<std::map<std::string, patched_values, std::less<>>> patches;
+  // Set when the check answers for a recorded kernel (check --target): its kallsyms names and config
+  // stand for this machine's, and nothing of this machine (maps, bpffs, tracefs, debugfs) is asked.
+  const kernel_symbols* recorded_syms = nullptr;
+  const probe::kernel_config* recorded_config = nullptr;
+
+  [[nodiscard]] bool recorded() const noexcept { return recorded_syms != nullptr; }
 
   // The constants libbpf's CO-RE relocation writes into the code, for the reachability analysis.
   const std::map<std::string, patched_values, std::less<>>& core_values() {
@@ -60,6 +66,7 @@ struct object_context {
   }
 
   const probe::kernel_config& kconfig_values() {
+    if (recorded_config) return *recorded_config;
     if (!config) {
       utsname u{};
       uname(&u);
@@ -68,6 +75,7 @@ struct object_context {
     return *config;
   }
   const kernel_symbols& kernel_syms() {
+    if (recorded_syms) return *recorded_syms;
     if (!kallsyms) kallsyms = kernel_symbols::read_proc();
     return *kallsyms;
   }
@@ -84,7 +92,7 @@ struct object_context {
       const auto& cfg = kconfig_values();
       auto v = cfg.values.find("CONFIG_FUNCTION_ERROR_INJECTION");
       eil = error_injection_list::of_kernel(v == cfg.values.end() ? std::nullopt : std::optional(v->second),
-                                            !cfg.source.empty(), kernel_syms());
+                                            !cfg.source.empty(), kernel_syms(), /*debugfs=*/!recorded());
     }
     return *eil;
   }

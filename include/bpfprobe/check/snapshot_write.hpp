@@ -159,6 +159,23 @@ inline std::vector<verdict_row> verdict_rows(const report& r) {
   return rows;
 }
 
+// The prober's own verdicts by its cache keys, in the section "prober": what a prober answering for
+// this kernel elsewhere reads (check --target; objcheck::recorded_kernel_of), including what the
+// report shows only as attributes (link attach types, kfuncs per program type) and the decide
+// layer's attach probes. A key the reader would refuse (spaces, control bytes) is left out.
+inline void add_prober_rows(std::vector<verdict_row>& rows,
+                            const std::vector<std::pair<std::string, verdict>>& decided) {
+  for (const auto& [key, v] : decided) {
+    bool plain = !key.empty() && key.size() <= 1024 &&
+                 std::all_of(key.begin(), key.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+    if (plain) rows.push_back({"prober", key, write_detail::stable(v)});
+  }
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end(),
+                         [](const auto& a, const auto& b) { return a.section == b.section && a.name == b.name; }),
+             rows.end());
+}
+
 // This kernel and privilege set: identity, BTF, kallsyms names, config, lockdown and capabilities.
 // The verdicts and the report JSON come from the caller (a full report of the same process; the
 // JSON with the evidence of supported verdicts left out, as verdict_rows does).

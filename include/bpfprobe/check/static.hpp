@@ -337,7 +337,7 @@ inline verdict attach_verdict(object_context& oc, const program_result& r, std::
     if (v.state == status::unsupported) v.reason = "kprobe target " + hook_subject(sec) + " is not in /proc/kallsyms";
     if (!v.supported()) return v;
   }
-  if (sec.kind == hook_kind::tracepoint && sec.target.find('/') != std::string::npos) {
+  if (sec.kind == hook_kind::tracepoint && sec.target.find('/') != std::string::npos && !oc.recorded()) {
     for (const char* fs : {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"}) {
       if (access((std::string(fs) + "/events").c_str(), F_OK) != 0) continue;
       if (access((std::string(fs) + "/events/" + sec.target).c_str(), F_OK) != 0)

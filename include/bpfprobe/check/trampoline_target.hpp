@@ -81,9 +81,10 @@ struct error_injection_list {
 
   // In order: the kernel config (without CONFIG_FUNCTION_ERROR_INJECTION the list is empty), the
   // list in a mounted debugfs, in a debugfs instance of our own (mounted nowhere, gone with its fd),
-  // and the _eil_addr_<function> entries that kallsyms lists with its data symbols.
+  // and the _eil_addr_<function> entries that kallsyms lists with its data symbols. Without `debugfs`
+  // (the kernel is a recorded one, not this machine's) only the config and the names count.
   static error_injection_list of_kernel(const std::optional<std::string>& config_value, bool config_known,
-                                        const kernel_symbols& syms) {
+                                        const kernel_symbols& syms, bool debugfs = true) {
     error_injection_list l;
     if (config_known && config_value != "y") {
       l.known = true;
@@ -91,13 +92,15 @@ struct error_injection_list {
       return l;
     }
     const std::string rel = "/error_injection/list";
-    if (std::ifstream in("/sys/kernel/debug" + rel); in) return from_debugfs(in, "/sys/kernel/debug" + rel);
-    std::string mount_error;
-    if (auto m = sys::detached_mount::create("debugfs")) {
-      if (std::ifstream in(m.value().path() + rel); in) return from_debugfs(in, "debugfs" + rel);
-      mount_error = "debugfs has no error_injection/list";
-    } else {
-      mount_error = "debugfs: " + m.error().describe();
+    std::string mount_error = "a snapshot does not record debugfs";
+    if (debugfs) {
+      if (std::ifstream in("/sys/kernel/debug" + rel); in) return from_debugfs(in, "/sys/kernel/debug" + rel);
+      if (auto m = sys::detached_mount::create("debugfs")) {
+        if (std::ifstream in(m.value().path() + rel); in) return from_debugfs(in, "debugfs" + rel);
+        mount_error = "debugfs has no error_injection/list";
+      } else {
+        mount_error = "debugfs: " + m.error().describe();
+      }
     }
     if (syms.readable && syms.data_listed) {
       l.known = true;

@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -37,6 +39,17 @@ inline std::uint32_t running_version_code() {
   return KERNEL_VERSION(a, b, c > 255 ? 255 : c);
 }
 
+// A kernel recorded elsewhere (a kernel snapshot, docs/snapshot.md), answered for instead of the
+// running one: the prober's verdicts by its own keys, the kernel's vmlinux BTF, its lockdown and
+// version code.
+struct recorded_kernel {
+  std::string name;                                      // named in reasons: the snapshot file
+  std::map<std::string, verdict, std::less<>> verdicts;  // by the prober's cache keys
+  std::string vmlinux_btf;                               // raw BTF; empty when the kernel had none
+  std::string lockdown;                                  // as context::lockdown() gives it
+  std::uint32_t version_code = 0;
+};
+
 struct options {
   std::filesystem::path btf_path = btf::vmlinux_path;  // names come from here (--btf)
   unsigned threads = 0;                                // 0: one per CPU
@@ -55,6 +68,9 @@ struct options {
     bool refresh = false;            // do not read it, but write what this run decides
     std::filesystem::path dir = {};  // empty: $BPFPROBE_CACHE_DIR, /run/bpfprobe or $XDG_RUNTIME_DIR/bpfprobe
   } cache;
+  // Answer for this recorded kernel (`bpfprobe check --target`): nothing is probed, a fact the
+  // record lacks is unknown, and the persistent cache is off.
+  std::shared_ptr<const recorded_kernel> recorded;
 };
 
 // Raises RLIMIT_MEMLOCK to infinity when allowed; false when the limit stays finite.
@@ -97,6 +113,11 @@ inline btf::kernel_enums enums_with_fallback(const btf::kernel_btf& k) {
 class context {
  public:
   explicit context(const options& opt = {}) : opt_(opt) {
+    if (opt.recorded) {
+      version_code_ = opt.recorded->version_code;
+      lockdown_ = opt.recorded->lockdown;
+      return;
+    }
     if (opt.raise_memlock) raise_memlock_limit();
     version_code_ = running_version_code();
     if (auto l = read_text("/sys/kernel/security/lockdown")) {
@@ -140,7 +161,7 @@ class context {
   // does not know and when names come from a --btf file (its values are the ones that count).
   [[nodiscard]] std::optional<std::int64_t> builtin_value(std::vector<btf::entry> btf::kernel_enums::*table,
                                                           std::string_view name) const {
-    if (opt_.btf_path != btf::vmlinux_path) return std::nullopt;
+    if (opt_.btf_path != btf::vmlinux_path || opt_.recorded) return std::nullopt;
     static const btf::kernel_enums builtin = btf::builtin_enums({});
     return btf::kernel_enums::value_of(builtin.*table, name);
   }
@@ -155,6 +176,23 @@ class context {
  private:
   void load_btf() const {
     std::call_once(btf_once_, [this] {
+      if (const auto& r = opt_.recorded) {
+        if (r->vmlinux_btf.empty()) {
+          btf_error_ = r->name + " recorded no vmlinux BTF";
+          enums_ = btf::builtin_enums("built-in tables (" + btf_error_ + ")");
+          return;
+        }
+        auto named = btf::kernel_btf::parse(r->vmlinux_btf, "vmlinux BTF of " + r->name);
+        if (named) {
+          enums_ = enums_with_fallback(named.value());
+          names_btf_.emplace(std::move(named).value());
+          kernel_btf_ = &*names_btf_;
+        } else {
+          btf_error_ = named.error().describe();
+          enums_ = btf::builtin_enums("built-in tables (" + btf_error_ + ")");
+        }
+        return;
+      }
       // Attach targets must come from the running kernel, even when names come from --btf. A file
       // named in the options is checked against this build and that kernel (btf/check.hpp) first.
       bool own = opt_.btf_path == btf::vmlinux_path;

@@ -203,7 +203,7 @@ inline std::filesystem::path cache_dir(const options& opt) {
 
 // Off by the option, by BPFPROBE_NO_CACHE (any value but "" or "0"), or for names from a --btf file.
 inline bool cache_enabled(const options& opt) {
-  if (!opt.cache.enabled) return false;
+  if (!opt.cache.enabled || opt.recorded) return false;
   if (const char* env = std::getenv("BPFPROBE_NO_CACHE"); env && *env && std::string_view(env) != "0") return false;
   return opt.btf_path == btf::vmlinux_path;
 }

@@ -54,6 +54,7 @@ verdict prober::cached(const std::string& key, F&& compute) {
       }
     }
   }
+  if (const auto& r = ctx_.opts().recorded) return not_recorded(*r, key);
   verdict v = compute();
   if (tainted()) poisoned_ = true;
   if (keeps(v)) {
@@ -97,6 +98,10 @@ inline std::optional<verdict> prober::lookup(const std::string& key) {
 inline void prober::load_cache() {
   std::call_once(load_once_, [this] {
     const auto& o = ctx_.opts();
+    if (o.recorded) {
+      for (const auto& [k, v] : o.recorded->verdicts) cache_.emplace(k, v);
+      return;
+    }
     if (tainted()) return;  // an injected EPERM is kept by nobody
     stable_ = probe::persist::stable_causes::of_this_process(ctx_);
     if (!probe::persist::cache_enabled(o)) return;

@@ -193,6 +193,14 @@ class prober {
     return out;
   }
 
+  // Every verdict this prober holds (decided, or taken from its cache or record), by cache key:
+  // what a kernel snapshot records for a prober answering elsewhere (options::recorded).
+  [[nodiscard]] std::vector<std::pair<std::string, verdict>> decided() {
+    load_cache();
+    std::lock_guard lock(mu_);
+    return {cache_.begin(), cache_.end()};
+  }
+
   // Caches, under `key`, a verdict computed by a layer above this one (decide/ attach facts).
   template <class F>
   verdict remember(const std::string& key, F&& compute) {
@@ -259,6 +267,11 @@ class prober {
     auto value = btf::kernel_enums::value_of(ctx_.enums().*table, name);
     if (!value) return verdict::no("kernel does not define this " + std::string(what), 0, ctx_.enums().source);
     return cached(key, [&] { return probe_it(ctx_, name, static_cast<std::uint32_t>(*value)); });
+  }
+
+  // What a prober answering for a recorded kernel says of a fact the record lacks.
+  static verdict not_recorded(const probe::recorded_kernel& r, const std::string& key) {
+    return verdict::unknown(r.name + " has no verdict for " + key + " (not decided where it was made)");
   }
 
   // A verdict already decided (by this prober or, from the persistent cache, by an earlier process):
