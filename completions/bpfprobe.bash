@@ -23,10 +23,11 @@ _bpfprobe() {
     check)
       case $prev in
         --format) COMPREPLY=($(compgen -W "text json github junit sarif" -- "$cur")); return ;;
+        --target) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --prog | --threads) return ;;
       esac
       if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "--json --format --no-load --prog --threads --help" -- "$cur"))
+        COMPREPLY=($(compgen -W "--json --format --no-load --target --prog --threads --help" -- "$cur"))
       else
         COMPREPLY=($(compgen -f -X '!*.o' -- "$cur") $(compgen -d -- "$cur"))
       fi

@@ -58,6 +58,7 @@ class Completion(unittest.TestCase):
         got = complete(f"{CLI} check --format ", [CLI, "check", "--format", ""])
         self.assertEqual(sorted(got), ["github", "json", "junit", "sarif", "text"])
         self.assertIn("--no-load", complete(f"{CLI} check --no", [CLI, "check", "--no"]))
+        self.assertEqual(complete(f"{CLI} check --ta", [CLI, "check", "--ta"]), ["--target"])
 
     def test_list_keys_rejects_an_unknown_family(self):
         out = subprocess.run([CLI, "--list-keys", "nosuchfamily"], capture_output=True, text=True, timeout=60)
@@ -89,6 +90,7 @@ class ZshCompletion(unittest.TestCase):
         self.assertIn("--require", zsh_complete(f"{CLI} --req"))
         self.assertEqual(zsh_complete(f"{CLI} check --format "), {"text", "json", "github", "junit", "sarif"})
         self.assertEqual(zsh_complete(f"{CLI} check --no"), {"--no-load"})
+        self.assertEqual(zsh_complete(f"{CLI} check --ta"), {"--target"})
 
     def test_require_keys_from_the_cli(self):
         got = zsh_complete(f"{CLI} --require map:ri")
