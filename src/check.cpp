@@ -130,7 +130,25 @@ struct kernel_target {
 // Reads every --target snapshot; an error line (and nullopt) for the first that cannot stand in for a kernel.
 std::optional<std::vector<std::unique_ptr<kernel_target>>> read_targets(std::ostream& err, const check_request& req) {
   std::vector<std::unique_ptr<kernel_target>> out;
-  for (const auto& file : req.targets) {
+  // A directory stands for the snapshots in it (*.snap).
+  std::vector<std::string> files;
+  for (const auto& given : req.targets) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(given, ec)) {
+      files.push_back(given);
+      continue;
+    }
+    std::vector<std::string> in_dir;
+    for (const auto& e : std::filesystem::directory_iterator(given, ec))
+      if (e.path().extension() == ".snap") in_dir.push_back(e.path().string());
+    if (ec || in_dir.empty()) {
+      err << "bpfprobe check: --target " << btf::escape(given, 200) << ": a directory without *.snap files\n";
+      return std::nullopt;
+    }
+    std::sort(in_dir.begin(), in_dir.end());
+    files.insert(files.end(), in_dir.begin(), in_dir.end());
+  }
+  for (const auto& file : files) {
     auto parsed = snapshot::kernel_snapshot::load(file);
     if (auto* e = std::get_if<std::string>(&parsed)) {  // "FILE: SECTION: why"
       err << "bpfprobe check: --target " << btf::escape(*e, 400) << '\n';
@@ -147,7 +165,8 @@ std::optional<std::vector<std::unique_ptr<kernel_target>>> read_targets(std::ost
     t->view = objcheck::kernel_view_of(t->snap);
     out.push_back(std::move(t));
   }
-  // Oldest kernel first: the grid reads left to right and the first kernel is the first column that loads.
+  // Oldest kernel first: the grid reads left to right, and a program's first kernel is where it
+  // starts to load on every newer one.
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a->opts.recorded->version_code < b->opts.recorded->version_code;
   });
@@ -158,40 +177,63 @@ std::string target_title(const kernel_target& t) {
   return t.snap.release() + " " + t.snap.machine() + " (" + t.file + ")";
 }
 
-// Per object and program: the status on each target, and the first target it loads on.
-void print_grid(std::ostream& out, const std::vector<std::unique_ptr<kernel_target>>& targets,
-                const std::vector<std::vector<objcheck::object_result>>& per_target) {
-  out << "kernels:";
-  for (std::size_t k = 0; k < targets.size(); ++k)
-    out << "  [" << k + 1 << "] " << show(target_title(*targets[k]), 200);
-  out << '\n';
-  if (per_target.empty()) return;
-  for (std::size_t o = 0; o < per_target[0].size(); ++o) {
-    out << show(per_target[0][o].path, 200) << ":\n";
+// One program across the targets (oldest first): its status on each, the kernels it loads on, and
+// the first kernel from which it loads on every newer one of the set (empty when the newest refuses it).
+struct grid_row {
+  std::string object, program;
+  std::vector<status> states;
+  std::vector<std::string> loads_on;
+  std::string first;
+};
+
+std::vector<grid_row> grid_of(const std::vector<std::unique_ptr<kernel_target>>& targets,
+                              const std::vector<std::vector<objcheck::object_result>>& per_target) {
+  std::vector<grid_row> rows;
+  if (per_target.empty()) return rows;
+  for (std::size_t o = 0; o < per_target[0].size(); ++o)
     for (std::size_t i = 0; i < per_target[0][o].programs.size(); ++i) {
-      out << "  " << show(per_target[0][o].programs[i].name, 64) << " ";
-      // "from X": it loads on X and on every newer kernel of the set; else the kernels it loads on.
-      std::vector<std::string> loads_on;
+      grid_row row{per_target[0][o].path, per_target[0][o].programs[i].name, {}, {}, {}};
       std::size_t from = targets.size();
       for (std::size_t k = 0; k < targets.size(); ++k) {
         const auto& r = per_target[k][o].programs[i].result;
-        out << " [" << k + 1 << "] " << (r.supported() ? "loads" : r.state == status::unknown ? "unknown" : "no");
+        row.states.push_back(r.state);
         if (r.supported()) {
-          loads_on.push_back(targets[k]->snap.release());
+          row.loads_on.push_back(targets[k]->snap.release());
           if (from == targets.size()) from = k;
         } else {
           from = targets.size();
         }
       }
-      if (from < targets.size()) {
-        out << "  first: " << show(targets[from]->snap.release(), 100) << '\n';
-      } else if (loads_on.empty()) {
-        out << "  loads on none of these\n";
-      } else {
-        std::string list;
-        for (const auto& l : loads_on) list += (list.empty() ? "" : ", ") + l;
-        out << "  loads only on " << show(list, 300) << '\n';
-      }
+      if (from < targets.size()) row.first = targets[from]->snap.release();
+      rows.push_back(std::move(row));
+    }
+  return rows;
+}
+
+void print_grid(std::ostream& out, const std::vector<std::unique_ptr<kernel_target>>& targets,
+                const std::vector<grid_row>& rows) {
+  out << "kernels:";
+  for (std::size_t k = 0; k < targets.size(); ++k)
+    out << "  [" << k + 1 << "] " << show(target_title(*targets[k]), 200);
+  out << '\n';
+  const std::string* object = nullptr;
+  for (const auto& row : rows) {
+    if (!object || *object != row.object) out << show(row.object, 200) << ":\n";
+    object = &row.object;
+    out << "  " << show(row.program, 64) << " ";
+    for (std::size_t k = 0; k < row.states.size(); ++k)
+      out << " [" << k + 1 << "] "
+          << (row.states[k] == status::supported ? "loads"
+              : row.states[k] == status::unknown ? "unknown"
+                                                 : "no");
+    if (!row.first.empty()) {
+      out << "  first: " << show(row.first, 100) << '\n';
+    } else if (row.loads_on.empty()) {
+      out << "  loads on none of these\n";
+    } else {
+      std::string list;
+      for (const auto& l : row.loads_on) list += (list.empty() ? "" : ", ") + l;
+      out << "  loads only on " << show(list, 300) << '\n';
     }
   }
 }
@@ -274,13 +316,24 @@ int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
                            {"machine", targets[k]->snap.machine()},
                            {"objects", std::move(objects)}});
       }
-      dump({{"targets", std::move(kernels)}});
+      nlohmann::ordered_json grid = nlohmann::ordered_json::array();
+      for (const auto& row : grid_of(targets, per_target)) {
+        nlohmann::ordered_json states = nlohmann::ordered_json::array();
+        for (status st : row.states) states.push_back(to_string(st));
+        grid.push_back(
+            {{"object", row.object},
+             {"program", row.program},
+             {"status", std::move(states)},
+             {"loads_on", row.loads_on},
+             {"first", row.first.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(row.first)}});
+      }
+      dump({{"targets", std::move(kernels)}, {"grid", std::move(grid)}});
     } else {
       for (std::size_t k = 0; k < targets.size(); ++k) {
         out << "kernel " << show(target_title(*targets[k]), 300) << ":\n";
         for (const auto& r : per_target[k]) print_object(out, r);
       }
-      if (targets.size() > 1) print_grid(out, targets, per_target);
+      if (targets.size() > 1) print_grid(out, targets, grid_of(targets, per_target));
     }
   } else {
     const auto& results = per_target.front();

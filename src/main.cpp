@@ -112,9 +112,9 @@ int main(int argc, char** argv) {
   check_cmd->add_flag("--no-load", check_req.no_load, "Static prediction only: load none of the object's programs");
   check_cmd
       ->add_option("--target", check_req.targets,
-                   "Check for the kernel of this snapshot (`bpfprobe snapshot`, docs/snapshot.md) instead of this "
-                   "one, statically, loading nothing (repeatable: one result per kernel, then a grid with the first "
-                   "kernel each program loads on; text and json output)")
+                   "Check for the kernel of this snapshot (`bpfprobe snapshot`, docs/snapshot.md; a directory: its "
+                   "*.snap files) instead of this one, statically, loading nothing (repeatable: one result per "
+                   "kernel, then a grid with the first kernel each program loads on; text and json output)")
       ->allow_extra_args(false)
       ->check(non_empty);
   check_cmd->add_option("--prog", check_req.programs, "Check only this program (repeatable)")->check(non_empty);

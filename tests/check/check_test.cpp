@@ -1021,6 +1021,18 @@ TEST(CheckTarget, TwoSnapshotsGiveAGrid) {
   EXPECT_NE(r.out.find("first: "), std::string::npos) << r.out;
   auto app = check_embedded(objects[0], /*trial=*/false);
   for (const auto& p : app.programs) EXPECT_NE(r.out.find("  " + p.name + " "), std::string::npos) << p.name;
+  // The same kernel twice (the directory holds both): a program that loads has that kernel as its
+  // first, on both.
+  auto j =
+      bpfprobe::testing::run_cli({"check", "--json", "--target", files.dir.path().string(), files.path(objects[0])});
+  auto grid = nlohmann::json::parse(j.out)["grid"];
+  ASSERT_EQ(grid.size(), app.programs.size()) << j.out;
+  for (const auto& row : grid) {
+    ASSERT_EQ(row["status"].size(), 2u);
+    EXPECT_EQ(row["status"][0], row["status"][1]) << row.dump();
+    EXPECT_EQ(row["first"].is_null(), row["status"][0] != "supported") << row.dump();
+    EXPECT_EQ(row["loads_on"].size(), row["status"][0] == "supported" ? 2u : 0u) << row.dump();
+  }
 }
 
 // A file that is not a snapshot is bad input: one line, exit 2, before any object is looked at.
