@@ -83,6 +83,15 @@ if [ -x @BIN@/bpfprobe ]; then
         emit check.json $rc /tmp/o; emit check.stderr $rc /tmp/e
         timeout -s KILL $LIMIT bpfprobe check --no-load --json "$@" > /tmp/o 2> /tmp/e; rc=$?
         emit check-static.json $rc /tmp/o; emit check-static.stderr $rc /tmp/e
+        # This kernel's snapshot: on the host, `check --target` with it must predict what
+        # check-static.json says here (kmatrix/consistency.py, target_vs_guest).
+        t=$(now)
+        timeout -s KILL $LIMIT bpfprobe snapshot -o /tmp/kernel.snap > /tmp/o 2> /tmp/e; rc=$?
+        stamp snapshot $t
+        [ -f /tmp/kernel.snap ] && emit snapshot.snap $rc /tmp/kernel.snap
+        emit snapshot.stderr $rc /tmp/e
+        # snapshot_kernel_tests reads this one instead of making its own.
+        [ $rc -eq 0 ] && export BPFPROBE_TEST_SNAPSHOT=/tmp/kernel.snap
     fi
 fi
 # tests.list: NAME<TAB>gtest filter (empty: all tests)

@@ -1,9 +1,11 @@
-"""Two checks over one guest's outputs that need no expectations: the warm report (verdict cache
-filled by the first run) says what the cold one said, and `bpfprobe check` predicts statically what
-the trial load found."""
+"""Checks over one guest's outputs that need no expectations: the warm report (verdict cache filled
+by the first run) says what the cold one said, `bpfprobe check` predicts statically what the trial
+load found, and `bpfprobe check --target` on the host with the guest's snapshot predicts what the
+static check found in the guest."""
 
 import json
 import os
+import subprocess
 
 
 def load_json(path):
@@ -62,3 +64,28 @@ def static_vs_trial(kdir):
                 for o, p in sorted(set(t) | set(s))
                 if s.get((o, p), {}).get("status") != t.get((o, p), {}).get("status")]
     return {"failures": failures, "excepted": [], "compared": len(set(t) | set(s))}
+
+
+def target_vs_guest(kdir, cli, objects):
+    """Failures: programs whose `check --target <the guest's snapshot>` result on the host (CLI) differs
+    from check-static.json, the static check inside the guest: status and failure code always, the
+    reason too except for a map definition (the guest creates the map, the host applies the rules)."""
+    static = load_json(os.path.join(kdir, "check-static.json"))
+    snap = os.path.join(kdir, "snapshot.snap")
+    if static is None or not os.path.exists(snap):
+        return {"failures": ["check-static.json or snapshot.snap missing"], "excepted": []}
+    run = subprocess.run([cli, "check", "--json", "--target", snap] + list(objects), capture_output=True, text=True,
+                         timeout=600)
+    try:
+        target = {"objects": json.loads(run.stdout)["targets"][0]["objects"]}
+    except (ValueError, KeyError, IndexError):
+        return {"failures": [f"check --target exited {run.returncode}: {run.stderr.strip()[-300:]}"], "excepted": []}
+    g, t = programs(static), programs(target)
+    failures = []
+    for key in sorted(set(g) | set(t)):
+        a, b = g.get(key, {}), t.get(key, {})
+        fields = ["status", "code"] + ([] if a.get("code") == "map-definition" else ["reason"])
+        diff = [f"{k} guest {a.get(k, 'absent')!r}, target {b.get(k, 'absent')!r}" for k in fields if a.get(k) != b.get(k)]
+        if diff:
+            failures.append(f"{key[0]}:{key[1]}: " + "; ".join(diff))
+    return {"failures": failures, "excepted": [], "compared": len(set(g) | set(t))}

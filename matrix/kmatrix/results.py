@@ -32,6 +32,8 @@ def apply_checks(args, results, payload):
         r["checks"]["cold-warm"] = consistency.cold_warm(kdir)
         if payload["objects"]:
             r["checks"]["static-trial"] = consistency.static_vs_trial(kdir)
+            if payload["bpfprobe"]:
+                r["checks"]["target-guest"] = consistency.target_vs_guest(kdir, payload["bpfprobe"], args.object)
         r["upstream_version"] = checks["version"]
         if checks["version"]:
             seen.append((r["name"], expect.parse_version(checks["version"])))
@@ -42,7 +44,8 @@ def apply_checks(args, results, payload):
                 f"{n}: {', '.join(c['failures'][:5])}" + (" …" if len(c["failures"]) > 5 else "")
                 for n, c in failed_tests.items())))
         for check, status in (("expectations", "expectations-failed"), ("bpftool", "bpftool-mismatch"),
-                              ("cold-warm", "cache-mismatch"), ("static-trial", "check-mismatch")):
+                              ("cold-warm", "cache-mismatch"), ("static-trial", "check-mismatch"),
+                              ("target-guest", "target-mismatch")):
             n = len(r["checks"].get(check, {"failures": []})["failures"])
             if n:
                 problems.append((status, f"{n} {check} failure{'s' if n > 1 else ''}"))
