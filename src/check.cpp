@@ -119,18 +119,22 @@ void print_object(std::ostream& out, const objcheck::object_result& r) {
 
 namespace {
 
-// A kernel snapshot given with --target, and what the check and the prober read of it.
+// A kernel snapshot given with --target, as the output names it. The snapshot itself is read when its
+// turn comes and dropped after it: one is in memory at a time.
 struct kernel_target {
-  std::string file;
+  std::string file, release, machine;
+  std::uint32_t version_code = 0;
+};
+
+// What the check and the prober read of one snapshot, while it is checked.
+struct loaded_target {
   snapshot::kernel_snapshot snap;
   objcheck::recorded_kernel_view view;
   probe::options opts;
 };
 
-// Reads every --target snapshot; an error line (and nullopt) for the first that cannot stand in for a kernel.
-std::optional<std::vector<std::unique_ptr<kernel_target>>> read_targets(std::ostream& err, const check_request& req) {
-  std::vector<std::unique_ptr<kernel_target>> out;
-  // A directory stands for the snapshots in it (*.snap).
+// The --target files (a directory stands for the *.snap files in it); nullopt after an error line.
+std::optional<std::vector<std::string>> target_files(std::ostream& err, const check_request& req) {
   std::vector<std::string> files;
   for (const auto& given : req.targets) {
     std::error_code ec;
@@ -148,34 +152,29 @@ std::optional<std::vector<std::unique_ptr<kernel_target>>> read_targets(std::ost
     std::sort(in_dir.begin(), in_dir.end());
     files.insert(files.end(), in_dir.begin(), in_dir.end());
   }
-  for (const auto& file : files) {
-    auto parsed = snapshot::kernel_snapshot::load(file);
-    if (auto* e = std::get_if<std::string>(&parsed)) {  // "FILE: SECTION: why"
-      err << "bpfprobe check: --target " << btf::escape(*e, 400) << '\n';
-      return std::nullopt;
-    }
-    std::string why;
-    auto t = std::make_unique<kernel_target>(
-        kernel_target{file, std::move(std::get<snapshot::kernel_snapshot>(parsed)), {}, req.prober_options});
-    t->opts.recorded = objcheck::recorded_kernel_of(t->snap, "snapshot " + file, why);
-    if (!t->opts.recorded) {
-      err << "bpfprobe check: --target " << btf::escape(file, 200) << ": " << btf::escape(why, 300) << '\n';
-      return std::nullopt;
-    }
-    t->view = objcheck::kernel_view_of(t->snap);
-    out.push_back(std::move(t));
-  }
-  // Oldest kernel first: the grid reads left to right, and a program's first kernel is where it
-  // starts to load on every newer one.
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a->opts.recorded->version_code < b->opts.recorded->version_code;
-  });
-  return out;
+  return files;
 }
 
-std::string target_title(const kernel_target& t) {
-  return t.snap.release() + " " + t.snap.machine() + " (" + t.file + ")";
+// One snapshot read for its check; nullptr after an error line when it cannot stand in for a kernel.
+std::unique_ptr<loaded_target> load_target(std::ostream& err, const std::string& file, const probe::options& base) {
+  auto parsed = snapshot::kernel_snapshot::load(file);
+  if (auto* e = std::get_if<std::string>(&parsed)) {  // "FILE: SECTION: why"
+    err << "bpfprobe check: --target " << btf::escape(*e, 400) << '\n';
+    return nullptr;
+  }
+  auto t =
+      std::make_unique<loaded_target>(loaded_target{std::move(std::get<snapshot::kernel_snapshot>(parsed)), {}, base});
+  std::string why;
+  t->opts.recorded = objcheck::recorded_kernel_of(t->snap, "snapshot " + file, why);
+  if (!t->opts.recorded) {
+    err << "bpfprobe check: --target " << btf::escape(file, 200) << ": " << btf::escape(why, 300) << '\n';
+    return nullptr;
+  }
+  t->view = objcheck::kernel_view_of(t->snap);
+  return t;
 }
+
+std::string target_title(const kernel_target& t) { return t.release + " " + t.machine + " (" + t.file + ")"; }
 
 // One program across the targets (oldest first): its status on each, the kernels it loads on, and
 // the first kernel from which it loads on every newer one of the set (empty when the newest refuses it).
@@ -186,7 +185,7 @@ struct grid_row {
   std::string first;
 };
 
-std::vector<grid_row> grid_of(const std::vector<std::unique_ptr<kernel_target>>& targets,
+std::vector<grid_row> grid_of(const std::vector<kernel_target>& targets,
                               const std::vector<std::vector<objcheck::object_result>>& per_target) {
   std::vector<grid_row> rows;
   if (per_target.empty()) return rows;
@@ -198,23 +197,21 @@ std::vector<grid_row> grid_of(const std::vector<std::unique_ptr<kernel_target>>&
         const auto& r = per_target[k][o].programs[i].result;
         row.states.push_back(r.state);
         if (r.supported()) {
-          row.loads_on.push_back(targets[k]->snap.release());
+          row.loads_on.push_back(targets[k].release);
           if (from == targets.size()) from = k;
         } else {
           from = targets.size();
         }
       }
-      if (from < targets.size()) row.first = targets[from]->snap.release();
+      if (from < targets.size()) row.first = targets[from].release;
       rows.push_back(std::move(row));
     }
   return rows;
 }
 
-void print_grid(std::ostream& out, const std::vector<std::unique_ptr<kernel_target>>& targets,
-                const std::vector<grid_row>& rows) {
+void print_grid(std::ostream& out, const std::vector<kernel_target>& targets, const std::vector<grid_row>& rows) {
   out << "kernels:";
-  for (std::size_t k = 0; k < targets.size(); ++k)
-    out << "  [" << k + 1 << "] " << show(target_title(*targets[k]), 200);
+  for (std::size_t k = 0; k < targets.size(); ++k) out << "  [" << k + 1 << "] " << show(target_title(targets[k]), 200);
   out << '\n';
   const std::string* object = nullptr;
   for (const auto& row : rows) {
@@ -246,15 +243,15 @@ int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
   opt.programs = req.programs;
   opt.threads = req.threads;
   std::string format = req.json ? "json" : req.format;
-  std::vector<std::unique_ptr<kernel_target>> targets;
+  std::vector<std::string> target_list;
   if (!req.targets.empty()) {
     if (format != "text" && format != "json") {
       err << "bpfprobe check: --target prints text or json\n";
       return exit_usage;
     }
-    auto t = read_targets(err, req);
-    if (!t) return exit_usage;
-    targets = std::move(*t);
+    auto files = target_files(err, req);
+    if (!files) return exit_usage;
+    target_list = std::move(*files);
   }
   // The objects are read once; a bad one is reported once.
   bool bad_input = false;
@@ -272,15 +269,23 @@ int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
   std::set<std::string> found_programs;
   std::vector<std::vector<objcheck::object_result>> per_target;  // this kernel's, or one list per target
   std::vector<std::string> unopenable;                           // bad objects, once
-  std::size_t rounds = targets.empty() ? 1 : targets.size();
+  std::vector<kernel_target> targets;
+  std::size_t rounds = target_list.empty() ? 1 : target_list.size();
   for (std::size_t k = 0; k < rounds; ++k) {
-    std::optional<prober> p;  // built at the first readable object: bad input fails fast
+    std::unique_ptr<loaded_target> loaded;
     objcheck::options o = opt;
-    if (!targets.empty()) o.target = &targets[k]->view;
+    if (!target_list.empty()) {
+      loaded = load_target(err, target_list[k], req.prober_options);
+      if (!loaded) return exit_usage;
+      o.target = &loaded->view;
+      targets.push_back(
+          {target_list[k], loaded->snap.release(), loaded->snap.machine(), loaded->opts.recorded->version_code});
+    }
+    std::optional<prober> p;  // built at the first readable object: bad input fails fast
     std::vector<objcheck::object_result> results;
     for (const auto& [file, img] : images) {
       if (std::find(unopenable.begin(), unopenable.end(), file) != unopenable.end()) continue;
-      if (!p) p.emplace(targets.empty() ? req.prober_options : targets[k]->opts);
+      if (!p) p.emplace(loaded ? loaded->opts : req.prober_options);
       auto res = objcheck::check_image(*p, img, o);
       if (auto* e = std::get_if<std::string>(&res)) {
         err << "bpfprobe check: " << btf::escape(file, 200) << ": " << btf::escape(*e, 300) << '\n';
@@ -297,6 +302,22 @@ int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
     }
     per_target.push_back(std::move(results));
   }
+  // Oldest kernel first: the grid reads left to right, and a program's first kernel is where it
+  // starts to load on every newer one.
+  if (!targets.empty()) {
+    std::vector<std::size_t> order(targets.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return targets[a].version_code < targets[b].version_code; });
+    std::vector<kernel_target> sorted_targets;
+    std::vector<std::vector<objcheck::object_result>> sorted_results;
+    for (std::size_t k : order) {
+      sorted_targets.push_back(std::move(targets[k]));
+      sorted_results.push_back(std::move(per_target[k]));
+    }
+    targets = std::move(sorted_targets);
+    per_target = std::move(sorted_results);
+  }
   for (const auto& name : req.programs)
     if (!found_programs.contains(name)) {
       err << "bpfprobe check: no program named " << btf::escape(name, 100) << '\n';
@@ -311,9 +332,9 @@ int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
       for (std::size_t k = 0; k < targets.size(); ++k) {
         nlohmann::ordered_json objects = nlohmann::ordered_json::array();
         for (const auto& r : per_target[k]) objects.push_back(object_json(r));
-        kernels.push_back({{"snapshot", targets[k]->file},
-                           {"release", targets[k]->snap.release()},
-                           {"machine", targets[k]->snap.machine()},
+        kernels.push_back({{"snapshot", targets[k].file},
+                           {"release", targets[k].release},
+                           {"machine", targets[k].machine},
                            {"objects", std::move(objects)}});
       }
       nlohmann::ordered_json grid = nlohmann::ordered_json::array();
@@ -330,7 +351,7 @@ int run_check(std::ostream& out, std::ostream& err, const check_request& req) {
       dump({{"targets", std::move(kernels)}, {"grid", std::move(grid)}});
     } else {
       for (std::size_t k = 0; k < targets.size(); ++k) {
-        out << "kernel " << show(target_title(*targets[k]), 300) << ":\n";
+        out << "kernel " << show(target_title(targets[k]), 300) << ":\n";
         for (const auto& r : per_target[k]) print_object(out, r);
       }
       if (targets.size() > 1) print_grid(out, targets, grid_of(targets, per_target));
