@@ -18,6 +18,10 @@ inline constexpr char magic[8] = {'B', 'P', 'F', 'P', 'S', 'N', 'A', 'P'};
 // A new optional section gets a new id instead: readers skip ids they do not know.
 inline constexpr std::uint32_t format_version = 1;
 
+// The verdicts section under which a snapshot records the prober's own verdicts by cache key
+// (written by snapshot_write.hpp, read back for check --target by check/target.hpp).
+inline constexpr std::string_view prober_section = "prober";
+
 enum class section_id : std::uint32_t {
   meta = 1,         // "key=value" lines, sorted by key
   verdicts = 2,     // the report's verdicts, sorted by (section, name)

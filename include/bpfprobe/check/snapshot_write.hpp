@@ -134,6 +134,15 @@ inline symbol_names read_kallsyms(std::istream& in) {
   return s;
 }
 
+// Rows in the order the reader requires, by (section, name) and unique: a name twice in one section
+// (never in a well-formed report) keeps its first verdict.
+inline void sort_rows(std::vector<verdict_row>& rows) {
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end(),
+                         [](const auto& a, const auto& b) { return a.section == b.section && a.name == b.name; }),
+             rows.end());
+}
+
 }  // namespace write_detail
 
 // The verdicts of a report, one row per fact as `fact_key` addresses it: the section is the family's
@@ -151,11 +160,7 @@ inline std::vector<verdict_row> verdict_rows(const report& r) {
     for (const auto& cand : c.candidates)
       rows.push_back({"attach", c.hook + "/" + cand.path, write_detail::stable(cand.v)});
   }
-  std::sort(rows.begin(), rows.end());
-  // A name twice in one section (never in a well-formed report) keeps its first verdict.
-  rows.erase(std::unique(rows.begin(), rows.end(),
-                         [](const auto& a, const auto& b) { return a.section == b.section && a.name == b.name; }),
-             rows.end());
+  write_detail::sort_rows(rows);
   return rows;
 }
 
@@ -168,12 +173,9 @@ inline void add_prober_rows(std::vector<verdict_row>& rows,
   for (const auto& [key, v] : decided) {
     bool plain = !key.empty() && key.size() <= 1024 &&
                  std::all_of(key.begin(), key.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
-    if (plain) rows.push_back({"prober", key, write_detail::stable(v)});
+    if (plain) rows.push_back({std::string(prober_section), key, write_detail::stable(v)});
   }
-  std::sort(rows.begin(), rows.end());
-  rows.erase(std::unique(rows.begin(), rows.end(),
-                         [](const auto& a, const auto& b) { return a.section == b.section && a.name == b.name; }),
-             rows.end());
+  write_detail::sort_rows(rows);
 }
 
 // This kernel and privilege set: identity, BTF, kallsyms names, config, lockdown and capabilities.

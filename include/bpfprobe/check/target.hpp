@@ -14,9 +14,6 @@
 
 namespace bpfprobe::objcheck {
 
-// The verdicts section name under which a snapshot records the prober's own cache keys.
-inline constexpr std::string_view prober_section = "prober";
-
 // What a prober needs to answer for the snapshot's kernel; nullptr with `why` when the snapshot
 // cannot stand in for a kernel (made by a bpfprobe that did not record the prober's verdicts).
 inline std::shared_ptr<const probe::recorded_kernel> recorded_kernel_of(const snapshot::kernel_snapshot& s,
@@ -24,7 +21,7 @@ inline std::shared_ptr<const probe::recorded_kernel> recorded_kernel_of(const sn
   auto r = std::make_shared<probe::recorded_kernel>();
   r->name = std::move(name);
   for (const auto& row : s.verdicts())
-    if (row.section == prober_section) r->verdicts.emplace(row.name, row.v);
+    if (row.section == snapshot::prober_section) r->verdicts.emplace(row.name, row.v);
   if (r->verdicts.empty()) {
     why = "records no prober verdicts (made by an older bpfprobe): make it again with this one";
     return nullptr;
