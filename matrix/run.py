@@ -25,13 +25,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import grid  # noqa: E402
 import object_grid  # noqa: E402
 from kmatrix import common  # noqa: E402
-from kmatrix.apt import DEFAULT_MIRROR, Apt, resolve  # noqa: E402
+from kmatrix.apt import DEFAULT_MIRROR, resolve  # noqa: E402
 from kmatrix.common import Failure, log  # noqa: E402
 from kmatrix.fetch import fetch, locate  # noqa: E402
 from kmatrix.kernel_run import run_kernel  # noqa: E402
 from kmatrix.kernels import load_kernel_list  # noqa: E402
 from kmatrix.modules import DEFAULT_MODULES  # noqa: E402
-from kmatrix.payload import payload_files  # noqa: E402
+from kmatrix.payload import foreign_payload, payload_files  # noqa: E402
+from kmatrix.userland import apt_for, fetch_userland  # noqa: E402
 from kmatrix.results import apply_checks, expected_seconds, print_results  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,7 +41,7 @@ REPO = os.path.dirname(HERE)
 
 def fetch_only(args, entries):
     """Resolve and fetch ENTRIES with --jobs workers, as a full run would, and print one line each."""
-    apt = Apt(os.path.join(args.cache, "apt"), list(dict.fromkeys(e["suite"] for e in entries)), args.mirror)
+    apt = apt_for(args.cache, args.mirror, entries)
     apt.update(args.refresh)
 
     def one(entry):
@@ -65,15 +66,25 @@ def main():
     default_cache = os.path.join(os.environ.get("BPFPROBE_CACHE") or os.path.expanduser("~/.cache/bpfprobe"), "matrix")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--list", default=os.path.join(HERE, "kernels.txt"), help="kernel list file")
-    ap.add_argument("--kernels", help="comma-separated subset of names from the list (default: all)")
+    ap.add_argument("--kernels", help="comma-separated subset of names from the list (default: all of --arch)")
+    ap.add_argument("--arch", default="amd64",
+                    help="architectures whose kernels run when --kernels is not given: amd64, arm64 or "
+                         "amd64,arm64 (default amd64; arm64 needs the cross build, scripts/build.sh --arch arm64)")
     ap.add_argument("--cache", default=default_cache, help=f"download cache (default {default_cache})")
     ap.add_argument("--build", default=os.path.join(REPO, "build"),
                     help="build directory: bpfprobe from BUILD/src, tests from its CTest list (default build)")
+    ap.add_argument("--build-arm64", help="the arm64 cross build for arm64 kernels (scripts/build.sh --arch arm64; "
+                                          "default: build-arm64 beside BUILD)")
+    ap.add_argument("--tests-arm64", choices=("all", "none"), default="all",
+                    help="test executables in the arm64 guests: the arm64 counterparts of --tests (all, the "
+                         "default) or none (the CLI, bpftool and --object only: CI's quick arm64 pass)")
     ap.add_argument("--out", help="results directory (default BUILD/matrix)")
     ap.add_argument("--bpfprobe", help="bpfprobe CLI binary (default BUILD/src/bpfprobe; 'none' to leave it out)")
     ap.add_argument("--tests", help="test executables: a directory, a comma-separated list, or 'none' "
                                     "(default: every executable CTest runs in BUILD, filtered by matrix/tests.tsv)")
-    ap.add_argument("--timeout", type=int, default=600, help="seconds per kernel (boot + payload)")
+    ap.add_argument("--timeout", type=int, default=600,
+                    help="seconds per kernel (boot + payload; default 600, and 1500 for an arm64 guest that runs "
+                         "the test executables: they take 10-15 min there under TCG)")
     ap.add_argument("--test-timeout", type=int, default=300,
                     help="seconds for each guest command (bpftool, bpfprobe, each test); killed ones get rc=137")
     ap.add_argument("--modules", default=",".join(DEFAULT_MODULES), help="kernel modules to load in the guest")
@@ -98,6 +109,7 @@ def main():
     args = ap.parse_args()
     common.set_verbose(args.verbose)
     args.out = args.out or os.path.join(args.build, "matrix")
+    args.build_arm64 = args.build_arm64 or os.path.join(os.path.dirname(os.path.abspath(args.build)), "build-arm64")
     args.cache, args.out = os.path.abspath(args.cache), os.path.abspath(args.out)
     args.modules = [m.strip().replace("-", "_") for m in args.modules.split(",") if m.strip()]
 
@@ -108,6 +120,12 @@ def main():
         if unknown:
             sys.exit(f"--kernels: not in {args.list}: {', '.join(unknown)}")
         entries = [e for e in entries if e["name"] in wanted]
+    else:
+        arches = [a.strip() for a in args.arch.split(",") if a.strip()]
+        bad = [a for a in arches if a not in ("amd64", "arm64")]
+        if bad or not arches:
+            sys.exit(f"--arch: amd64, arm64 or both, not {args.arch!r}")
+        entries = [e for e in entries if e["arch"] in arches]
     if args.fetch_only:
         return fetch_only(args, entries)
     if not args.resolve_only:
@@ -118,10 +136,16 @@ def main():
                       + (", ".join(os.path.basename(t) for t in payload["tests"]) or "none"), always=True)
 
     started = time.time()
-    apt = Apt(os.path.join(args.cache, "apt"),
-              list(dict.fromkeys(e["suite"] for e in load_kernel_list(args.list))), args.mirror)
+    apt = apt_for(args.cache, args.mirror, load_kernel_list(args.list))
     results = []
     apt.update(args.refresh)
+    payloads = {"amd64": payload}
+    if payload:
+        for arch in sorted({e["arch"] for e in entries} - {"amd64"}):
+            try:
+                payloads[arch] = foreign_payload(args, payload, arch, fetch_userland(apt, args.cache, arch))
+            except Failure as e:
+                sys.exit(f"{arch} userland: {e}")
     runnable = []
     for entry in entries:
         try:
@@ -140,10 +164,10 @@ def main():
 
     runnable.sort(key=expected_seconds(args.out), reverse=True)  # longest first packs --jobs best
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results += list(pool.map(lambda e: run_kernel(apt, args, e, payload), runnable))
+        results += list(pool.map(lambda e: run_kernel(apt, args, e, payloads[e["arch"]]), runnable))
     order = [e["name"] for e in load_kernel_list(args.list)]
     results.sort(key=lambda r: order.index(r["name"]))
-    unused = apply_checks(args, results, payload)
+    unused = apply_checks(args, results, payloads)
     for r in results:
         if os.path.isdir(os.path.join(args.out, r["name"])):
             with open(os.path.join(args.out, r["name"], "run.log"), "w") as f:

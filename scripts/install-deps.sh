@@ -37,6 +37,9 @@ fi
 $SUDO apt-get install -y -qq --no-install-recommends \
   clang-14 libclang-rt-14-dev dwarves iproute2 util-linux procps time bc man-db zsh python3-jsonschema \
   qemu-system-x86 busybox-static cpio zstd xz-utils dpkg-dev ca-certificates >/dev/null
+# The arm64 cross build (scripts/build.sh --arch arm64; its arm64 libraries are not installed but
+# extracted by matrix/userland.py) and the arm64 guests (qemu-system-aarch64).
+$SUDO apt-get install -y -qq --no-install-recommends g++-aarch64-linux-gnu qemu-system-arm >/dev/null
 # Headless chromium and its chromedriver, driven through selenium: the Grid.browser test (the HTML pages in a
 # real browser) and scripts/docs.sh's screenshot. About 133 MB to download, 430 MB installed on bookworm.
 $SUDO apt-get install -y -qq --no-install-recommends \

@@ -1,9 +1,9 @@
 #!/bin/sh
 # The matrix guest's /init (matrix/kmatrix/initramfs.py fills in the placeholders): sets up the guest,
-# runs the payload and reports framed, base64-encoded sections on /dev/ttyS1.
+# runs the payload and reports framed, base64-encoded sections on the results port (ttyS1; hvc0 on arm64).
 export PATH=@BIN@:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TMPDIR=/tmp
 export BPFPROBE=@BIN@/bpfprobe BPFPROBE_CLI=@BIN@/bpfprobe
-OUT=/dev/ttyS1
+OUT=@OUT@
 LIMIT=@LIMIT@
 mkdir -p /proc && mount -t proc proc /proc
 BOOTED=$(cut -d' ' -f1 /proc/uptime)  # seconds from kernel start to /init

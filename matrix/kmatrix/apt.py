@@ -24,10 +24,11 @@ def debian_version_cmp(a, b):
 class Apt:
     """apt-get with private sources, state and cache under ROOT (the system's apt is untouched)."""
 
-    def __init__(self, root, suites, mirror):
+    def __init__(self, root, suites, mirror, arches=("amd64",)):
         self.root = root
         self.suites = suites
         self.mirror = mirror
+        self.arches = list(dict.fromkeys(["amd64", *arches]))
         self._index, self._targets, self.update_error = {}, None, None
         self._download_lock = threading.Lock()  # one apt-get download at a time with --jobs
         self._index_lock = threading.Lock()  # the index is read once, by whichever job asks first
@@ -41,12 +42,13 @@ class Apt:
                      ("Dir::State", os.path.join(root, "state")),
                      ("Dir::State::status", "/dev/null"),
                      ("Dir::Cache", os.path.join(root, "cache")),
-                     ("APT::Architecture", "amd64"), ("APT::Architectures", "amd64"),
+                     ("APT::Architecture", "amd64"), ("APT::Architectures", ",".join(self.arches)),
                      ("Acquire::Languages", "none"), ("APT::Sandbox::User", "root")]:
             self.opts += ["-o", f"{k}={v}"]
 
     def update(self, refresh):
-        text = "".join(f"deb [signed-by={KEYRING}] {self.mirror} {s} main\n" for s in self.suites)
+        arch = ",".join(self.arches)
+        text = "".join(f"deb [signed-by={KEYRING} arch={arch}] {self.mirror} {s} main\n" for s in self.suites)
         old = open(self.sources).read() if os.path.exists(self.sources) else None
         age_h = (time.time() - os.path.getmtime(self.stamp)) / 3600 if os.path.exists(self.stamp) else None
         if not refresh and old == text and age_h is not None and age_h < INDEX_MAX_AGE_H:
@@ -63,23 +65,26 @@ class Apt:
         open(self.stamp, "w").close()
         log("apt", f"index updated for {', '.join(self.suites)} in {time.monotonic() - t:.1f} s", always=True)
 
-    def packages(self, suite):
-        """{package: {field: value}} for the linux-* packages of SUITE's Packages index."""
+    def packages(self, suite, arch="amd64", names=()):
+        """{package: {field: value}} for the linux-* packages of SUITE's Packages index for ARCH, and
+        the packages NAMES (the guest userland of a foreign architecture, kmatrix/userland.py)."""
         with self._index_lock:
-            return self._packages(suite)
+            return self._packages(suite, arch, frozenset(names))
 
-    def _packages(self, suite):
-        if suite in self._index:
-            return self._index[suite]
+    def _packages(self, suite, arch, names):
+        key = (suite, arch, names)
+        if key in self._index:
+            return self._index[key]
         if self._targets is None:  # one call: apt-get rebuilds its package cache on every start
             self._targets = {}
-            for line in run(["apt-get"] + self.opts + ["indextargets", "--format", "$(CODENAME) $(FILENAME)",
+            for line in run(["apt-get"] + self.opts + ["indextargets", "--format",
+                                                       "$(CODENAME) $(ARCHITECTURE) $(FILENAME)",
                                                        "Identifier: Packages"]).stdout.splitlines():
-                codename, filename = line.split(" ", 1)
-                self._targets.setdefault(codename, []).append(filename)
-        out = self._targets.get(suite)
+                codename, index_arch, filename = line.split(" ", 2)
+                self._targets.setdefault((codename, index_arch), []).append(filename)
+        out = self._targets.get((suite, arch))
         if not out:
-            raise Failure("resolve-failed", f"no Packages index for suite {suite}"
+            raise Failure("resolve-failed", f"no {arch} Packages index for suite {suite}"
                           + (f" (apt-get update: {self.update_error})" if self.update_error else ""))
         pkgs = {}
         for filename in out:
@@ -87,14 +92,15 @@ class Apt:
             text = subprocess.run(["/usr/lib/apt/apt-helper", "cat-file", filename], check=True,
                                   stdout=subprocess.PIPE).stdout.decode("utf-8", "replace")
             for stanza in text.split("\n\n"):
-                if not stanza.startswith("Package: linux-"):  # only kernel packages matter here
-                    continue
+                if not stanza.startswith("Package: linux-") and (
+                        not names or stanza.split("\n", 1)[0][len("Package: "):] not in names):
+                    continue  # only kernel packages (and the asked-for NAMES) matter here
                 fields = dict(re.findall(r"^([\w-]+): (.*)$", stanza, re.M))
                 if "Package" in fields:
                     name = fields["Package"]
                     if name not in pkgs or debian_version_cmp(pkgs[name]["Version"], fields["Version"]) < 0:
                         pkgs[name] = fields
-        self._index[suite] = pkgs
+        self._index[key] = pkgs
         return pkgs
 
     def download(self, pkgs, dest):
@@ -108,7 +114,7 @@ def resolve(apt, entry):
     flavour = re.escape(entry["flavour"])
     pattern = re.compile(rf"^linux-image-([0-9][0-9.]*(?:-[0-9]+)?(?:\+deb[0-9.]+)?)-{flavour}$")
     series = entry["series"]
-    pkgs = apt.packages(entry["suite"])
+    pkgs = apt.packages(entry["suite"], entry["arch"])
     found = []
     for name, fields in pkgs.items():
         m = pattern.match(name)

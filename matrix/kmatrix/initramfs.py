@@ -7,6 +7,7 @@ import subprocess
 
 from .common import Failure, run
 from .modules import plan_modules
+from .userland import shared_libs_in
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INIT_SCRIPT = os.path.join(HERE, "guest", "init.sh")
@@ -76,13 +77,14 @@ def shared_libs(binary):
     return libs
 
 
-def add_program(cpio, guest_path, host_path, stripped=None):
+def add_program(cpio, guest_path, host_path, stripped=None, tree=None, arch="amd64"):
     """HOST_PATH at GUEST_PATH (its debug-info-free copy from STRIPPED when there is one), with its
-    shared libraries at their host paths."""
+    shared libraries: at their host paths, or for a foreign ARCH from its userland TREE."""
     cpio.file(guest_path, (stripped or {}).get(host_path, host_path))
-    for lib in shared_libs(host_path):
-        if lib.strip("/") not in cpio.entries:
-            cpio.file(lib, lib)
+    libs = [(lib, lib) for lib in shared_libs(host_path)] if tree is None else shared_libs_in(tree, arch, host_path)
+    for guest, host in libs:
+        if guest.strip("/") not in cpio.entries:
+            cpio.file(guest, host)
 
 
 # Host programs the tests run whose busybox applets lack options they use, at the same path (PATH
@@ -90,10 +92,14 @@ def add_program(cpio, guest_path, host_path, stripped=None):
 HOST_TOOLS = ("/usr/bin/setpriv",)
 
 
-def init_script(test_timeout):
+# The results port (boot.py): the second serial port, or on arm64 the virtio console.
+RESULTS_PORT = {"amd64": "/dev/ttyS1", "arm64": "/dev/hvc0"}
+
+
+def init_script(test_timeout, arch="amd64"):
     """guest/init.sh with its @NAME@ placeholders filled in."""
     with open(INIT_SCRIPT) as f:
-        return (f.read().replace("@BIN@", GUEST_BIN).replace("@TESTS@", GUEST_TESTS)
+        return (f.read().replace("@BIN@", GUEST_BIN).replace("@OUT@", RESULTS_PORT[arch]).replace("@TESTS@", GUEST_TESTS)
                 .replace("@OBJECTS@", GUEST_OBJECTS).replace("@LIMIT@", str(test_timeout)))
 
 
@@ -103,22 +109,26 @@ def build_initramfs(path, release, moddir, config, modules, payload, test_timeou
     for d in ("proc", "sys", "dev", "tmp", "run", "root", "etc/bpfprobe"):
         cpio.dir(d)
     cpio.node("dev/console", 5, 1)
-    busybox = "/bin/busybox"
-    if not os.path.exists(busybox) or shared_libs(busybox):
-        raise Failure("payload-error", "/bin/busybox must be busybox-static")
+    arch, tree = payload.get("arch", "amd64"), payload.get("tree")
+    native_busybox = "/bin/busybox"
+    busybox = native_busybox if tree is None else os.path.join(tree, "bin/busybox")
+    if not os.path.exists(busybox) or (tree is None and shared_libs(busybox)):
+        raise Failure("payload-error", f"{busybox} must be busybox-static")
     cpio.file("bin/busybox", busybox)
-    for applet in run([busybox, "--list-full"]).stdout.split():
+    # The applet list is the same for every architecture of one busybox-static version.
+    for applet in run([native_busybox, "--list-full"]).stdout.split():
         cpio.symlink(applet, "/bin/busybox")
-    add_program(cpio, "usr/sbin/bpftool", payload["bpftool"])
+    add_program(cpio, "usr/sbin/bpftool", payload["bpftool"], tree=tree, arch=arch)
     for tool in HOST_TOOLS:
-        if os.path.exists(tool):
-            add_program(cpio, tool.lstrip("/"), tool)
+        host = tool if tree is None else os.path.join(tree, tool.lstrip("/"))
+        if os.path.exists(host):
+            add_program(cpio, tool.lstrip("/"), host, tree=tree, arch=arch)
     if payload["bpfprobe"]:
-        add_program(cpio, f"{GUEST_BIN}/bpfprobe", payload["bpfprobe"], payload["stripped"])
+        add_program(cpio, f"{GUEST_BIN}/bpfprobe", payload["bpfprobe"], payload["stripped"], tree, arch)
     wanted = {name for name, _ in tests}
     for t in payload["tests"]:
         if os.path.basename(t) in wanted:
-            add_program(cpio, f"{GUEST_TESTS}/{os.path.basename(t)}", t, payload["stripped"])
+            add_program(cpio, f"{GUEST_TESTS}/{os.path.basename(t)}", t, payload["stripped"], tree, arch)
     cpio.dir(GUEST_TESTS)
     cpio.data("etc/bpfprobe/tests.list", "".join(f"{n}\t{f}\n" for n, f in tests).encode(), 0o644)
     for host in payload.get("source_data", []):
@@ -134,7 +144,7 @@ def build_initramfs(path, release, moddir, config, modules, payload, test_timeou
         cpio.data(f"lib/modules/{release}/{name}.ko", blobs[name], 0o644)
         listing += f"{name} /lib/modules/{release}/{name}.ko\n"
     cpio.data("etc/bpfprobe/modules.list", listing.encode(), 0o644)
-    init = init_script(test_timeout)
+    init = init_script(test_timeout, arch)
     cpio.data("init", init.encode())
     cpio.write(path)
     return plan

@@ -9,6 +9,7 @@ import sys
 
 from .common import log
 from .guest_tests import load_test_rules
+from .userland import TRIPLETS
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(HERE)
@@ -51,6 +52,37 @@ def payload_files(args):
                "test_rules": load_test_rules(os.path.join(HERE, "tests.tsv")),
                "source_data": source_data(build), "objects": object_files(args.object)}
     payload["stripped"] = strip_copies(args.out, [payload["bpfprobe"]] + payload["tests"])
+    payload["arch"] = "amd64"
+    return payload
+
+
+def foreign_payload(args, native, arch, tree):
+    """The payload for ARCH's guests: the same CLI, test executables and objects from the cross build
+    (--build-arm64, built by scripts/build.sh --arch arm64), matched by their path under the native
+    build; bpftool, busybox and the libraries from ARCH's Debian userland TREE (kmatrix/userland.py)."""
+    native_build, build = os.path.abspath(args.build), os.path.abspath(args.build_arm64)
+
+    def counterpart(path, what):
+        if path is None:
+            return None
+        rel = os.path.relpath(path, native_build)
+        other = os.path.join(build, rel)
+        if rel.startswith("..") or not os.path.isfile(other):
+            sys.exit(f"{arch} payload: no {what} {rel} in {build} (scripts/build.sh --arch {arch})")
+        return other
+
+    bpfprobe = counterpart(native["bpfprobe"], "CLI") if args.bpfprobe is None else native["bpfprobe"]
+    if args.bpfprobe and args.bpfprobe != "none":
+        sys.exit("--bpfprobe PATH names one binary: it cannot serve amd64 and arm64 guests at once")
+    payload = dict(native)
+    payload.update({"arch": arch, "tree": tree, "bpfprobe": bpfprobe,
+                    "bpftool": os.path.join(tree, "usr/sbin/bpftool"),
+                    "tests": [] if args.tests_arm64 == "none" else [counterpart(t, "test executable")
+                                                                     for t in native["tests"]],
+                    "objects": [o if not o.startswith(native_build + os.sep) else counterpart(o, "object")
+                                for o in native["objects"]]})
+    payload["stripped"] = strip_copies(os.path.join(args.out, f".{arch}"), [payload["bpfprobe"]] + payload["tests"],
+                                       f"{TRIPLETS[arch]}-strip")
     return payload
 
 
@@ -100,9 +132,9 @@ def source_data(build):
     return files
 
 
-def strip_copies(out, binaries):
+def strip_copies(out, binaries, strip_tool="strip"):
     """{host path: copy without debug info} (RelWithDebInfo binaries are mostly DWARF)."""
-    strip = shutil.which("strip")
+    strip = shutil.which(strip_tool)
     copies = {}
     if not strip:
         return copies
