@@ -105,26 +105,39 @@ class Exceptions:
 
 # --------------------------------------------------------------------------- first kernels
 
-def tsv_first_kernels():
-    """{section: {name: first_kernel}} from probes/facts for sections whose names match the report."""
-    out = {}
-    for section, fname in list(TSV_SECTIONS.items()) + [("helpers", "helpers.tsv")]:
-        path = os.path.join(FACTS_DIR, fname)
-        if not os.path.exists(path):
-            continue
-        header, table = None, {}
-        for line in open(path):
+def tsv_rows(fname):
+    """The rows of probes/facts/FNAME as {column: cell} (no rows when the file is missing)."""
+    path = os.path.join(FACTS_DIR, fname)
+    if not os.path.exists(path):
+        return []
+    header, rows = None, []
+    with open(path) as f:
+        for line in f:
             if line.startswith("#") or not line.strip():
                 continue
             cells = line.rstrip("\n").split("\t")
             if header is None:
                 header = cells
-                continue
-            row = dict(zip(header, cells))
-            if row.get("name") and row.get("first_kernel"):
-                table[row["name"]] = row["first_kernel"]
-        out[section] = table
+            else:
+                rows.append(dict(zip(header, cells)))
+    return rows
+
+
+def tsv_first_kernels():
+    """{section: {name: first_kernel}} from probes/facts for sections whose names match the report."""
+    out = {}
+    for section, fname in list(TSV_SECTIONS.items()) + [("helpers", "helpers.tsv")]:
+        if os.path.exists(os.path.join(FACTS_DIR, fname)):
+            out[section] = {r["name"]: r["first_kernel"] for r in tsv_rows(fname)
+                            if r.get("name") and r.get("first_kernel")}
     return out
+
+
+def arch_first_kernels(arch):
+    """{(section, name): first_kernel} for ARCH from probes/facts/arch.tsv (rows where the kernel differs
+    by architecture: arm64 trampolines and ftrace direct calls)."""
+    return {(r["section"], r["name"]): r["first_kernel"] for r in tsv_rows("arch.tsv")
+            if r.get("arch") == arch and r.get("first_kernel")}
 
 
 def fact_sections(report):
@@ -163,13 +176,14 @@ def _fk_text(fk):
     return fk if not fk.endswith("?") else f"{fk[:-1]} (estimate)"
 
 
-def check_expectations(kernel, version, report, first_kernels, exceptions):
+def check_expectations(kernel, version, report, first_kernels, exceptions, arch="amd64"):
     """([failure message], [excepted message], {"section/fact": exception reason}) for one kernel's
     report; helper keys are "helpers/PROG_TYPE/HELPER" for a pair supported below its first kernel
     and "helpers/HELPER" for the "supported for some type" rule (excepted unknowns are not marked:
     the grid shows them as unknown anyway)."""
     failures, excepted, marks = [], [], {}
     kv = vstr(version)
+    by_arch = arch_first_kernels(arch)
 
     def judge(section, fact, status, message):
         reason = exceptions.find(kernel, version, section, fact, status)
@@ -188,7 +202,7 @@ def check_expectations(kernel, version, report, first_kernels, exceptions):
             if f is None and section not in sections:
                 continue  # the report has no such section (older binary): nothing to compare
             status = f["status"] if f else "unsupported"
-            fk = (f or {}).get("first_kernel") or first_kernels.get((section, name), "")
+            fk = by_arch.get((section, name)) or (f or {}).get("first_kernel") or first_kernels.get((section, name), "")
             need = parse_version(fk)
             detail = "" if f else " (not in the kernel's BTF enum)"
             if status == "unknown":
@@ -314,7 +328,15 @@ def load_exceptions():
             Exceptions(BPFTOOL_EXCEPTIONS, ["kernel", "section", "fact", "bpfprobe", "bpftool"]))
 
 
-def check_kernel(kdir, name, first_kernels, exc, bpftool_exc):
+def kernel_arch(kdir):
+    """The architecture the matrix booted (result.json's arch; amd64 for results from before arm64)."""
+    try:
+        return json.load(open(os.path.join(kdir, "result.json"))).get("arch") or "amd64"
+    except (OSError, ValueError):
+        return "amd64"
+
+
+def check_kernel(kdir, name, first_kernels, exc, bpftool_exc, arch=None):
     """{'release', 'version', 'expectations': {...}, 'bpftool': {...}} for one kernel's directory.
 
     A missing or unparsable report/bpftool output is itself a failure of that check."""
@@ -339,7 +361,7 @@ def check_kernel(kdir, name, first_kernels, exc, bpftool_exc):
     if err:
         out["expectations"] = {"failures": [f"{name}: {err}"], "excepted": [], "marks": {}}
     else:
-        f, e, m = check_expectations(name, version, report, first_kernels, exc)
+        f, e, m = check_expectations(name, version, report, first_kernels, exc, arch or kernel_arch(kdir))
         out["expectations"] = {"failures": f, "excepted": e, "marks": m}
     bpftool, err2 = load("bpftool.json")
     if err or err2:

@@ -23,7 +23,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from kmatrix import page_script, pages  # noqa: E402
 from kmatrix.grid_rows import (  # noqa: E402
-    MARK, MISSING, ORDER, all_rows, cell_title, differences, helper_summary, kernel_label, load, status_class)
+    MARK, MISSING, ORDER, all_rows, arch_differences, cell_title, differences, helper_summary, kernel_label, load, status_class)
 
 MD_MARK = {"supported": "✅", "unsupported": "❌", "unknown": "❔", None: "·"}
 CSS = """
@@ -138,6 +138,9 @@ def render_html(summary, kernels):
         toc.append(f"<li><a href='#new-in-{anchor(kernels[i][0]['name'])}'>New in {e(kernels[i][0]['name'])}"
                    f" ({e(label)})</a> ({len(new_in[i])})</li>")
     toc.append(f"<li><a href='#changed'>Verdict changes</a> ({len(changed)})</li></ul></li>")
+    by_arch = arch_differences(kernels, sections)
+    if by_arch:
+        toc.append(f"<li><a href='#differs-arch'>Differs between architectures</a> ({len(by_arch)} rows)</li>")
     for section, title, rows in sections:
         toc.append(f"<li><a href='#{anchor(section)}'>{e(title)}</a> ({len(rows)})</li>")
     out.append("<nav><h2>Contents</h2><ul>" + "".join(toc) + "</ul></nav>")
@@ -165,6 +168,18 @@ def render_html(summary, kernels):
         out.extend(table_html("fact", head, new_in[i], with_section=True))
     out.append("<h3 id='changed'>Verdict changes</h3>")
     out.extend(table_html("fact", head, changed, with_section=True))
+    if by_arch:
+        out.append("<h2 id='differs-arch'>Differs between architectures</h2><p>The same upstream kernel version on "
+                   "amd64 and another architecture, and the facts whose verdict is not the same; the evidence is "
+                   "each side's reason.</p><table><thead><tr><th class=f>fact</th><th>kernel</th><th>amd64</th>"
+                   "<th>other</th><th class=f>evidence (amd64 / other)</th></tr></thead><tbody>")
+        for version, a, b, arch, row in by_arch:
+            ca, cb = row.cells[a], row.cells[b]
+            out.append(f"<tr data-name='{e(row.section)} {e(row.name.lower())}'><td class=f>{e(row.section)}/"
+                       f"{e(row.name)}</td><td>{e(version)}</td><td class={ca[0]}>{e(ca[1])}</td>"
+                       f"<td class={cb[0]} title='{e(arch)}'>{e(cb[1])} <small>{e(arch)}</small></td>"
+                       f"<td class=f>{e(ca[2])}<br>{e(cb[2])}</td></tr>")
+        out.append("</tbody></table>")
 
     for section, title, rows in sections:
         out.append(f"<h2 id='{anchor(section)}'>{e(title)}</h2>")
@@ -218,6 +233,9 @@ def render_md(summary, kernels):
         out.append(f"  - [New in {k['name']} ({kernel_label(k)})](#{md_anchor('New in ' + k['name'] + ' (' + kernel_label(k) + ')')})"
                    f" ({len(new_in[i])})")
     out.append(f"  - [Verdict changes](#verdict-changes) ({len(changed)})")
+    by_arch = arch_differences(kernels, sections)
+    if by_arch:
+        out.append(f"- [Differs between architectures](#differs-between-architectures) ({len(by_arch)})")
     for section, title, rows in sections:
         out.append(f"- [{title}](#{md_anchor(title)}) ({len(rows)})")
     out += ["", "## Kernels", "", "| entry | release | Debian packages | status | kernel boot | bpfprobe | "
@@ -234,6 +252,15 @@ def render_md(summary, kernels):
         k = kernels[i][0]
         out += ["", f"### New in {k['name']} ({kernel_label(k)})", ""] + md_table(kernels, "fact", new_in[i], True)
     out += ["", "### Verdict changes", ""] + md_table(kernels, "fact", changed, True)
+    if by_arch:
+        out += ["", "## Differs between architectures", "",
+                "The same upstream kernel version on amd64 and another architecture, and the facts whose verdict "
+                "is not the same; the evidence is each side's reason.", "",
+                "| fact | kernel | amd64 | other | evidence (amd64 / other) |", "|---|---|---|---|---|"]
+        for version, a, b, arch, row in by_arch:
+            ca, cb = row.cells[a], row.cells[b]
+            ev = f"{ca[2]} / {arch}: {cb[2]}".replace("|", "\\|").replace("\n", " ")
+            out.append(f"| {row.section}/`{row.name}` | {version} | {md_cell(row, a)} | {md_cell(row, b)} {arch} | {ev} |")
     for section, title, rows in sections:
         out += ["", f"## {title}", ""]
         if section == "helpers":

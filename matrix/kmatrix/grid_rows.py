@@ -259,3 +259,25 @@ def differences(kernels, sections):
             else:
                 changed.append(row)
     return new_in, changed
+
+
+def arch_pairs(kernels):
+    """[(version, amd64 index, other index, other arch)]: for each upstream version the matrix ran on
+    amd64 and on another architecture, the first kernel of each with a report."""
+    first = {}
+    for i, (k, r) in enumerate(kernels):
+        if r:
+            first.setdefault((kernel_label(k), k.get("arch", "amd64")), i)
+    return [(v, first[(v, "amd64")], i, a) for (v, a), i in first.items() if a != "amd64" and (v, "amd64") in first]
+
+
+def arch_differences(kernels, sections):
+    """[(version, amd64 index, other index, arch, row)]: the rows whose verdict differs between
+    architectures on the same kernel version (the evidence is in each cell's title)."""
+    out = []
+    for version, a, b, arch in arch_pairs(kernels):
+        for _, _, rows in sections:
+            for row in rows:
+                if row.states[a] is not MISSING and row.states[b] is not MISSING and row.states[a] != row.states[b]:
+                    out.append((version, a, b, arch, row))
+    return out

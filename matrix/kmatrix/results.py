@@ -10,8 +10,10 @@ import expect
 from . import consistency
 
 
-def apply_checks(args, results, payload):
-    """Expectations, bpftool cross-check and test counts for every kernel that ran; sets statuses."""
+def apply_checks(args, results, payloads):
+    """Expectations, bpftool cross-check and test counts for every kernel that ran; sets statuses.
+    PAYLOADS: {arch: payload}; `check --target` runs the native (host) CLI on every arch's snapshot."""
+    payload = payloads["amd64"]
     ran = [r for r in results if r.get("sections")]
     reports = []
     for r in ran:
@@ -24,7 +26,7 @@ def apply_checks(args, results, payload):
     seen = []
     for r in ran:
         kdir = os.path.join(args.out, r["name"])
-        checks = expect.check_kernel(kdir, r["name"], first_kernels, exc, bexc)
+        checks = expect.check_kernel(kdir, r["name"], first_kernels, exc, bexc, r.get("arch", "amd64"))
         if not payload["bpfprobe"]:
             checks["expectations"] = {"failures": [], "excepted": [], "note": "no bpfprobe in the payload"}
             checks["bpftool"] = {"failures": [], "excepted": [], "note": "no bpfprobe in the payload"}
@@ -33,7 +35,8 @@ def apply_checks(args, results, payload):
         if payload["objects"]:
             r["checks"]["static-trial"] = consistency.static_vs_trial(kdir)
             if payload["bpfprobe"]:
-                r["checks"]["target-guest"] = consistency.target_vs_guest(kdir, payload["bpfprobe"], args.object)
+                guest_objects = payloads.get(r.get("arch", "amd64"), payload)["objects"]
+                r["checks"]["target-guest"] = consistency.target_vs_guest(kdir, payload["bpfprobe"], guest_objects)
         r["upstream_version"] = checks["version"]
         if checks["version"]:
             seen.append((r["name"], expect.parse_version(checks["version"])))
