@@ -84,13 +84,8 @@ inline verdict raw_tp_fires(const context& ctx, const trigger& fire) {
   return fire_and_read(a.rec, fire, {}, "raw_tracepoint sys_enter", "getpgid() from this thread").v;
 }
 
-// BPF_LINK_CREATE for a BTF-attached program (5.19), else BPF_RAW_TRACEPOINT_OPEN without a name.
 inline outcome btf_link(const context& ctx, int prog_fd, std::string_view attach) {
-  auto link = link_setup::link_create(ctx, {.prog_fd = prog_fd, .attach_type = *attach_value(ctx, attach)});
-  if (link || link.v.err != EINVAL) return link;
-  auto old = sys::raw_tracepoint_open(prog_fd);
-  if (!old) return link;
-  return {std::move(old).value(), {}};
+  return link_setup::btf_link_or_raw_tp(ctx, prog_fd, *attach_value(ctx, attach));
 }
 
 inline verdict tp_btf_fires(const context& ctx, const trigger& fire) {
@@ -338,7 +333,7 @@ inline verdict fentry(const context& ctx, const trigger& fire, bool fexit) {
   auto rec = make_recorder(ctx, {.type = "tracing", .attach = attach, .attach_btf_id = fn->second, .tid = tid});
   if (!rec) return rec.fail;
   auto link = btf_link(ctx, rec.prog.get(), attach);
-  if (!link) return link.v;
+  if (!link) return link_setup::trampoline_verdict(link.v);
   return fire_and_read(rec, fire, {.prog_fd = rec.prog.get()},
                        std::string(fexit ? "fexit" : "fentry") + " on bpf_fentry_test1",
                        "BPF_PROG_TEST_RUN of the program from this thread")
@@ -354,7 +349,7 @@ inline verdict lsm_active(const context& ctx, const trigger& fire) {
   auto rec = make_recorder(ctx, {.type = "lsm", .attach = "lsm_mac", .attach_btf_id = fn->second, .tid = tid});
   if (!rec) return rec.fail;
   auto link = btf_link(ctx, rec.prog.get(), "lsm_mac");
-  if (!link) return link.v;
+  if (!link) return link_setup::trampoline_verdict(link.v);
   auto f = fire_and_read(rec, fire, {}, "lsm/file_open", "open() from this thread");
   if (f.v.state == status::unsupported) {
     auto list = sys::read_file_text("/sys/kernel/security/lsm");

@@ -19,16 +19,13 @@ namespace bpfprobe::probe {
 namespace links_detail {
 using namespace link_setup;
 
-// tracing links (fentry/fexit/fmod_ret/lsm) and tp_btf raw_tracepoint links: BPF_LINK_CREATE (5.19),
-// else BPF_RAW_TRACEPOINT_OPEN with no name (5.5), which takes the load-time attach target.
+// tracing links (fentry/fexit/fmod_ret/lsm) and tp_btf raw_tracepoint links (link_setup::btf_link_or_raw_tp).
 inline verdict create_btf_link(const context& ctx, int prog_fd, std::uint32_t attach, std::string_view link_type,
                                const std::string& what) {
-  auto link = link_setup::link_create(ctx, {.prog_fd = prog_fd, .attach_type = attach});
-  if (link) return check_link(ctx, *link.fd, link_type, "BPF_LINK_CREATE " + what);
-  if (link.v.err != EINVAL) return link.v;
-  auto old = sys::raw_tracepoint_open(prog_fd);
-  if (!old) return link.v;
-  return check_link(ctx, old.value(), link_type, "BPF_RAW_TRACEPOINT_OPEN " + what);
+  std::string_view call;
+  auto link = btf_link_or_raw_tp(ctx, prog_fd, attach, &call);
+  if (!link) return link.v;
+  return check_link(ctx, *link.fd, link_type, std::string(call) + " " + what);
 }
 
 // raw_tp program by tracepoint name (4.17; a bpf_link since 5.7). c4f6699dfcb8, 70ed506c3bbc.
@@ -65,8 +62,8 @@ inline verdict tracing(const context& ctx, std::string_view attach) {
   auto prog =
       load(ctx, {.type = attach == "lsm_mac" ? "lsm" : "tracing", .attach = attach, .attach_btf_id = target->second});
   if (!prog) return prog.v;
-  return create_btf_link(ctx, prog.fd->get(), *attach_value(ctx, attach), "tracing",
-                         std::string(attach) + " " + target->first);
+  return trampoline_verdict(create_btf_link(ctx, prog.fd->get(), *attach_value(ctx, attach), "tracing",
+                                            std::string(attach) + " " + target->first));
 }
 
 // freplace: an extension program replacing a global function of a program of ours (5.6; link 5.10).
@@ -80,7 +77,8 @@ inline verdict freplace(const context& ctx, std::string_view) {
   s.args.name = object_name;
   auto prog = sys::prog_load(s.args);
   if (!prog) return load_failed(ctx, prog.error(), "ext");
-  return create_btf_link(ctx, prog.value().get(), 0, "tracing", "freplace of our sched_cls program");
+  return trampoline_verdict(
+      create_btf_link(ctx, prog.value().get(), 0, "tracing", "freplace of our sched_cls program"));
 }
 
 // The program type that goes with a cgroup attach type (by the attach type's name).

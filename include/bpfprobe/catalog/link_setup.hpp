@@ -51,6 +51,18 @@ inline verdict attach_failed(const context& ctx, const sys::error& e) {
   return v;
 }
 
+// A trampoline attach (fentry/fexit/fmod_ret/lsm/freplace) refused with ENOTSUPP: the kernel has the
+// program type but cannot build or install the trampoline here. Seen on arm64, which has no BPF
+// trampoline before 6.0 (efc9909fdce0) and no ftrace direct calls, needed on a kernel function, before
+// 6.4 (2aa6ac03516d).
+inline verdict trampoline_verdict(verdict v) {
+  if (v.state == status::unsupported && v.err == sys::ENOTSUPP_KERNEL)
+    v.reason =
+        "the kernel cannot set up a BPF trampoline here (ENOTSUPP): no trampoline on this architecture, or, "
+        "on a kernel function, no ftrace direct calls (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)";
+  return v;
+}
+
 inline outcome load(const context& ctx, const prog_spec& s) {
   auto type = ctx.prog_type(s.type);
   if (!type) return {std::nullopt, verdict::no("kernel does not define program type " + std::string(s.type))};
@@ -96,6 +108,23 @@ inline outcome link_create(const context& ctx, const sys::link_create_args& a) {
   auto fd = sys::link_create(a);
   if (!fd) return {std::nullopt, attach_failed(ctx, fd.error())};
   return {std::move(fd).value(), {}};
+}
+
+// A BTF-attached program's link: BPF_LINK_CREATE (tracing programs from 5.19), else the older
+// BPF_RAW_TRACEPOINT_OPEN without a name. Before 5.19 BPF_LINK_CREATE's EINVAL says only that the
+// call is too new: the older call's own answer decides and is what the verdict reports. CALL, when
+// given, names the call that made the link.
+inline outcome btf_link_or_raw_tp(const context& ctx, int prog_fd, std::uint32_t attach,
+                                  std::string_view* call = nullptr) {
+  auto link = link_create(ctx, {.prog_fd = prog_fd, .attach_type = attach});
+  if (call) *call = "BPF_LINK_CREATE";
+  if (link || link.v.err != EINVAL) return link;
+  auto old = sys::raw_tracepoint_open(prog_fd);
+  if (call) *call = "BPF_RAW_TRACEPOINT_OPEN";
+  if (old) return {std::move(old).value(), {}};
+  verdict v = attach_failed(ctx, old.error());
+  v.evidence = "BPF_LINK_CREATE: " + sys::errno_name(link.v.err) + ", then " + v.evidence;
+  return {std::nullopt, std::move(v)};
 }
 
 // A link probe's verdict: BPF_LINK_CREATE with the attach type named `attach` (the other arguments as
