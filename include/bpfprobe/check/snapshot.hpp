@@ -271,9 +271,8 @@ struct reader {
       auto nl = text.find('\n');
       auto name = text.substr(0, nl);
       text.remove_prefix(nl + 1);
-      bool ok = !name.empty() && name.size() <= max_symbol &&
-                std::all_of(name.begin(), name.end(), [](unsigned char ch) { return ch > 0x20 && ch < 0x7f; });
-      if (!ok) return fail("kallsyms", "line " + std::to_string(line) + ": bad name \"" + btf::escape(name, 80) + "\"");
+      if (!storable_symbol(name))
+        return fail("kallsyms", "line " + std::to_string(line) + ": bad name \"" + btf::escape(name, 80) + "\"");
       if (!last.empty() && name <= last)
         return fail("kallsyms", "line " + std::to_string(line) + ": out of order or repeated");
       last = name;

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <bpfprobe/catalog/system.hpp>
+#include <bpfprobe/check/kallsyms_data.hpp>
 #include <bpfprobe/check/snapshot_format.hpp>
 #include <bpfprobe/decide/hooks.hpp>
 #include <bpfprobe/probe/persist.hpp>  // and BPFPROBE_CATALOG_HASH, through persist_key.hpp
@@ -105,8 +106,7 @@ inline void add_section(std::vector<verdict_row>& rows, std::string_view section
 
 // The names of /proc/kallsyms without what comes and goes while the kernel runs: BPF programs,
 // trampolines and dispatchers ("[bpf]") and ftrace trampolines ("[__builtin__ftrace]"). Data symbols
-// are listed when one is not a linker marker: without CONFIG_KALLSYMS_ALL kallsyms still lists
-// section bounds such as __start_rodata (D) and __init_begin (B), never a variable like init_task.
+// are listed when init_task is (objcheck::shows_kernel_variables).
 struct symbol_names {
   bool readable = false, data_listed = false, addresses_visible = false;
   std::vector<std::string> names;
@@ -122,9 +122,9 @@ inline symbol_names read_kallsyms(std::istream& in) {
     std::string name = line.substr(b + 1, e == std::string::npos ? std::string::npos : e - b - 1);
     auto module = e == std::string::npos ? std::string_view() : std::string_view(line).substr(e + 1);
     while (!module.empty() && (module.front() == ' ' || module.front() == '\t')) module.remove_prefix(1);
-    if (name.empty() || module == "[bpf]" || module.starts_with("[__builtin")) continue;
+    if (!storable_symbol(name) || module == "[bpf]" || module.starts_with("[__builtin")) continue;
     char type = line[a + 1];
-    if ((type == 'D' || type == 'd' || type == 'B' || type == 'b') && !name.starts_with("__")) s.data_listed = true;
+    if (objcheck::shows_kernel_variables(type, name)) s.data_listed = true;
     s.addresses_visible |= line.find_first_not_of('0') < a;
     s.names.push_back(std::move(name));
   }

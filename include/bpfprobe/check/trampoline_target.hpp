@@ -7,6 +7,7 @@
 
 #include <bpf/btf.h>
 
+#include <bpfprobe/check/kallsyms_data.hpp>
 #include <bpfprobe/check/kernel_types.hpp>
 #include <bpfprobe/probe/verdict.hpp>
 #include <bpfprobe/sys/detached_mount.hpp>
@@ -34,11 +35,7 @@ struct kernel_symbols {
     while (in >> addr >> type >> sym) {
       k.names.insert(sym);
       real |= addr.find_first_not_of('0') != std::string::npos;
-      // Without CONFIG_KALLSYMS_ALL a few linker markers (__start_rodata, __bss_start, ...) are
-      // still listed as data: only another data symbol shows the option on.
-      if (!type.empty() && (type[0] == 'D' || type[0] == 'd' || type[0] == 'B' || type[0] == 'b') &&
-          !sym.starts_with("__"))
-        k.data_listed = true;
+      if (!type.empty() && shows_kernel_variables(type[0], sym)) k.data_listed = true;
       in.ignore(4096, '\n');
     }
     k.readable = !k.names.empty();
