@@ -42,9 +42,15 @@ using namespace bpfprobe;
 using bpfprobe::testing::is_root;
 
 // bpftool's skeleton of a struct_ops map sets bpf_map_skeleton::link (libbpf 1.5), which older
-// libbpf headers lack: this object is embedded as it is instead.
+// libbpf headers lack: this object is embedded as it is instead. The labels are global (hidden): on
+// arm64 a GOT load of a local label is made against the section, and both labels then read the same
+// GOT slot (the size came out 0).
 asm(".pushsection .rodata\n"
     ".balign 8\n"
+    ".globl check_struct_ops_begin\n"
+    ".hidden check_struct_ops_begin\n"
+    ".globl check_struct_ops_end\n"
+    ".hidden check_struct_ops_end\n"
     "check_struct_ops_begin:\n"
     ".incbin \"" BPFPROBE_CHECK_STRUCT_OPS_OBJECT
     "\"\n"
@@ -540,8 +546,13 @@ TEST(Check, KallsymsWithOnlyLinkerMarkersListsNoDataSymbols) {
   auto k = objcheck::kernel_symbols::read(markers);
   EXPECT_TRUE(k.readable);
   EXPECT_FALSE(k.data_listed);
-  std::istringstream all("ffffffff81000000 T _stext\nffffffff82000000 D __start_rodata\nffffffff82000100 D jiffies\n");
+  std::istringstream all(
+      "ffffffff81000000 T _stext\nffffffff82000000 D __start_rodata\nffffffff82000100 D init_task\n");
   EXPECT_TRUE(objcheck::kernel_symbols::read(all).data_listed);
+  // Other data-typed names prove nothing (Debian's 5.10 arm64 kernel lists some without
+  // CONFIG_KALLSYMS_ALL, and the old rule took them for variables).
+  std::istringstream other("ffff800010000000 T _text\nffff800011000000 d some_table\nffff800011100000 b a_buffer\n");
+  EXPECT_FALSE(objcheck::kernel_symbols::read(other).data_listed);
 }
 
 TEST(Check, IsaV4FollowsTheIsaFact) {

@@ -68,7 +68,7 @@ inline std::string sibling_for(const program_result& r, const std::vector<progra
   int f = family(mine.kind);
   if (f == 0) return {};
   for (const auto& o : all) {
-    if (&o == &r || !o.result.supported()) continue;
+    if (&o == &r || !o.result.supported() || o.attach.state == status::unsupported) continue;
     section_info s = parse_section(o.section);
     if (family(s.kind) == f && hook_subject(s) == subject) return o.name;
   }
@@ -221,23 +221,26 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
     }
   }
   line_table lines = line_table::parse(img.btf_ext, local.get());
+  std::vector<std::string> better(res.programs.size());
+  for (std::size_t i = 0; i < res.programs.size(); ++i)
+    if (selected(res.programs[i])) res.programs[i].attach = attach_verdict(oc, res.programs[i], &better[i]);
   for (std::size_t i = 0; i < res.programs.size(); ++i) {
     auto& r = res.programs[i];
     if (!selected(r)) continue;
-    if (!r.result.supported()) r.instead = detail::sibling_for(r, res.programs);
+    // A program that cannot load, or loads but cannot be attached here, is covered by a sibling on the
+    // same hook that can.
+    if (!r.result.supported() || r.attach.state == status::unsupported)
+      r.instead = detail::sibling_for(r, res.programs);
     r.source = deciding_source(img, lines, r, verifier_insn[i]);
+    if (!r.instead.empty())
+      r.instead = "program " + r.instead;
+    else if (!better[i].empty() && (!r.attach.supported() || r.attach.reason != "via " + better[i]))
+      r.instead = "attach path " + better[i];
   }
   std::erase_if(res.programs, [&](const program_result& r) { return !selected(r); });
   const program_result* worst = nullptr;
-  for (auto& r : res.programs) {
-    std::string better;
-    r.attach = attach_verdict(oc, r, &better);
-    if (!r.instead.empty())
-      r.instead = "program " + r.instead;
-    else if (!better.empty() && (!r.attach.supported() || r.attach.reason != "via " + better))
-      r.instead = "attach path " + better;
+  for (auto& r : res.programs)
     if (!worst || severity(r.result.state) > severity(worst->result.state)) worst = &r;
-  }
   if (!worst)
     res.v = verdict::yes("no programs");
   else if (worst->result.supported())

@@ -4,10 +4,13 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <bpfprobe/check/map_create.hpp>
 #include <bpfprobe/check/object_context.hpp>
 #include <bpfprobe/check/pins.hpp>
+#include <span>
 #include <string>
+#include <vector>
 
 namespace bpfprobe::objcheck {
 
@@ -22,12 +25,16 @@ inline const char* map_flag_fact(std::uint32_t bit) {
   }
 }
 
-// libbpf fails a struct_ops map whose non-zero member the kernel's struct lacks; the object's
-// section data (which members are set) is not read here, so a missing member is unknown.
-inline verdict struct_ops_members(const struct btf* local, const btf_type* t, const type_ref& kern) {
+// libbpf (1.4, bpf_map__init_kern_struct_ops) fails a struct_ops map with ENOTSUP when a member the
+// kernel's struct lacks is set in the map's data; an all-zero one is skipped (a callback slot's
+// program is then not loaded). DATA is the map's initial value (bpf_map__initial_value); without it a
+// missing member is unknown.
+inline verdict struct_ops_members(const struct btf* local, const btf_type* t, const type_ref& kern,
+                                  std::span<const unsigned char> data) {
   if (!local || !t || !btf_is_composite(t)) return verdict::unknown("struct_ops value type not in the object's BTF");
   const btf_type* kt = kern.type();
   const btf_member* m = btf_members(t);
+  std::vector<std::string> skipped;
   for (unsigned i = 0; i < btf_vlen(t); ++i, ++m) {
     std::string_view n = btf__name_by_offset(local, m->name_off);
     if (n.empty()) continue;
@@ -35,11 +42,22 @@ inline verdict struct_ops_members(const struct btf* local, const btf_type* t, co
     const btf_member* km = btf_members(kt);
     for (unsigned j = 0; j < btf_vlen(kt) && !found; ++j, ++km)
       found = n == btf__name_by_offset(kern.btf, km->name_off);
-    if (!found)
+    if (found) continue;
+    long size = btf__resolve_size(local, m->type);
+    std::size_t off = btf_member_bit_offset(t, i) / 8;
+    if (data.empty() || size < 0 || off + static_cast<std::size_t>(size) > data.size())
       return verdict::unknown("member " + std::string(n) +
-                              " is not in the kernel's struct (fails when the object sets it)");
+                              " is not in the kernel's struct (fails when the object sets it; its value was not read)");
+    auto bytes = data.subspan(off, static_cast<std::size_t>(size));
+    if (std::any_of(bytes.begin(), bytes.end(), [](unsigned char b) { return b != 0; }))
+      return verdict::no("member " + std::string(n) +
+                         " is set, and the kernel's struct has no such member: libbpf refuses the map (ENOTSUP)");
+    skipped.emplace_back(n);
   }
-  return verdict::yes("in kernel BTF, every member known");
+  if (skipped.empty()) return verdict::yes("in kernel BTF, every member known");
+  std::string list;
+  for (const auto& n : skipped) list += (list.empty() ? "" : ", ") + n;
+  return verdict::yes("in kernel BTF; members the kernel lacks are zero, which libbpf skips: " + list);
 }
 
 inline map_result check_map(object_context& oc, const bpf_map* m) {
@@ -93,8 +111,12 @@ inline map_result check_map(object_context& oc, const bpf_map* m) {
         r.needs.push_back({"struct_ops/" + name, verdict::unknown("no kernel BTF")});
       else if (!oc.kernel.has("bpf_struct_ops_" + name, BTF_KIND_STRUCT) || kern.empty())
         r.needs.push_back({"struct_ops/" + name, verdict::no("the kernel has no struct_ops type " + name)});
-      else
-        r.needs.push_back({"struct_ops/" + name, struct_ops_members(b, vt, kern.front())});
+      else {
+        std::size_t size = 0;
+        const void* init = bpf_map__initial_value(m, &size);
+        std::span<const unsigned char> data(static_cast<const unsigned char*>(init), init ? size : 0);
+        r.needs.push_back({"struct_ops/" + name, struct_ops_members(b, vt, kern.front(), data)});
+      }
     }
   }
   if (const char* pin = bpf_map__pin_path(m)) {  // LIBBPF_PIN_BY_NAME: the pin root must take it

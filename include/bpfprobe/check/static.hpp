@@ -87,17 +87,10 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
     if (!p.context().attach_type(atn))
       needs.push_back({"attach_type/" + r.attach_type, verdict::no("kernel does not define this attach type")});
   }
-  // Trampoline programs: the prober's load-and-attach of the same kind.
-  const char* tracing_variant = sec.kind == hook_kind::fentry                                ? "trace_fentry"
-                                : sec.kind == hook_kind::fexit                               ? "trace_fexit"
-                                : sec.kind == hook_kind::fmod_ret                            ? "modify_return"
-                                : (sec.kind == hook_kind::lsm && r.attach_type == "lsm_mac") ? "lsm_mac"
-                                                                                             : nullptr;
+  // Trampoline programs load where the kernel cannot attach them (arm64 before 6.0 has no trampoline,
+  // before 6.4 none on a kernel function): the prober's trampoline attach is their `attach` verdict
+  // (attach_verdict), not a load need.
   bool placeholder = sec.target_needed_at_load && (sec.target.empty() || sec.kind == hook_kind::freplace);
-  if (tracing_variant && !placeholder)
-    needs.push_back({std::string("link/tracing/") + tracing_variant, p.link_attach_type("tracing", tracing_variant)});
-  if (r.attach_type == "lsm_cgroup" && !placeholder)  // a trampoline too (6.0)
-    needs.push_back({"link/cgroup/lsm_cgroup", p.link_attach_type("cgroup", "lsm_cgroup")});
   if (sec.sleepable) {
     needs.push_back({"misc/sleepable", p.misc("sleepable")});
     if (r.prog_type == "kprobe")  // misc/sleepable proves only the flag
@@ -272,8 +265,29 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
 
 // Whether the program can then be attached by its own section's path (the decide/ candidates that
 // apply to its type), and in `better` the path decide/ picks for the hook overall.
+// The trampoline link a fentry/fexit/fmod_ret/lsm/lsm_cgroup program attaches by, as "tracing/VARIANT"
+// or "cgroup/lsm_cgroup"; empty for other programs.
+inline std::string trampoline_link(const section_info& sec, const program_result& r) {
+  switch (sec.kind) {
+    case hook_kind::fentry: return "tracing/trace_fentry";
+    case hook_kind::fexit: return "tracing/trace_fexit";
+    case hook_kind::fmod_ret: return "tracing/modify_return";
+    case hook_kind::lsm:
+      return r.attach_type == "lsm_mac" ? "tracing/lsm_mac" : r.attach_type == "lsm_cgroup" ? "cgroup/lsm_cgroup" : "";
+    default: return {};
+  }
+}
+
 inline verdict attach_verdict(object_context& oc, const program_result& r, std::string* better) {
   section_info sec = parse_section(r.section);
+  if (auto link = trampoline_link(sec, r); !link.empty()) {
+    // The prober's own attach of the same kind (a trampoline on a kernel function, a BPF LSM hook).
+    auto slash = link.find('/');
+    verdict v = oc.p.link_attach_type(link.substr(0, slash), link.substr(slash + 1));
+    if (v.supported()) return verdict::yes("via a " + link.substr(0, slash) + " link (" + link.substr(slash + 1) + ")");
+    v.reason = "link/" + link + ": " + v.reason;
+    return v;
+  }
   auto facts = decide::from(oc.p);
   std::optional<decide::choice> c;
   std::vector<std::string_view> own;  // the candidates this program can use; empty: all
