@@ -75,6 +75,9 @@ def main():
                     help="build directory: bpfprobe from BUILD/src, tests from its CTest list (default build)")
     ap.add_argument("--build-arm64", help="the arm64 cross build for arm64 kernels (scripts/build.sh --arch arm64; "
                                           "default: build-arm64 beside BUILD)")
+    ap.add_argument("--quick", action="store_true",
+                    help="CI's pass: without --kernels, leave out the entries marked quick=no in kernels.txt, and "
+                         "run no test executables in arm64 guests (--tests-arm64 none)")
     ap.add_argument("--tests-arm64", choices=("all", "none"), default="all",
                     help="test executables in the arm64 guests: the arm64 counterparts of --tests (all, the "
                          "default) or none (the CLI, bpftool and --object only: CI's quick arm64 pass)")
@@ -125,7 +128,9 @@ def main():
         bad = [a for a in arches if a not in ("amd64", "arm64")]
         if bad or not arches:
             sys.exit(f"--arch: amd64, arm64 or both, not {args.arch!r}")
-        entries = [e for e in entries if e["arch"] in arches]
+        entries = [e for e in entries if e["arch"] in arches and (e["quick"] or not args.quick)]
+    if args.quick:
+        args.tests_arm64 = "none"
     if args.fetch_only:
         return fetch_only(args, entries)
     if not args.resolve_only:

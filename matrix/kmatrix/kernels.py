@@ -5,7 +5,8 @@ import sys
 
 
 def valid_option(key, value):
-    return ((key, value) in (("modules", "optional"), ("modules", "none"), ("arch", "amd64"), ("arch", "arm64"))
+    return ((key, value) in (("modules", "optional"), ("modules", "none"), ("arch", "amd64"), ("arch", "arm64"),
+                             ("quick", "no"))
             or (key == "flavour" and value))
 
 
@@ -22,11 +23,12 @@ def load_kernel_list(path):
             bad = [f"{k}={v}" for k, v in opts.items() if not valid_option(k, v)]
             if bad:
                 sys.exit(f"{path}:{lineno}: unknown option {', '.join(bad)} "
-                         "(known: arch=amd64|arm64, flavour=NAME, modules=optional, modules=none)")
+                         "(known: arch=amd64|arm64, flavour=NAME, modules=optional, modules=none, quick=no)")
             arch = opts.get("arch", "amd64")
             entries.append({"name": words[0], "suite": words[1], "series": words[2], "arch": arch,
                             "flavour": opts.get("flavour", arch),
                             "modules_optional": opts.get("modules") == "optional",
+                            "quick": opts.get("quick") != "no",
                             "no_modules": opts.get("modules") == "none"})
     return entries
 
