@@ -47,8 +47,9 @@ using outcome = std::variant<object_result, std::string>;  // the result, or why
 
 namespace detail {
 
-// A sibling program that covers the same hook ("fentry/do_unlinkat" and "kprobe/do_unlinkat").
-inline std::string sibling_for(const program_result& r, const std::vector<program_result>& all) {
+// A sibling program that covers the same hook ("fentry/do_unlinkat" and "kprobe/do_unlinkat"): one that
+// loads, and with ATTACHABLE one whose attach is not refused either.
+inline std::string sibling_for(const program_result& r, const std::vector<program_result>& all, bool attachable) {
   section_info mine = parse_section(r.section);
   std::string subject = hook_subject(mine);
   if (subject.empty()) return {};
@@ -68,7 +69,7 @@ inline std::string sibling_for(const program_result& r, const std::vector<progra
   int f = family(mine.kind);
   if (f == 0) return {};
   for (const auto& o : all) {
-    if (&o == &r || !o.result.supported() || o.attach.state == status::unsupported) continue;
+    if (&o == &r || !o.result.supported() || (attachable && o.attach.state == status::unsupported)) continue;
     section_info s = parse_section(o.section);
     if (family(s.kind) == f && hook_subject(s) == subject) return o.name;
   }
@@ -227,10 +228,12 @@ inline outcome check_image(prober& p, const elf_image& img, const options& opt =
   for (std::size_t i = 0; i < res.programs.size(); ++i) {
     auto& r = res.programs[i];
     if (!selected(r)) continue;
-    // A program that cannot load, or loads but cannot be attached here, is covered by a sibling on the
-    // same hook that can.
-    if (!r.result.supported() || r.attach.state == status::unsupported)
-      r.instead = detail::sibling_for(r, res.programs);
+    // A program that cannot load is covered by a sibling on the same hook that loads; one that loads
+    // but cannot be attached here, by a sibling that can also be attached.
+    if (!r.result.supported())
+      r.instead = detail::sibling_for(r, res.programs, false);
+    else if (r.attach.state == status::unsupported)
+      r.instead = detail::sibling_for(r, res.programs, true);
     r.source = deciding_source(img, lines, r, verifier_insn[i]);
     if (!r.instead.empty())
       r.instead = "program " + r.instead;

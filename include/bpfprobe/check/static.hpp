@@ -60,6 +60,23 @@ inline void trampoline_target_needs(object_context& oc, const section_info& sec,
     needs.push_back({"modify_return/" + function, modify_return_target(oc.kernel, oc.error_injection(), function)});
 }
 
+// The trampoline link a fentry/fexit/fmod_ret/lsm/lsm_cgroup program attaches by, as "tracing/VARIANT"
+// or "cgroup/lsm_cgroup"; empty for other programs.
+inline std::string trampoline_link(const section_info& sec, const program_result& r) {
+  switch (sec.kind) {
+    case hook_kind::fentry: return "tracing/trace_fentry";
+    case hook_kind::fexit: return "tracing/trace_fexit";
+    case hook_kind::fmod_ret: return "tracing/modify_return";
+    case hook_kind::lsm:
+      return r.attach_type == "lsm_mac" ? "tracing/lsm_mac" : r.attach_type == "lsm_cgroup" ? "cgroup/lsm_cgroup" : "";
+    default: return {};
+  }
+}
+
+// The prober's trampoline attach failed while loading its test program (lockdown's EPERM, a refusal
+// of the program type) rather than at the attach: the object's program will not load either.
+inline bool failed_at_load(const verdict& v) { return !v.supported() && v.reason.starts_with("test program ("); }
+
 inline void static_program(object_context& oc, bpf_program* prog, program_result& r) {
   auto& p = oc.p;
   auto& needs = r.needs;
@@ -89,8 +106,13 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
   }
   // Trampoline programs load where the kernel cannot attach them (arm64 before 6.0 has no trampoline,
   // before 6.4 none on a kernel function): the prober's trampoline attach is their `attach` verdict
-  // (attach_verdict), not a load need.
+  // (attach_verdict), and a load need only where its test program did not load.
   bool placeholder = sec.target_needed_at_load && (sec.target.empty() || sec.kind == hook_kind::freplace);
+  if (auto link = trampoline_link(sec, r); !link.empty() && !placeholder) {
+    auto slash = link.find('/');
+    verdict v = p.link_attach_type(link.substr(0, slash), link.substr(slash + 1));
+    if (failed_at_load(v)) needs.push_back({"link/" + link, std::move(v)});
+  }
   if (sec.sleepable) {
     needs.push_back({"misc/sleepable", p.misc("sleepable")});
     if (r.prog_type == "kprobe")  // misc/sleepable proves only the flag
@@ -265,19 +287,6 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
 
 // Whether the program can then be attached by its own section's path (the decide/ candidates that
 // apply to its type), and in `better` the path decide/ picks for the hook overall.
-// The trampoline link a fentry/fexit/fmod_ret/lsm/lsm_cgroup program attaches by, as "tracing/VARIANT"
-// or "cgroup/lsm_cgroup"; empty for other programs.
-inline std::string trampoline_link(const section_info& sec, const program_result& r) {
-  switch (sec.kind) {
-    case hook_kind::fentry: return "tracing/trace_fentry";
-    case hook_kind::fexit: return "tracing/trace_fexit";
-    case hook_kind::fmod_ret: return "tracing/modify_return";
-    case hook_kind::lsm:
-      return r.attach_type == "lsm_mac" ? "tracing/lsm_mac" : r.attach_type == "lsm_cgroup" ? "cgroup/lsm_cgroup" : "";
-    default: return {};
-  }
-}
-
 inline verdict attach_verdict(object_context& oc, const program_result& r, std::string* better) {
   section_info sec = parse_section(r.section);
   if (auto link = trampoline_link(sec, r); !link.empty()) {
