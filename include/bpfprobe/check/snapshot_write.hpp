@@ -171,9 +171,7 @@ inline std::vector<verdict_row> verdict_rows(const report& r) {
 inline void add_prober_rows(std::vector<verdict_row>& rows,
                             const std::vector<std::pair<std::string, verdict>>& decided) {
   for (const auto& [key, v] : decided) {
-    bool plain = !key.empty() && key.size() <= 1024 &&
-                 std::all_of(key.begin(), key.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
-    if (plain) rows.push_back({std::string(prober_section), key, write_detail::stable(v)});
+    if (printable_word(key, 1024)) rows.push_back({std::string(prober_section), key, write_detail::stable(v)});
   }
   write_detail::sort_rows(rows);
 }

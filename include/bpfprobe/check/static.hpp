@@ -17,6 +17,9 @@
 #include <bpfprobe/decide/decide.hpp>
 #include <bpfprobe/prober/prober.hpp>
 #include <fstream>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <unordered_set>
 
 namespace bpfprobe::objcheck {
@@ -60,16 +63,23 @@ inline void trampoline_target_needs(object_context& oc, const section_info& sec,
     needs.push_back({"modify_return/" + function, modify_return_target(oc.kernel, oc.error_injection(), function)});
 }
 
-// The trampoline link a fentry/fexit/fmod_ret/lsm/lsm_cgroup program attaches by, as "tracing/VARIANT"
-// or "cgroup/lsm_cgroup"; empty for other programs.
-inline std::string trampoline_link(const section_info& sec, const program_result& r) {
+// The prober's own attach of the kind a fentry/fexit/fmod_ret/lsm/lsm_cgroup program needs: a
+// trampoline link, as link_attach_type("tracing", "trace_fentry") and so on; nothing for other programs.
+struct trampoline_link {
+  std::string_view link_type, attach;
+  std::string key() const { return "link/" + std::string(link_type) + "/" + std::string(attach); }
+};
+
+inline std::optional<trampoline_link> trampoline_link_of(const section_info& sec, const program_result& r) {
   switch (sec.kind) {
-    case hook_kind::fentry: return "tracing/trace_fentry";
-    case hook_kind::fexit: return "tracing/trace_fexit";
-    case hook_kind::fmod_ret: return "tracing/modify_return";
+    case hook_kind::fentry: return trampoline_link{"tracing", "trace_fentry"};
+    case hook_kind::fexit: return trampoline_link{"tracing", "trace_fexit"};
+    case hook_kind::fmod_ret: return trampoline_link{"tracing", "modify_return"};
     case hook_kind::lsm:
-      return r.attach_type == "lsm_mac" ? "tracing/lsm_mac" : r.attach_type == "lsm_cgroup" ? "cgroup/lsm_cgroup" : "";
-    default: return {};
+      if (r.attach_type == "lsm_mac") return trampoline_link{"tracing", "lsm_mac"};
+      if (r.attach_type == "lsm_cgroup") return trampoline_link{"cgroup", "lsm_cgroup"};
+      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 
@@ -108,10 +118,9 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
   // before 6.4 none on a kernel function): the prober's trampoline attach is their `attach` verdict
   // (attach_verdict), and a load need only where its test program did not load.
   bool placeholder = sec.target_needed_at_load && (sec.target.empty() || sec.kind == hook_kind::freplace);
-  if (auto link = trampoline_link(sec, r); !link.empty() && !placeholder) {
-    auto slash = link.find('/');
-    verdict v = p.link_attach_type(link.substr(0, slash), link.substr(slash + 1));
-    if (failed_at_load(v)) needs.push_back({"link/" + link, std::move(v)});
+  if (auto link = trampoline_link_of(sec, r); link && !placeholder) {
+    verdict v = p.link_attach_type(link->link_type, link->attach);
+    if (failed_at_load(v)) needs.push_back({link->key(), std::move(v)});
   }
   if (sec.sleepable) {
     needs.push_back({"misc/sleepable", p.misc("sleepable")});
@@ -289,12 +298,12 @@ inline void static_program(object_context& oc, bpf_program* prog, program_result
 // apply to its type), and in `better` the path decide/ picks for the hook overall.
 inline verdict attach_verdict(object_context& oc, const program_result& r, std::string* better) {
   section_info sec = parse_section(r.section);
-  if (auto link = trampoline_link(sec, r); !link.empty()) {
+  if (auto link = trampoline_link_of(sec, r)) {
     // The prober's own attach of the same kind (a trampoline on a kernel function, a BPF LSM hook).
-    auto slash = link.find('/');
-    verdict v = oc.p.link_attach_type(link.substr(0, slash), link.substr(slash + 1));
-    if (v.supported()) return verdict::yes("via a " + link.substr(0, slash) + " link (" + link.substr(slash + 1) + ")");
-    v.reason = "link/" + link + ": " + v.reason;
+    verdict v = oc.p.link_attach_type(link->link_type, link->attach);
+    if (v.supported())
+      return verdict::yes("via a " + std::string(link->link_type) + " link (" + std::string(link->attach) + ")");
+    v.reason = link->key() + ": " + v.reason;
     return v;
   }
   auto facts = decide::from(oc.p);
