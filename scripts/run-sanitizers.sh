@@ -36,9 +36,10 @@ configure_and_build() {
   local dir=$1 flags=$2
   shift 2
   local start=$SECONDS
-  # -O1 -g: usable stacks, compiles faster than -O2; no -DNDEBUG so assertions stay on.
+  # -O1 -g1: stacks with file:line (line tables are all a report needs), compiles faster than -O2 -g;
+  # no -DNDEBUG so assertions stay on.
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_C_COMPILER="$cc" \
-    -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g $flags" -DCMAKE_C_FLAGS_SANITIZE="-O1 -g $flags" \
+    -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1 $flags" -DCMAKE_C_FLAGS_SANITIZE="-O1 -g1 $flags" \
     -DCMAKE_EXE_LINKER_FLAGS_SANITIZE="$flags" -DBPFPROBE_BUILD_TESTS=ON -DBPFPROBE_BUILD_BENCH=OFF \
     "${ccache_args[@]}" >/dev/null
   cmake --build "$dir" -j "$(nproc)" --target "$@"
