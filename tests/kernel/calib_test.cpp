@@ -86,6 +86,35 @@ TEST(Calib, NoRowIsSupportedWithoutItsTrigger) {
   }
 }
 
+// A program that never ran is "did not fire" only when the kernel counted no skipped run; with skipped
+// runs (bpf_prog_info.recursion_misses, injected at the syscall seam on top of the real program info)
+// it is unknown, with no errno, so it is not cached.
+TEST(Calib, SkippedRunsLeaveItUnknown) {
+  struct reports_skipped_runs : sys::syscalls {
+    long bpf(int cmd, union bpf_attr* attr, unsigned int size) noexcept override {
+      bool prog_info = cmd == BPF_OBJ_GET_INFO_BY_FD && attr->info.info_len == sizeof(bpf_prog_info);
+      long r = real().bpf(cmd, attr, size);
+      if (r == 0 && prog_info) reinterpret_cast<bpf_prog_info*>(attr->info.info)->recursion_misses = 3;
+      return r;
+    }
+  };
+  for (const char* name : {"tracepoint_fires", "raw_tp_fires"}) {
+    if (auto why = missing_evidence(name); !why.empty()) GTEST_SKIP() << why;
+    verdict idle = without_trigger(name);
+    EXPECT_EQ(idle.state, status::unsupported) << name << ": " << describe(idle);
+    EXPECT_NE(idle.reason.find("no skipped run"), std::string::npos) << describe(idle);
+
+    reports_skipped_runs seam;
+    sys::scoped_syscalls installed(seam);
+    verdict skipped = without_trigger(name);
+    EXPECT_EQ(skipped.state, status::unknown) << name << ": " << describe(skipped);
+    EXPECT_NE(skipped.reason.find("skipped the program 3 time(s)"), std::string::npos) << describe(skipped);
+    EXPECT_EQ(skipped.err, 0) << describe(skipped);
+    verdict fired = with_trigger(name);
+    EXPECT_EQ(fired.state, status::supported) << name << " fired, skipped runs besides: " << describe(fired);
+  }
+}
+
 TEST(Calib, UprobeCookieReadsTheCookieSet) {
   if (auto why = missing_evidence("uprobe_cookie"); !why.empty()) GTEST_SKIP() << why;
   verdict v = with_trigger("uprobe_cookie");
