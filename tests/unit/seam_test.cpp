@@ -8,6 +8,7 @@
 #include <bpfprobe/bpfprobe.hpp>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -270,6 +271,25 @@ TEST(Seam, UnknownVerdictsAreNotCached) {
     prober fresh;
     for (std::size_t i = 0; i < second.size(); ++i)
       EXPECT_EQ(second[i].state, cached_queries[i].ask(fresh).state) << cached_queries[i].what;
+  }
+}
+
+// What a prober decided without caching it is still part of what it decided (decided(): the kernel
+// snapshot's verdicts), so a snapshot made where an unknown cannot be cached still records it.
+TEST(Seam, UncachedVerdictsAreStillDecided) {
+  probe::options no_cache;
+  no_cache.cache.enabled = false;  // a key read from the disk cache would stand in for the injected one
+  for (int e : unknown_errnos) {
+    prober p(no_cache);
+    ask_each_failing(p, e, status::unknown);
+    std::map<std::string, verdict> decided;
+    for (auto& [key, v] : p.decided()) decided.emplace(key, v);
+    for (const char* key : {"prog_type/socket_filter", "map_type/array", "misc/isa_v3"}) {
+      auto it = decided.find(key);
+      ASSERT_NE(it, decided.end()) << key << " " << sys::errno_name(e);
+      EXPECT_EQ(it->second.state, status::unknown) << key;
+      EXPECT_EQ(it->second.err, e) << key;
+    }
   }
 }
 

@@ -57,11 +57,17 @@ verdict prober::cached(const std::string& key, F&& compute) {
   if (const auto& r = ctx_.opts().recorded) return not_recorded(*r, key);
   verdict v = compute();
   if (tainted()) poisoned_ = true;
-  if (keeps(v)) {
-    std::lock_guard lock(mu_);
-    if (cache_.emplace(key, v).second) dirty_ = true;
-  }
+  store_verdict(key, v);
   return v;
+}
+
+inline void prober::store_verdict(const std::string& key, const verdict& v) {
+  bool keep = keeps(v);
+  std::lock_guard lock(mu_);
+  if (!keep)
+    unkept_.insert_or_assign(key, v);
+  else if (cache_.emplace(key, v).second)
+    dirty_ = true;
 }
 
 template <class F>
@@ -76,10 +82,7 @@ std::optional<verdict> prober::lean(const std::string& key, F&& probe_it) {
     const auto& table = kind == "prog_type" ? e.prog_types : kind == "map_type" ? e.map_types : e.helpers;
     if (!btf::kernel_enums::value_of(table, name)) return std::nullopt;
   }
-  if (keeps(v)) {
-    std::lock_guard lock(mu_);
-    if (cache_.emplace(key, v).second) dirty_ = true;
-  }
+  store_verdict(key, v);
   return v;
 }
 

@@ -195,10 +195,15 @@ class prober {
 
   // Every verdict this prober holds (decided, or taken from its cache or record), by cache key:
   // what a kernel snapshot records for a prober answering elsewhere (options::recorded).
+  // That includes the unknowns it decided but did not cache (their cause is not in the cache key,
+  // e.g. an EPERM where lockdown cannot be read): a snapshot without them would answer "not decided".
   [[nodiscard]] std::vector<std::pair<std::string, verdict>> decided() {
     load_cache();
     std::lock_guard lock(mu_);
-    return {cache_.begin(), cache_.end()};
+    std::vector<std::pair<std::string, verdict>> out(cache_.begin(), cache_.end());
+    for (const auto& [key, v] : unkept_)
+      if (!cache_.count(key)) out.emplace_back(key, v);
+    return out;
   }
 
   // Caches, under `key`, a verdict computed by a layer above this one (decide/ attach facts).
@@ -286,6 +291,9 @@ class prober {
   // The stored report sections; their kept helper facts join the cache (they are not stored
   // twice). A file that turns out corrupt here is ignored as a whole and replaced.
   void load_stored_report();
+
+  // Caches `v` under `key` when keeps(v), else records it for decided() only.
+  void store_verdict(const std::string& key, const verdict& v);
 
   // Whether a verdict is cached: conclusive, or unknown for a cause in the cache key
   // (probe::persist::stable_causes; set by load_cache, so only conclusive ones before it ran).
@@ -383,6 +391,9 @@ class prober {
   std::once_flag kfunc_once_;
   std::unique_ptr<probe::kfunc_state> kfunc_state_;
   std::map<std::string, verdict, std::less<>> cache_;
+  // Verdicts this process decided and did not cache (keeps() said no): for decided() only; a
+  // query probes them again.
+  std::map<std::string, verdict, std::less<>> unkept_;
 };
 
 }  // namespace bpfprobe
