@@ -1010,6 +1010,14 @@ TEST(CheckTarget, SnapshotOfThisKernelPredictsAsTheStaticCheckHere) {
     ASSERT_EQ(h[o]["programs"].size(), tt[o]["programs"].size()) << h[o]["path"];
     for (std::size_t i = 0; i < h[o]["programs"].size(); ++i) {
       const auto &a = h[o]["programs"][i], &b = tt[o]["programs"][i];
+      // Pinned maps need a bpffs at the pin root of the machine that loads the object, which a
+      // snapshot of a kernel does not describe: --target does not check them (map_check.hpp). Here
+      // they decide only where this host's pin root is no bpffs (a fresh machine).
+      bool pin_decides = false;
+      for (const auto& n : a["needs"])
+        if (n["reason"].get<std::string>().starts_with("pin/") && n["status"] != "supported") pin_decides = true;
+      for (const auto& n : b["needs"]) EXPECT_FALSE(n["reason"].get<std::string>().starts_with("pin/")) << b["name"];
+      if (pin_decides) continue;
       EXPECT_EQ(a["status"], b["status"]) << a["name"] << ": here " << a["reason"] << "; target " << b["reason"];
       if (a["code"] != "map-definition") EXPECT_EQ(a["reason"], b["reason"]) << a["name"];
       EXPECT_EQ(a["code"], b["code"]) << a["name"];
