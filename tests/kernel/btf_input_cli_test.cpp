@@ -47,21 +47,21 @@ void expect_rejected(const run_result& r, const std::string& what) {
 }
 
 // Lazily probed facts whose names come from the enums (program, map and helper types).
-const std::vector<std::string> keys = {"prog:socket_filter",
-                                       "prog:xdp",
-                                       "prog:sched_cls",
-                                       "prog:tracepoint",
-                                       "map:hash",
-                                       "map:array",
-                                       "map:ringbuf",
-                                       "helper:sched_cls:bpf_skb_load_bytes",
-                                       "helper:xdp:bpf_redirect",
-                                       "helper:socket_filter:bpf_trace_printk",
-                                       "helper:tracepoint:bpf_skb_load_bytes"};
+const std::vector<std::string> required_keys = {"prog:socket_filter",
+                                                "prog:xdp",
+                                                "prog:sched_cls",
+                                                "prog:tracepoint",
+                                                "map:hash",
+                                                "map:array",
+                                                "map:ringbuf",
+                                                "helper:sched_cls:bpf_skb_load_bytes",
+                                                "helper:xdp:bpf_redirect",
+                                                "helper:socket_filter:bpf_trace_printk",
+                                                "helper:tracepoint:bpf_skb_load_bytes"};
 
 std::string joined_keys() {
   std::string out;
-  for (const auto& k : keys) out += (out.empty() ? "" : ",") + k;
+  for (const auto& k : required_keys) out += (out.empty() ? "" : ",") + k;
   return out;
 }
 
@@ -87,7 +87,7 @@ TEST(CliBtfInput, CorpusSampleGivesUsageErrorsOrTheBaselineVerdicts) {
   auto baseline = run_cli({"--require", joined_keys()});
   ASSERT_NE(baseline.code, 2) << baseline.err;
   auto base = by_key(baseline.out);
-  ASSERT_EQ(base.size(), keys.size()) << baseline.out;
+  ASSERT_EQ(base.size(), required_keys.size()) << baseline.out;
 
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(corpus_dir)) files.push_back(e.path());
@@ -111,7 +111,7 @@ TEST(CliBtfInput, CorpusSampleGivesUsageErrorsOrTheBaselineVerdicts) {
     ASSERT_TRUE(k) << name;
     auto enums = probe::enums_with_fallback(k.value());
     auto got = by_key(r.out);
-    for (const auto& key : keys) {
+    for (const auto& key : required_keys) {
       if (!names_exist(enums, key)) continue;
       EXPECT_EQ(got[key], base[key]) << name << ": " << key;
     }

@@ -264,13 +264,13 @@ TEST_F(Cache, FaultInjectionNeverReachesTheCache) {
 }
 
 // Every "status" in a --json report, by its path.
-void statuses(const nlohmann::json& j, const std::string& path, std::map<std::string, std::string>& out) {
+void collect_statuses(const nlohmann::json& j, const std::string& path, std::map<std::string, std::string>& out) {
   if (j.is_object()) {
     if (auto it = j.find("status"); it != j.end() && it->is_string()) out[path] = *it;
     for (const auto& [k, v] : j.items())
-      if (path.empty() || k != "kernel") statuses(v, path + "/" + k, out);
+      if (path.empty() || k != "kernel") collect_statuses(v, path + "/" + k, out);
   } else if (j.is_array()) {
-    for (std::size_t i = 0; i < j.size(); ++i) statuses(j[i], path + "/" + std::to_string(i), out);
+    for (std::size_t i = 0; i < j.size(); ++i) collect_statuses(j[i], path + "/" + std::to_string(i), out);
   }
 }
 
@@ -281,7 +281,7 @@ std::map<std::string, std::string> report_statuses(const std::vector<std::string
   auto r = run_cli(argv, env);
   EXPECT_EQ(r.code, 0) << r.err;
   std::map<std::string, std::string> out;
-  statuses(nlohmann::json::parse(r.out), "", out);
+  collect_statuses(nlohmann::json::parse(r.out), "", out);
   return out;
 }
 

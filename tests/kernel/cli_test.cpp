@@ -11,7 +11,7 @@
 namespace bpfprobe::testing {
 namespace {
 
-constexpr const char* vmlinux = "/sys/kernel/btf/vmlinux";
+constexpr const char* kernel_btf_file = "/sys/kernel/btf/vmlinux";
 
 // A crash or a signal is never an acceptable answer to bad input.
 void expect_usage_error(const run_result& r, const std::string& what, const std::string& mention = {}) {
@@ -62,8 +62,8 @@ TEST(Cli, CorruptBtfFilesAreUsageErrors) {
   write_file(dir / "empty", "", 0);
   expect_usage_error(run_cli({"--btf", (dir / "empty").string()}), "empty file", "--btf");
 
-  if (!std::filesystem::exists(vmlinux)) GTEST_SKIP() << "no " << vmlinux << " to truncate";
-  std::string real = read_file(vmlinux);
+  if (!std::filesystem::exists(kernel_btf_file)) GTEST_SKIP() << "no " << kernel_btf_file << " to truncate";
+  std::string real = read_file(kernel_btf_file);
   for (std::size_t size : {std::size_t{16}, std::size_t{100}, real.size() / 2, real.size() - 1}) {
     auto path = dir / ("truncated-" + std::to_string(size));
     write_file(path, real.data(), size);
@@ -72,9 +72,9 @@ TEST(Cli, CorruptBtfFilesAreUsageErrors) {
 }
 
 TEST(Cli, ValidBtfFileNamesTheReport) {
-  if (!std::filesystem::exists(vmlinux)) GTEST_SKIP() << "kernel has no BTF";
+  if (!std::filesystem::exists(kernel_btf_file)) GTEST_SKIP() << "kernel has no BTF";
   temp_dir dir;
-  std::string real = read_file(vmlinux);
+  std::string real = read_file(kernel_btf_file);
   auto copy = dir / "vmlinux.btf";
   write_file(copy, real.data(), real.size());
   auto from_file = cli_json({"--btf", copy.string()});
