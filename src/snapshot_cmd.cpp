@@ -72,6 +72,9 @@ int run_snapshot(std::ostream& out, std::ostream& err, const snapshot_request& r
   // Every program type each kfunc may be called from: check --target asks per program type.
   probe::options full = opt;
   full.kfunc_prog_types = true;
+  // Fresh probes, never the cache's verdicts: a warm run probes again only the facts the cache lacks,
+  // so the unknowns it did not keep (recorded only where probed) would differ from a cold run's.
+  full.cache.refresh = true;
   prober p(full);
   report r = p.full_report();
   r.compat = compat::report_tiers(p);

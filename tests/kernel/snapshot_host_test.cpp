@@ -67,8 +67,8 @@ TEST_F(SnapshotHost, SameKernelSameBytes) {
   auto filling = make("filling.snap", {"--cache-dir", cache});
   auto cached = make("cached.snap", {"--cache-dir", cache});
   EXPECT_TRUE(fresh_->bytes == filling.bytes) << "fresh probes and a run filling the cache differ";
-  EXPECT_TRUE(fresh_->bytes == cached.bytes) << "fresh probes and a run from the cache differ";
-  std::printf("snapshot: %zu bytes; made in %.2f s (no cache), %.2f s (filling), %.2f s (from cache)\n",
+  EXPECT_TRUE(fresh_->bytes == cached.bytes) << "fresh probes and a run with the cache filled differ";
+  std::printf("snapshot: %zu bytes; made in %.2f s (no cache), %.2f s (filling), %.2f s (cache filled)\n",
               fresh_->bytes.size(), fresh_->seconds, filling.seconds, cached.seconds);
 }
 

@@ -37,8 +37,12 @@ inline void prober::remember_all(std::vector<std::pair<std::string, verdict>>& v
   if (tainted()) poisoned_ = true;
   learn_memcg();
   std::lock_guard lock(mu_);
-  for (auto& [key, v] : verdicts)
-    if (stable_.keeps(v) && cache_.emplace(key, std::move(v)).second) dirty_ = true;
+  for (auto& [key, v] : verdicts) {
+    if (!stable_.keeps(v))
+      unkept_.insert_or_assign(key, std::move(v));
+    else if (cache_.emplace(key, std::move(v)).second)
+      dirty_ = true;
+  }
 }
 
 template <class F>

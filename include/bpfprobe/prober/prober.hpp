@@ -362,12 +362,18 @@ class prober {
       out[j.type_idx].second[j.helper_idx].v =
           probe::probe_helper(ctx_, setups[j.type_idx], static_cast<std::int32_t>(helpers[j.helper_idx].value));
     });
-    // Kept helper verdicts join the cache for later lazy queries.
+    // Kept helper verdicts join the cache for later lazy queries; the others probed here are
+    // recorded for decided() (a helper of an unsupported type is not: helper() does not record it).
     learn_memcg();
     std::lock_guard lock(mu_);
-    for (const auto& [type, s] : out)
-      for (const auto& f : s)
-        if (stable_.keeps(f.v)) cache_.emplace("helper/" + type + "/" + f.name, f.v);
+    for (std::size_t t = 0; t < out.size(); ++t)
+      for (const auto& f : out[t].second) {
+        std::string key = "helper/" + out[t].first + "/" + f.name;
+        if (stable_.keeps(f.v))
+          cache_.emplace(std::move(key), f.v);
+        else if (types[t].v.supported())
+          unkept_.insert_or_assign(std::move(key), f.v);
+      }
     return out;
   }
 
